@@ -1,0 +1,61 @@
+# Perception: `make run` to try it, `make test` to check it.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEV_ENV := DEBUG=1
+
+.PHONY: run test test-postgres bench install install-dev browser lint format vendor clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## run: install, migrate, load the demo when the database is empty, serve 127.0.0.1:8000
+run: install
+	$(DEV_ENV) $(BIN)/python manage.py migrate --no-input
+	$(DEV_ENV) $(BIN)/python manage.py demo --if-empty
+	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+## test: install the dev requirements and run the whole suite (SQLite unless DATABASE_URL is set)
+test: install-dev
+	$(BIN)/python -m pytest
+
+## test-postgres: the whole suite against PostgreSQL on 127.0.0.1:5432
+test-postgres: install-dev
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/perception} $(BIN)/python -m pytest
+
+## bench: time `trends --json` on a synthetic organisation (see BENCHMARKS.md)
+bench: install-dev
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+## browser: Debian's Chromium and axe-core for the browser tests (needs root for apt)
+browser:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	npm ci --no-audit --no-fund
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## vendor: refresh Bootstrap under static/ from the pinned npm package
+vendor:
+	npm ci --no-audit --no-fund
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css* node_modules/bootstrap/dist/js/bootstrap.bundle.min.js* static/vendor/bootstrap/
+
+clean:
+	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache

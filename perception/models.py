@@ -1,0 +1,79 @@
+"""The vocabulary every app shares: departments, the theme codebook, site settings."""
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class Department(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
+        help_text="Optional: the larger unit this department belongs to.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Theme(models.Model):
+    """One code in the shared codebook, used by survey comments and conversation notes."""
+
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="theme_name_unique_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SiteSettings(models.Model):
+    """The single row of settings an administrator edits in the admin."""
+
+    organisation_name = models.CharField(max_length=120, default="Our organisation")
+    it_team_name = models.CharField(
+        max_length=120,
+        default="IT",
+        help_text="How the IT department is called in surveys and reports.",
+    )
+    contact_line = models.CharField(
+        max_length=250,
+        blank=True,
+        help_text="Name, email and phone people can contact about IT, shown on surveys.",
+    )
+    min_group_size = models.PositiveSmallIntegerField(
+        default=5,
+        validators=[MinValueValidator(2)],
+        help_text="Default minimum number of respondents before any figure is shown.",
+    )
+
+    class Meta:
+        verbose_name = "site settings"
+        verbose_name_plural = "site settings"
+
+    def __str__(self) -> str:
+        return "Site settings"
+
+    def save(self, *args, **kwargs) -> None:
+        self.pk = 1
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def load(cls) -> "SiteSettings":
+        # Reading never writes: until an administrator saves the row, defaults apply.
+        return cls.objects.filter(pk=1).first() or cls(pk=1)

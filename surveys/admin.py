@@ -1,0 +1,76 @@
+from django.contrib import admin
+
+from surveys.models import Choice, Invitation, Question, Response, Survey, Wave
+
+
+class QuestionInline(admin.TabularInline):
+    model = Question
+    extra = 0
+    fields = ["order", "text", "kind", "dimension", "required", "reverse_scored", "help_text"]
+    show_change_link = True
+
+
+class WaveInline(admin.TabularInline):
+    model = Wave
+    extra = 0
+    fields = ["label", "opens", "closes"]
+    show_change_link = True
+
+
+@admin.register(Survey)
+class SurveyAdmin(admin.ModelAdmin):
+    list_display = ["title", "slug", "anonymity", "min_group_size"]
+    prepopulated_fields = {"slug": ["title"]}
+    inlines = [QuestionInline, WaveInline]
+
+
+class ChoiceInline(admin.TabularInline):
+    model = Choice
+    extra = 3
+    fields = ["order", "label"]
+
+
+@admin.register(Question)
+class QuestionAdmin(admin.ModelAdmin):
+    list_display = ["text", "survey", "order", "kind", "dimension", "required"]
+    list_filter = ["survey", "kind", "dimension"]
+    list_editable = ["order"]
+    search_fields = ["text"]
+    inlines = [ChoiceInline]
+
+
+@admin.register(Wave)
+class WaveAdmin(admin.ModelAdmin):
+    list_display = ["label", "survey", "opens", "closes"]
+    list_filter = ["survey"]
+    filter_horizontal = ["audience"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Read-only: invitations are made by `send_invitations`; tokens exist only as hashes."""
+
+    list_display = ["id", "wave", "sent_at", "used_at"]
+    list_filter = ["wave"]
+    readonly_fields = ["wave", "email_hash", "email", "token_hash", "sent_at", "used_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(Response)
+class ResponseAdmin(admin.ModelAdmin):
+    """Responses can be looked at by superusers, never edited: they are what people said."""
+
+    list_display = ["id", "wave", "department", "submitted", "source"]
+    list_filter = ["wave__survey", "wave", "source"]
+    readonly_fields = ["wave", "respondent_key", "department", "submitted", "source", "invitation"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_module_permission(self, request) -> bool:
+        return request.user.is_superuser

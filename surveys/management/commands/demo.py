@@ -1,0 +1,50 @@
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from surveys import demo
+from surveys.models import Response
+
+DEMO_USERNAME = "demo"
+
+
+class Command(BaseCommand):
+    help = "Load the demo organisation (deterministic) and create a demo superuser."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Do nothing to the data if any response already exists (used by `make run`).",
+        )
+
+    def handle(self, *args, if_empty: bool = False, **options):
+        if if_empty and Response.objects.exists():
+            self.stdout.write("Data already present; demo data not loaded.")
+        elif Response.objects.filter(source=Response.DEMO).exists():
+            self.stdout.write("Demo data already loaded.")
+        else:
+            self.stdout.write("Loading the demo organisation…")
+            summary = demo.build(timezone.now())
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Demo loaded: {summary.departments} departments, {summary.waves} waves, "
+                    f"{summary.responses} responses; wave {summary.open_wave} is open at /s/it-service/."
+                )
+            )
+        self._ensure_demo_user()
+
+    def _ensure_demo_user(self) -> None:
+        User = get_user_model()
+        if User.objects.filter(username=DEMO_USERNAME).exists():
+            self.stdout.write(
+                f"Demo sign-in: user '{DEMO_USERNAME}' (its password was printed when it was created)."
+            )
+            return
+        password = secrets.token_urlsafe(12)
+        User.objects.create_superuser(DEMO_USERNAME, "demo@example.invalid", password)
+        self.stdout.write(
+            self.style.WARNING(f"Demo sign-in (shown once): user '{DEMO_USERNAME}', password '{password}'")
+        )

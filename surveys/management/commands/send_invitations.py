@@ -1,0 +1,104 @@
+import csv
+import io
+from pathlib import Path
+
+from django.conf import settings
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.core.validators import validate_email
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from perception.models import SiteSettings
+from surveys import services
+from surveys.models import Wave
+
+
+def read_addresses(path: Path) -> list[str]:
+    """Addresses from a CSV with an `email` column, or from a file of one address per line.
+
+    Blank lines and repeats are dropped; order is kept.
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise CommandError(f"No such file: {path}") from None
+    except UnicodeDecodeError:
+        raise CommandError(f"{path} is not UTF-8 text; save it as UTF-8 CSV and try again.") from None
+    rows = list(csv.reader(io.StringIO(text)))
+    header = [cell.strip().lower() for cell in rows[0]] if rows else []
+    if "email" in header:
+        column = header.index("email")
+        values = [row[column] if len(row) > column else "" for row in rows[1:]]
+    else:
+        values = text.splitlines()
+    addresses, seen = [], set()
+    for value in values:
+        value = value.strip()
+        if value and value.lower() not in seen:
+            seen.add(value.lower())
+            addresses.append(value)
+    return addresses
+
+
+class Command(BaseCommand):
+    help = "Email single-use personal survey links for a wave. Safe to re-run: nobody is invited twice."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--wave", type=int, required=True, help="The wave's id (see the admin).")
+        parser.add_argument(
+            "--emails", type=Path, required=True, help="CSV with an 'email' column, or one address per line."
+        )
+        parser.add_argument(
+            "--resend",
+            action="store_true",
+            help="Send a fresh link to people invited before who have not answered yet.",
+        )
+
+    def handle(self, *args, wave: int, emails: Path, resend: bool, **options):
+        target = Wave.objects.select_related("survey").filter(pk=wave).first()
+        if target is None:
+            raise CommandError(f"No wave with id {wave}.")
+        now = timezone.now()
+        if target.status(now) == Wave.CLOSED:
+            raise CommandError(f"Wave '{target.label}' closed on {target.closes:%Y-%m-%d}; nothing sent.")
+        addresses = read_addresses(emails)
+        site = SiteSettings.load()
+        sent, skipped, bad = 0, 0, []
+        with mail.get_connection() as connection:
+            for address in addresses:
+                try:
+                    validate_email(address)
+                except ValidationError:
+                    bad.append(address)
+                    continue
+                issued = services.invitation_issue(wave=target, email=address, resend=resend)
+                if issued is None:
+                    skipped += 1
+                    continue
+                self._send(connection, site, target, address, issued.token)
+                services.invitation_mark_sent(invitation=issued.invitation, now=now)
+                sent += 1
+                if sent % 100 == 0:
+                    self.stdout.write(f"  {sent} sent…")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Sent {sent}; already invited (not sent again) {skipped}; bad addresses {len(bad)}."
+            )
+        )
+        for address in bad:
+            self.stdout.write(f"  not an email address: {address!r}")
+
+    def _send(self, connection, site, wave: Wave, address: str, token: str) -> None:
+        link = settings.SITE_URL + reverse("surveys:personal_link", args=[token])
+        context = {"site": site, "survey": wave.survey, "wave": wave, "link": link}
+        message = mail.EmailMultiAlternatives(
+            subject=render_to_string("emails/invitation-subject.txt", context).strip(),
+            body=render_to_string("emails/invitation-body-text.txt", context),
+            to=[address],
+            connection=connection,
+        )
+        message.attach_alternative(render_to_string("emails/invitation-body-html.html", context), "text/html")
+        message.send()

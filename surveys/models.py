@@ -1,0 +1,266 @@
+"""The quantitative voice: instruments, waves, invitations, responses and answers."""
+
+import hashlib
+from datetime import datetime
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from perception.models import Department, Theme
+
+AGREEMENT_LABELS = {
+    1: "Strongly disagree",
+    2: "Disagree",
+    3: "Neither agree nor disagree",
+    4: "Agree",
+    5: "Strongly agree",
+}
+
+
+class Survey(models.Model):
+    ANONYMOUS = "anonymous"
+    PSEUDONYMOUS = "pseudonymous"
+    IDENTIFIED = "identified"
+    ANONYMITY_CHOICES = [
+        (ANONYMOUS, "Anonymous: nothing links answers to a person"),
+        (PSEUDONYMOUS, "Pseudonymous: a coded key groups one person's answers over time"),
+        (IDENTIFIED, "Identified: answers through personal links carry the email address"),
+    ]
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(unique=True, help_text="The public address: /s/<slug>/")
+    intro = models.TextField(blank=True, help_text="Shown above the questions.")
+    anonymity = models.CharField(max_length=20, choices=ANONYMITY_CHOICES, default=ANONYMOUS)
+    min_group_size = models.PositiveSmallIntegerField(
+        default=5, help_text="No figure or comment is shown for a group smaller than this."
+    )
+    ask_department = models.BooleanField(default=True, help_text="Offer an optional department question.")
+    created = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def public_wave(self, now: datetime) -> tuple["Wave | None", str]:
+        """The wave the open link leads to, and its status: open, upcoming, closed or none.
+
+        An open wave wins; otherwise the next one to open; otherwise the last one closed.
+        """
+        waves = list(self.waves.all())
+        open_waves = [w for w in waves if w.status(now) == Wave.OPEN]
+        if open_waves:
+            return max(open_waves, key=lambda w: w.opens), Wave.OPEN
+        upcoming = [w for w in waves if w.status(now) == Wave.UPCOMING]
+        if upcoming:
+            return min(upcoming, key=lambda w: w.opens), Wave.UPCOMING
+        if waves:
+            return max(waves, key=lambda w: w.closes), Wave.CLOSED
+        return None, "none"
+
+
+class Question(models.Model):
+    RATING_5 = "rating_5"
+    RATING_7 = "rating_7"
+    SCALE_10 = "scale_10"
+    SINGLE = "single"
+    MULTIPLE = "multiple"
+    TEXT = "text"
+    KIND_CHOICES = [
+        (RATING_5, "Rating 1–5"),
+        (RATING_7, "Rating 1–7"),
+        (SCALE_10, "Scale 0–10"),
+        (SINGLE, "Single choice"),
+        (MULTIPLE, "Multiple choice"),
+        (TEXT, "Free text"),
+    ]
+    SCALES = {RATING_5: (1, 5), RATING_7: (1, 7), SCALE_10: (0, 10)}
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="questions")
+    order = models.PositiveSmallIntegerField(default=0)
+    text = models.CharField(max_length=300)
+    help_text = models.CharField(max_length=300, blank=True)
+    kind = models.CharField(max_length=10, choices=KIND_CHOICES, default=RATING_5)
+    dimension = models.CharField(
+        max_length=60,
+        blank=True,
+        help_text="Rating items with the same dimension are averaged into one score.",
+    )
+    required = models.BooleanField(default=False)
+    reverse_scored = models.BooleanField(
+        default=False, help_text="Agreement means a worse experience; flipped before scoring."
+    )
+    low_label = models.CharField(
+        max_length=60, blank=True, help_text="Label of the lowest point, e.g. 'Not at all likely'."
+    )
+    high_label = models.CharField(
+        max_length=60, blank=True, help_text="Label of the highest point, e.g. 'Extremely likely'."
+    )
+
+    class Meta:
+        ordering = ["survey", "order", "id"]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.kind in self.SCALES
+
+    @property
+    def scale(self) -> tuple[int, int] | None:
+        return self.SCALES.get(self.kind)
+
+    def point_labels(self) -> dict[int, str]:
+        """Spoken labels for each point of a numeric scale (empty for other kinds)."""
+        if not self.is_numeric:
+            return {}
+        low, high = self.scale
+        if self.kind == self.RATING_5 and not (self.low_label or self.high_label):
+            return dict(AGREEMENT_LABELS)
+        labels = {value: "" for value in range(low, high + 1)}
+        labels[low] = self.low_label
+        labels[high] = self.high_label
+        return labels
+
+
+class Choice(models.Model):
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
+    order = models.PositiveSmallIntegerField(default=0)
+    label = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["question", "order", "id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Wave(models.Model):
+    """One round of a survey, open between two moments."""
+
+    UPCOMING = "upcoming"
+    OPEN = "open"
+    CLOSED = "closed"
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="waves")
+    label = models.CharField(max_length=60, help_text="e.g. '2026 Q4'")
+    opens = models.DateTimeField()
+    closes = models.DateTimeField()
+    audience = models.ManyToManyField(
+        Department,
+        blank=True,
+        help_text="Leave empty for everyone; otherwise only these departments are offered.",
+    )
+
+    class Meta:
+        ordering = ["survey", "opens"]
+        constraints = [
+            models.UniqueConstraint(fields=["survey", "label"], name="wave_label_unique"),
+            models.CheckConstraint(condition=Q(closes__gt=models.F("opens")), name="wave_closes_after_opens"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.survey.title} — {self.label}"
+
+    def status(self, now: datetime) -> str:
+        if now < self.opens:
+            return self.UPCOMING
+        if now >= self.closes:
+            return self.CLOSED
+        return self.OPEN
+
+    def is_open(self, now: datetime) -> bool:
+        return self.status(now) == self.OPEN
+
+
+def hash_token(token: str) -> str:
+    """Invitation tokens are stored only as this hash; the link itself is never kept."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Invitation(models.Model):
+    """A single-use personal link to one wave.
+
+    The email address itself is kept only for identified surveys; otherwise just a keyed
+    hash, enough to avoid inviting the same person twice.
+    """
+
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="invitations")
+    email_hash = models.CharField(max_length=64)
+    email = models.EmailField(blank=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="For anonymous surveys only the day is kept, so it cannot be matched to a response.",
+    )
+
+    class Meta:
+        ordering = ["wave", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["wave", "email_hash"], name="invitation_once_per_wave"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation {self.pk} to {self.wave}"
+
+
+class Response(models.Model):
+    WEB = "web"
+    LINK = "link"
+    IMPORT = "import"
+    DEMO = "demo"
+    SOURCE_CHOICES = [
+        (WEB, "Open link"),
+        (LINK, "Personal link"),
+        (IMPORT, "Imported"),
+        (DEMO, "Demo data"),
+    ]
+
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="responses")
+    respondent_key = models.CharField(
+        max_length=64,
+        help_text="Random for anonymous answers; a keyed hash for pseudonymous ones.",
+    )
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    submitted = models.DateTimeField(default=timezone.now)
+    source = models.CharField(max_length=10, choices=SOURCE_CHOICES, default=WEB)
+    invitation = models.ForeignKey(
+        Invitation,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Set only for identified surveys.",
+    )
+
+    class Meta:
+        ordering = ["wave", "submitted", "id"]
+        indexes = [models.Index(fields=["wave", "respondent_key"])]
+
+    def __str__(self) -> str:
+        return f"Response {self.pk} to {self.wave}"
+
+
+class Answer(models.Model):
+    """One answer: a number for scales, a choice (one row per ticked option) or text."""
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
+    number = models.FloatField(null=True, blank=True)
+    choice = models.ForeignKey(Choice, null=True, blank=True, on_delete=models.CASCADE)
+    text = models.TextField(blank=True)
+    themes = models.ManyToManyField(Theme, blank=True, related_name="answers")
+
+    class Meta:
+        ordering = ["response", "question", "id"]
+        indexes = [models.Index(fields=["question", "response"])]
+
+    def __str__(self) -> str:
+        return f"Answer to {self.question_id}"

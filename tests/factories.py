@@ -1,0 +1,37 @@
+"""Small helpers that build test data with only what a test cares about."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from perception.models import Department
+from surveys.models import Choice, Question, Survey, Wave
+
+
+def make_survey(slug: str = "pulse", anonymity: str = Survey.ANONYMOUS, **fields) -> Survey:
+    return Survey.objects.create(title=fields.pop("title", "Pulse"), slug=slug, anonymity=anonymity, **fields)
+
+
+def add_question(survey: Survey, kind: str, text: str | None = None, choices=(), **fields) -> Question:
+    order = survey.questions.count() + 1
+    question = Question.objects.create(
+        survey=survey, order=order, kind=kind, text=text or f"{kind} question {order}", **fields
+    )
+    for position, label in enumerate(choices):
+        Choice.objects.create(question=question, order=position, label=label)
+    return question
+
+
+def make_wave(survey: Survey, state: str = "open", label: str | None = None) -> Wave:
+    """A wave that is open now, opens later ("upcoming") or has ended ("closed")."""
+    now = timezone.now()
+    opens, closes = {
+        "open": (now - timedelta(days=1), now + timedelta(days=7)),
+        "upcoming": (now + timedelta(days=3), now + timedelta(days=10)),
+        "closed": (now - timedelta(days=30), now - timedelta(days=2)),
+    }[state]
+    return Wave.objects.create(survey=survey, label=label or f"{state} wave", opens=opens, closes=closes)
+
+
+def make_departments(*names: str) -> list[Department]:
+    return [Department.objects.get_or_create(name=name)[0] for name in names]
