@@ -1,0 +1,128 @@
+import json
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+
+from perception.models import Department
+from reports.queries import survey_data
+from reports.trends import build_trends
+from surveys.models import Survey
+
+
+def _percent(value) -> str:
+    return "—" if value is None else f"{100 * value:.0f}%"
+
+
+def _interval(pair, fmt: str) -> str:
+    return "" if pair is None else f"[{fmt.format(pair[0])}, {fmt.format(pair[1])}]"
+
+
+class Command(BaseCommand):
+    help = (
+        "Scores with their uncertainty, changes, trends and themes for one survey. "
+        "Every figure respects the survey's minimum group size."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--survey", required=True, help="The survey's slug, e.g. it-service.")
+        parser.add_argument("--department", help="Only respondents of this department (its name).")
+        parser.add_argument("--since", help="Only waves that opened on or after this date (YYYY-MM-DD).")
+        parser.add_argument("--json", action="store_true", help="One JSON document, keys sorted.")
+
+    def handle(self, *args, survey: str, department: str | None, since: str | None, json: bool, **options):
+        chosen = Survey.objects.filter(slug=survey).first()
+        if chosen is None:
+            known = ", ".join(Survey.objects.values_list("slug", flat=True)) or "none yet"
+            raise CommandError(f"No survey with slug '{survey}' (known: {known}).")
+        group = None
+        if department is not None:
+            group = Department.objects.filter(name__iexact=department.strip()).first()
+            if group is None:
+                raise CommandError(f"No department named '{department}'.")
+        start = None
+        if since is not None:
+            try:
+                start = date.fromisoformat(since)
+            except ValueError:
+                raise CommandError(f"--since must be a date as YYYY-MM-DD, not '{since}'.") from None
+        document = build_trends(survey_data(chosen, department=group, since=start))
+        if json:
+            self.stdout.write(_dumps(document))
+        else:
+            self._table(document)
+
+    def _table(self, document: dict) -> None:
+        write = self.stdout.write
+        filters = [f"{key} {value}" for key, value in document["filters"].items() if value]
+        write(f"{document['title']} ({document['survey']})" + (f" · {', '.join(filters)}" if filters else ""))
+        write(f"Groups smaller than {document['min_group_size']} are suppressed.\n")
+        if not document["waves"]:
+            write("No waves yet.")
+            return
+        write(
+            "Waves: "
+            + "; ".join(
+                f"{w['label']} ({'suppressed' if w['suppressed'] else w['respondents']})"
+                for w in document["waves"]
+            )
+        )
+        for measure in document["measures"]:
+            write(f"\n{measure['label']} ({measure['scale']})")
+            for wave in measure["waves"]:
+                if wave["suppressed"]:
+                    write(f"  {wave['wave']:<12} fewer than {document['min_group_size']} respondents")
+                    continue
+                line = (
+                    f"  {wave['wave']:<12} n={wave['n']:<6} mean {wave['mean']:.2f} "
+                    f"{_interval(wave['mean_ci'], '{:.2f}'):<14} favourable {_percent(wave['favorable'])}"
+                )
+                if wave["net_score"] is not None:
+                    line += (
+                        f"  net score {wave['net_score']:+.0f} {_interval(wave['net_score_ci'], '{:+.0f}')}"
+                    )
+                write(line)
+            change = measure["change"]
+            if change:
+                verdict = (
+                    ("up" if change["delta"] > 0 else "down") if change["significant"] else "about the same"
+                )
+                write(
+                    f"  change {change['from']} → {change['to']}: {change['delta']:+.2f}, {verdict} "
+                    f"(q={change['q']:.3f}{', robust' if change['robust'] else ', not robust'})"
+                )
+            trend = measure["trend"]
+            if trend["direction"] == "not_enough_waves":
+                write(f"  trend: not enough waves yet ({trend['waves']} of 3)")
+            else:
+                robust = "robust" if trend["robust"] else "not robust"
+                write(
+                    f"  trend over {trend['waves']} waves: {trend['direction']} "
+                    f"(tau {trend['tau']:+.3f}, q={trend['q']:.3f}, {robust})"
+                )
+        if document["departments"]:
+            write("\nDepartments (latest wave):")
+            for department in document["departments"]:
+                if department["suppressed"]:
+                    write(f"  {department['department']:<20} suppressed")
+                    continue
+                scores = []
+                for measure in department["measures"]:
+                    latest = measure["waves"][-1]
+                    shown = "—" if latest["suppressed"] else f"{latest['mean']:.2f}"
+                    scores.append(f"{measure['label']} {shown}")
+                write(
+                    f"  {department['department']:<20} n={department['respondents']:<5} " + "; ".join(scores)
+                )
+        if document["themes"]:
+            write("\nThemes (counted by distinct voices):")
+            for theme in document["themes"]:
+                robust = "" if theme["robust"] else ", not robust"
+                write(
+                    f"  {theme['theme']:<30} {theme['status']:<13} voices {theme['voices']:<4} "
+                    f"mentions {theme['mentions']:<4} sources {theme['sources']:<3} "
+                    f"top voice {_percent(theme['top_voice_share'])}{robust}"
+                )
+
+
+def _dumps(document: dict) -> str:
+    return json.dumps(document, sort_keys=True, indent=1, ensure_ascii=False)
