@@ -1,0 +1,274 @@
+"""`manage.py trends`: the queries, the document and the command, against the database."""
+
+import json
+import subprocess
+import sys
+from datetime import timedelta
+from io import StringIO
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from django.core.management import CommandError, call_command
+from pandas.testing import assert_frame_equal
+
+from perception.models import Theme
+from reports import analysis
+from reports.queries import survey_data
+from reports.trends import build_trends
+from surveys.models import Answer, Question, Response
+from tests.factories import add_question, add_response, make_departments, make_survey, make_wave
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def org():
+    """A survey with three waves; per wave 12 Finance, 7 Sales, 3 Legal, 2 without department."""
+    survey = make_survey(slug="pulse")
+    q1 = add_question(survey, Question.RATING_5, dimension="Reliability")
+    q2 = add_question(survey, Question.RATING_5, dimension="Reliability", reverse_scored=True)
+    q3 = add_question(survey, Question.SCALE_10)
+    comment = add_question(survey, Question.TEXT)
+    finance, sales, legal = make_departments("Finance", "Sales", "Legal")
+    waves = []
+    for index, label in enumerate(["2026 Q1", "2026 Q2", "2026 Q3"]):
+        wave = make_wave(survey, "closed", label=label)
+        wave.opens -= timedelta(days=100 * (3 - index))
+        wave.closes -= timedelta(days=100 * (3 - index))
+        wave.save()
+        waves.append(wave)
+        people = [(finance, 12), (sales, 7), (legal, 3), (None, 2)]
+        number = 0
+        for department, count in people:
+            for _ in range(count):
+                number += 1
+                value = 1 + (number + index * 2) % 5
+                add_response(
+                    wave,
+                    {q1: value, q2: 6 - value if number % 3 else value, q3: (number * 3 + index) % 11},
+                    department=department,
+                )
+    return {
+        "survey": survey,
+        "questions": (q1, q2, q3, comment),
+        "waves": waves,
+        "departments": (finance, sales, legal),
+    }
+
+
+def orm_answers(survey) -> pd.DataFrame:
+    """Every numeric answer as the pure-pandas ``answers`` frame, straight from the ORM."""
+    rows = Answer.objects.filter(response__wave__survey=survey, number__isnull=False).values(
+        "response__wave__label",
+        "response__respondent_key",
+        "response_id",
+        "response__submitted",
+        "question_id",
+        "question__dimension",
+        "question__reverse_scored",
+        "question__kind",
+        "number",
+    )
+    frame = pd.DataFrame(list(rows))
+    return pd.DataFrame(
+        {
+            "wave": frame["response__wave__label"],
+            "respondent": frame["response__respondent_key"],
+            "response": frame["response_id"],
+            "submitted": frame["response__submitted"],
+            "question": frame["question_id"],
+            "dimension": frame["question__dimension"],
+            "reverse": frame["question__reverse_scored"],
+            "low": frame["question__kind"].map(lambda k: Question.SCALES[k][0]),
+            "high": frame["question__kind"].map(lambda k: Question.SCALES[k][1]),
+            "value": frame["number"],
+        }
+    )
+
+
+def run_json(*args) -> dict:
+    out = StringIO()
+    call_command("trends", *args, "--json", stdout=out)
+    return json.loads(out.getvalue())
+
+
+def test_sql_collapse_equals_the_pure_pandas_collapse(org):
+    """The per-respondent collapse in SQL gives exactly what analysis.respondent_scores gives,
+    duplicates in a wave included."""
+    survey, (q1, q2, q3, _) = org["survey"], org["questions"]
+    first = org["waves"][0]
+    twice = add_response(first, {q1: 1, q2: 1, q3: 0}, key="same-person")
+    add_response(
+        first, {q1: 5, q2: 2, q3: 10}, key="same-person", submitted=twice.submitted + timedelta(minutes=5)
+    )
+    expected = analysis.count_scores(analysis.respondent_scores(orm_answers(survey)))
+    data = survey_data(survey)
+    got = data.scores.assign(measure=data.scores["measure"])
+    key = ["measure", "wave", "score"]
+    assert_frame_equal(
+        got.sort_values(key, ignore_index=True)[[*key, "count"]],
+        expected.sort_values(key, ignore_index=True)[[*key, "count"]],
+        check_dtype=False,
+    )
+
+
+def test_n_counts_respondents_and_the_latest_duplicate_wins(org):
+    survey, (q1, q2, q3, _) = org["survey"], org["questions"]
+    first = org["waves"][0]
+    early = add_response(first, {q1: 1, q2: 5, q3: 0}, key="twice")
+    add_response(first, {q1: 5, q2: 1, q3: 10}, key="twice", submitted=early.submitted + timedelta(days=1))
+    document = run_json("--survey", survey.slug)
+    reliability = next(m for m in document["measures"] if m["key"] == "dimension:Reliability")
+    assert reliability["waves"][0]["n"] == 25  # 24 people plus the one who answered twice
+    assert document["waves"][0]["respondents"] == 25
+    q1_measure = next(m for m in document["measures"] if m["key"] == f"question:{q1.pk}")
+    values = [1 + (n + 0) % 5 for n in range(1, 25)] + [5]
+    assert q1_measure["waves"][0]["mean"] == pytest.approx(sum(values) / 25, abs=1e-4)
+
+
+def test_document_shape_and_net_score_only_on_0_to_10(org):
+    document = run_json("--survey", "pulse")
+    assert document["survey"] == "pulse" and document["min_group_size"] == 5
+    assert [w["label"] for w in document["waves"]] == ["2026 Q1", "2026 Q2", "2026 Q3"]
+    keys = [m["key"] for m in document["measures"]]
+    q1, q2, q3, _ = org["questions"]
+    assert keys == [f"question:{q1.pk}", f"question:{q2.pk}", f"question:{q3.pk}", "dimension:Reliability"]
+    for measure in document["measures"]:
+        assert set(measure) >= {"key", "label", "scale", "waves", "change", "trend"}
+        for wave in measure["waves"]:
+            assert (wave["net_score"] is not None) == (measure["scale"] == "0-10")
+        assert measure["change"]["from"] == "2026 Q2" and measure["change"]["to"] == "2026 Q3"
+        assert measure["trend"]["waves"] == 3
+        assert measure["trend"]["direction"] in {"improving", "declining", "flat"}
+    assert next(m for m in document["measures"] if m["key"] == f"question:{q2.pk}")["label"].endswith(
+        "(reverse scored)"
+    )
+
+
+def test_output_is_deterministic(org):
+    outputs = []
+    for _ in range(2):
+        out = StringIO()
+        call_command("trends", "--survey", "pulse", "--json", stdout=out)
+        outputs.append(out.getvalue())
+    assert outputs[0] == outputs[1]
+    assert list(json.loads(outputs[0])) == sorted(json.loads(outputs[0]))
+
+
+def test_small_department_is_suppressed_with_a_complement_and_cannot_be_recovered(org):
+    """Legal (3) is below k. People without a department (2) are also hidden, so two
+    cells are hidden already; make 'not given' empty and Sales (7) must be hidden too."""
+    Response.objects.filter(department__isnull=True).delete()
+    document = run_json("--survey", "pulse")
+    by_name = {d["department"]: d for d in document["departments"]}
+    assert set(by_name) == {"Finance", "Legal", "Sales"}
+    assert by_name["Legal"]["suppressed"] and by_name["Legal"]["respondents"] is None
+    assert by_name["Sales"]["suppressed"], "the next smallest department is suppressed too"
+    assert not by_name["Finance"]["suppressed"] and by_name["Finance"]["respondents"] == 12
+    for name in ("Legal", "Sales"):
+        for wave in by_name[name]["measures"][0]["waves"]:
+            assert wave["suppressed"] and wave["mean"] is None and wave["n"] is None
+    # Recovering Legal by subtraction needs Sales too: total minus Finance leaves two unknowns.
+    reliability = next(m for m in document["measures"] if m["key"] == "dimension:Reliability")
+    for index, wave in enumerate(reliability["waves"]):
+        finance = by_name["Finance"]["measures"][0]["waves"][index]
+        assert wave["n"] - finance["n"] == 10  # Legal + Sales together, never Legal alone
+
+
+def test_department_filter_below_k_shows_nothing_not_even_comments(org):
+    comment = org["questions"][3]
+    legal = org["departments"][2]
+    theme = Theme.objects.create(name="Printers")
+    for response in legal.__class__.objects.get(pk=legal.pk) and org["waves"][0].responses.filter(
+        department=legal
+    ):
+        answer = Answer.objects.create(response=response, question=comment, text="The printer again")
+        answer.themes.add(theme)
+    document = run_json("--survey", "pulse", "--department", "legal")
+    assert document["filters"]["department"] == "Legal"
+    assert all(w["suppressed"] and w["respondents"] is None for w in document["waves"])
+    for measure in document["measures"]:
+        assert all(w["suppressed"] and w["mean"] is None for w in measure["waves"])
+        assert measure["change"] is None
+        assert measure["trend"]["direction"] == "not_enough_waves"
+    assert document["themes"] == []
+    assert document["departments"] == []
+    # The same comments count for the whole organisation, where the wave is large enough.
+    whole = run_json("--survey", "pulse")
+    assert whole["themes"][0]["theme"] == "Printers" and whole["themes"][0]["voices"] == 3
+
+
+def test_since_leaves_out_earlier_waves(org):
+    since = org["waves"][1].opens.date().isoformat()
+    document = run_json("--survey", "pulse", "--since", since)
+    assert [w["label"] for w in document["waves"]] == ["2026 Q2", "2026 Q3"]
+    assert all(m["trend"]["direction"] == "not_enough_waves" for m in document["measures"])
+
+
+def test_themes_from_coded_comments_are_counted_by_voice(org):
+    comment = org["questions"][3]
+    theme = Theme.objects.create(name="Slow tickets")
+    for wave in org["waves"][:2]:
+        for response in wave.responses.all()[:4]:
+            Answer.objects.create(response=response, question=comment, text="slow").themes.add(theme)
+    entry = run_json("--survey", "pulse")["themes"][0]
+    assert entry == {
+        "theme": "Slow tickets",
+        "voices": 8,
+        "mentions": 8,
+        "sources": 2,
+        "channels": ["survey"],
+        "top_voice_share": 0.125,
+        "status": "trend",
+        "robust": True,
+        "sentiment": None,
+    }
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--survey", "nope"], "No survey with slug 'nope'"),
+        (["--survey", "pulse", "--department", "Nowhere"], "No department named 'Nowhere'."),
+        (
+            ["--survey", "pulse", "--since", "2026-13-01"],
+            "--since must be a date as YYYY-MM-DD, not '2026-13-01'.",
+        ),
+    ],
+)
+def test_malformed_options_fail_with_a_readable_message(org, args, message):
+    with pytest.raises(CommandError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        call_command("trends", *args)
+
+
+def test_a_bad_option_exits_non_zero_with_one_line_and_no_traceback(tmp_path):
+    root = Path(__file__).resolve().parents[2]
+    env = {"DEBUG": "1", "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "PATH": "/usr/bin:/bin"}
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v0"], cwd=root, env=env, check=True, timeout=120
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "trends", "--survey", "it-service", "--since", "yesterday"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert result.stderr.strip() == "CommandError: --since must be a date as YYYY-MM-DD, not 'yesterday'."
+
+
+def test_readable_table_names_waves_measures_and_suppression(org):
+    out = StringIO()
+    call_command("trends", "--survey", "pulse", stdout=out)
+    text = out.getvalue()
+    assert "Reliability (1-5)" in text
+    assert "2026 Q3" in text
+    assert "Legal                suppressed" in text
+
+
+def test_document_from_build_trends_equals_the_command_json(org):
+    document = build_trends(survey_data(org["survey"]))
+    assert json.loads(json.dumps(document)) == run_json("--survey", "pulse")
