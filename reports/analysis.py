@@ -4,12 +4,14 @@ Every function here takes plain frames or numbers and returns frames, dataclasse
 numbers, so the rules of DESIGN.md ("Analysis rules") are tested without a database.
 The frames used throughout:
 
-answers      one row per stored answer: ``wave, respondent, response, submitted,
-             question, dimension, reverse, low, high, value`` (``dimension`` may be "").
-scores       respondent scores counted by value: ``measure, wave, score, count`` where
-             ``count`` is how many distinct respondents have that score. A respondent-level
-             frame is the special case ``count == 1``; the database hands over this
-             compact form after collapsing to one row per respondent in SQL.
+table        one row per response (the per-respondent collapse): ``response, wave,
+             respondent, submitted, department`` and one column per numeric question,
+             named by its ``Item.column``. The database builds it in SQL; tests and
+             importers can build it from long answers with ``answers_table``.
+scores       respondent scores counted by value: ``measure, wave, score, count`` (plus
+             ``department`` where broken down), ``count`` being how many distinct
+             respondents have that score. All statistics work on this compact form, so
+             their cost depends on the number of distinct scores, not of people.
 mentions     one row per theme mention: ``theme, voice, source, channel, sentiment``.
 
 Duplicates: a respondent who answered twice inside one wave counts once, with their
@@ -32,9 +34,22 @@ Z95 = float(stats.norm.ppf(0.5 + CONFIDENCE / 2))
 
 
 def wilson_interval(successes: int, n: int) -> tuple[float, float]:
-    """Wilson 95% interval of a proportion (scipy's binomtest)."""
-    interval = stats.binomtest(int(successes), int(n)).proportion_ci(CONFIDENCE, method="wilson")
-    return float(interval.low), float(interval.high)
+    """Wilson 95% score interval of a proportion.
+
+    The same interval as scipy's ``binomtest(k, n).proportion_ci(method="wilson")``
+    (tests check they agree), written out because binomtest also computes an exact
+    p-value we do not use, which costs a millisecond for every cell of every page.
+    """
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    z2 = Z95**2
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = Z95 * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    # At 0 and n the bounds are exactly 0 and 1; the formula leaves rounding dust.
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return float(low), float(high)
 
 
 def mean_interval(mean: float, sd: float, n: int) -> tuple[float, float]:
@@ -114,53 +129,76 @@ def mann_kendall(series: list[float]) -> MannKendall:
 # -- From answers to respondent scores (rule 1) -----------------------------------------
 
 
-def latest_responses(answers: pd.DataFrame) -> pd.DataFrame:
-    """Keep only each respondent's latest response inside each wave."""
-    if answers.empty:
-        return answers
-    latest = (
-        answers[["wave", "respondent", "submitted", "response"]]
-        .drop_duplicates()
-        .sort_values(["wave", "respondent", "submitted", "response"])
-        .drop_duplicates(["wave", "respondent"], keep="last")["response"]
+@dataclass(frozen=True)
+class Item:
+    """A numeric question as the analysis sees it."""
+
+    column: str  # the table column, also the measure key: "question:<id>"
+    low: int
+    high: int
+    reverse: bool = False
+    dimension: str = ""  # the dimension's measure key, "dimension:<name>", or ""
+
+
+def answers_table(answers: pd.DataFrame) -> pd.DataFrame:
+    """Long answers (``response, wave, respondent, submitted, [department], column,
+    value``) to the per-response table: one row per response, one column per item."""
+    ids = [c for c in ("response", "wave", "respondent", "submitted", "department") if c in answers]
+    table = answers.groupby([*ids, "column"], dropna=False)["value"].first().unstack("column")
+    table.columns.name = None
+    return table.reset_index()
+
+
+def latest_only(table: pd.DataFrame) -> pd.DataFrame:
+    """Keep each respondent's latest response inside each wave (see the module docstring)."""
+    ordered = table.sort_values(["wave", "respondent", "submitted", "response"], kind="stable")
+    return ordered.drop_duplicates(["wave", "respondent"], keep="last")
+
+
+def _count(keys: pd.DataFrame, measure: str, values: pd.Series) -> pd.DataFrame:
+    frame = keys.assign(score=values.to_numpy()).dropna(subset=["score"])
+    counted = (
+        frame.groupby([*keys.columns, "score"], dropna=False, sort=True).size().reset_index(name="count")
     )
-    return answers[answers["response"].isin(latest)]
+    counted.insert(0, "measure", measure)
+    return counted
+
+
+def measure_scores(table: pd.DataFrame, items: list[Item], by: tuple[str, ...] = ("wave",)) -> pd.DataFrame:
+    """Respondent scores on every measure, counted by value: ``measure, *by, score, count``.
+
+    Measures are each item (``question:<id>``: the answer) and each dimension
+    (``dimension:<name>``: the mean of the respondent's answered items in it).
+    Reverse-scored items are flipped as low + high − value in both, so a higher score is
+    always better. Duplicates in a wave are resolved first (latest response wins).
+    """
+    table = latest_only(table)
+    keys = table[list(by)].reset_index(drop=True)
+    scored, frames, dimensions = {}, [], {}
+    for item in items:
+        values = table[item.column] if item.column in table else pd.Series(np.nan, index=table.index)
+        values = values.astype(float).reset_index(drop=True)
+        scored[item.column] = item.low + item.high - values if item.reverse else values
+        frames.append(_count(keys, item.column, scored[item.column]))
+        if item.dimension:
+            dimensions.setdefault(item.dimension, []).append(item.column)
+    for dimension, columns in sorted(dimensions.items()):
+        means = pd.concat([scored[c] for c in columns], axis=1).mean(axis=1, skipna=True)
+        frames.append(_count(keys, dimension, means))
+    columns = ["measure", *by, "score", "count"]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
+def count_scores(respondents: pd.DataFrame, by: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A respondent-level frame (``measure, wave, score`` per person) to the counted form."""
+    keys = ["measure", *by, "wave", "score"]
+    return respondents.groupby(keys, as_index=False).size().rename(columns={"size": "count"})
 
 
 def scale_label(low: int, high: int) -> str:
     return f"{int(low)}-{int(high)}"
-
-
-def respondent_scores(answers: pd.DataFrame) -> pd.DataFrame:
-    """One row per respondent, wave and measure: ``measure, wave, respondent, score``.
-
-    Measures are ``question:<id>`` (the answer) and ``dimension:<name>`` (the mean of the
-    respondent's items in that dimension). Reverse-scored items are flipped as
-    low + high − value in both, so a higher score is always better.
-    """
-    columns = ["measure", "wave", "respondent", "score"]
-    answers = latest_responses(answers)
-    if answers.empty:
-        return pd.DataFrame(columns=columns)
-    flipped = answers["value"].where(
-        ~answers["reverse"].astype(bool), answers["low"] + answers["high"] - answers["value"]
-    )
-    answers = answers.assign(score=flipped)
-    questions = answers.assign(measure="question:" + answers["question"].astype(str))
-    rated = answers[answers["dimension"] != ""]
-    dimensions = (
-        rated.assign(measure="dimension:" + rated["dimension"])
-        .groupby(["measure", "wave", "respondent"], as_index=False)["score"]
-        .mean()
-    )
-    frame = pd.concat([questions[columns], dimensions[columns]], ignore_index=True)
-    return frame.sort_values(columns, ignore_index=True)
-
-
-def count_scores(respondents: pd.DataFrame, by: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Respondent-level scores to the compact ``measure, wave, score, count`` form."""
-    keys = [*by, "measure", "wave", "score"]
-    return respondents.groupby(keys, as_index=False).size().rename(columns={"size": "count"})
 
 
 # -- Per-wave summaries (rules 2 and 3) ------------------------------------------------
@@ -266,21 +304,52 @@ def complementary_suppression(
 
 
 # -- Change between waves (rule 4) and trend across waves (rule 5) --------------------
+#
+# Both tests run on counts per score rather than on one value per person: the same
+# statistics scipy computes on the expanded data (tests check they agree), at a cost that
+# does not grow with the number of respondents. Where scipy would use an exact method
+# (small samples without ties) scipy itself is called on the expanded values.
 
 
-def _expand(group: pd.DataFrame) -> np.ndarray:
-    return np.repeat(group["score"].to_numpy(dtype=float), group["count"].to_numpy(dtype=int))
+def _counts(scores: pd.DataFrame, wave) -> pd.Series:
+    rows = scores[scores["wave"] == wave]
+    return rows.groupby("score")["count"].sum()
 
 
-def _remove_one(values: np.ndarray, which: str) -> np.ndarray:
-    index = int(np.argmax(values) if which == "max" else np.argmin(values))
-    return np.delete(values, index)
+def _expand(counts: pd.Series) -> np.ndarray:
+    return np.repeat(counts.index.to_numpy(dtype=float), counts.to_numpy(dtype=int))
 
 
-def _mann_whitney_p(before: np.ndarray, after: np.ndarray) -> float:
-    if len(before) == 0 or len(after) == 0 or (np.ptp(np.concatenate([before, after])) == 0):
+def mann_whitney_p(before: pd.Series, after: pd.Series) -> float:
+    """Two-sided Mann-Whitney U p-value for two samples given as counts per value; the
+    value scipy.stats.mannwhitneyu(after, before) gives with its default method."""
+    before, after = before[before > 0], after[after > 0]
+    n1, n2 = int(after.sum()), int(before.sum())
+    if n1 == 0 or n2 == 0:
         return 1.0
-    return float(stats.mannwhitneyu(after, before).pvalue)
+    values = np.union1d(before.index.to_numpy(dtype=float), after.index.to_numpy(dtype=float))
+    if len(values) == 1:
+        return 1.0
+    x = after.reindex(values, fill_value=0).to_numpy(dtype=float)
+    y = before.reindex(values, fill_value=0).to_numpy(dtype=float)
+    ties = x + y
+    if (n1 <= 8 or n2 <= 8) and ties.max() <= 1:
+        return float(stats.mannwhitneyu(_expand(after), _expand(before)).pvalue)
+    ranks = np.cumsum(ties) - (ties - 1) / 2  # the average rank of each value
+    u1 = float(np.sum(x * ranks) - n1 * (n1 + 1) / 2)
+    u = max(u1, n1 * n2 - u1)
+    n = n1 + n2
+    sd = np.sqrt(n1 * n2 / 12 * ((n + 1) - np.sum(ties**3 - ties) / (n * (n - 1))))
+    z = (u - n1 * n2 / 2 - 0.5) / sd
+    return float(min(1.0, 2 * stats.norm.sf(z)))
+
+
+def _without_one(counts: pd.Series, which: str) -> pd.Series:
+    """The sample with one respondent at its highest or lowest score removed."""
+    counts = counts[counts > 0].copy()
+    value = counts.index.max() if which == "max" else counts.index.min()
+    counts[value] -= 1
+    return counts
 
 
 def _two_proportion_p(fav_a: int, n_a: int, fav_b: int, n_b: int) -> float:
@@ -312,6 +381,10 @@ class Change:
     p_strongest: float = 1.0
 
 
+def _mean(counts: pd.Series) -> float:
+    return float(np.average(counts.index.to_numpy(dtype=float), weights=counts.to_numpy(dtype=float)))
+
+
 def wave_change(scores: pd.DataFrame, measure: str, shown_waves: list, scale: Scale) -> Change | None:
     """Mann-Whitney U on respondent scores, and two proportions for favourable share,
     between the last two shown (not suppressed) waves of ``shown_waves``."""
@@ -319,32 +392,31 @@ def wave_change(scores: pd.DataFrame, measure: str, shown_waves: list, scale: Sc
         return None
     wave_from, wave_to = shown_waves[-2], shown_waves[-1]
     data = scores[scores["measure"] == measure]
-    before = _expand(data[data["wave"] == wave_from])
-    after = _expand(data[data["wave"] == wave_to])
-    delta = float(after.mean() - before.mean())
+    before, after = _counts(data, wave_from), _counts(data, wave_to)
+    n_before, n_after = int(before.sum()), int(after.sum())
+    delta = _mean(after) - _mean(before)
     threshold = scale.favorable_from
-    fav_before, fav_after = int((before >= threshold).sum()), int((after >= threshold).sum())
-    # The most influential single respondent: removing the extreme that carries the
-    # difference weakens it most; removing the opposite extreme strengthens it most.
-    up = delta >= 0
-    weakening = [
-        (_remove_one(after, "max" if up else "min"), before),
-        (after, _remove_one(before, "min" if up else "max")),
-    ]
-    strengthening = [
-        (_remove_one(after, "min" if up else "max"), before),
-        (after, _remove_one(before, "max" if up else "min")),
-    ]
+    fav_before = int(before[before.index >= threshold].sum())
+    fav_after = int(after[after.index >= threshold].sum())
+    # The most influential single respondent: in a rank test, removing the extreme that
+    # carries the difference weakens it most; removing the opposite extreme strengthens it.
+    high, low = ("max", "min") if delta >= 0 else ("min", "max")
     return Change(
         measure=measure,
         wave_from=wave_from,
         wave_to=wave_to,
         delta=delta,
-        p=_mann_whitney_p(before, after),
-        favorable_delta=fav_after / len(after) - fav_before / len(before),
-        favorable_p=_two_proportion_p(fav_before, len(before), fav_after, len(after)),
-        p_weakest=max(_mann_whitney_p(b, a) for a, b in weakening),
-        p_strongest=min(_mann_whitney_p(b, a) for a, b in strengthening),
+        p=mann_whitney_p(before, after),
+        favorable_delta=fav_after / n_after - fav_before / n_before,
+        favorable_p=_two_proportion_p(fav_before, n_before, fav_after, n_after),
+        p_weakest=max(
+            mann_whitney_p(before, _without_one(after, high)),
+            mann_whitney_p(_without_one(before, low), after),
+        ),
+        p_strongest=min(
+            mann_whitney_p(before, _without_one(after, low)),
+            mann_whitney_p(_without_one(before, high), after),
+        ),
     )
 
 
@@ -384,17 +456,58 @@ class Trend:
     tau_without: float | None = None
 
 
+def _tie_terms(margins: np.ndarray) -> tuple[float, float, float]:
+    margins = margins[margins > 1]
+    return (
+        float(np.sum(margins * (margins - 1) / 2)),
+        float(np.sum(margins * (margins - 1) * (margins - 2))),
+        float(np.sum(margins * (margins - 1) * (2 * margins + 5))),
+    )
+
+
+def _pairs_below(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each cell: observations in earlier rows with a lower, and with a higher, column."""
+    padded = np.zeros((table.shape[0] + 1, table.shape[1] + 1))
+    padded[1:, 1:] = table.cumsum(axis=0).cumsum(axis=1)
+    lower = padded[:-1, :-1]
+    higher = padded[:-1, -1:] - padded[:-1, 1:]
+    return lower, higher
+
+
+def kendall_tau_b(table: np.ndarray) -> tuple[float, float]:
+    """Kendall's tau-b and its two-sided p-value from a contingency table whose rows are
+    wave order and columns score order; what scipy.stats.kendalltau gives on the
+    expanded data. Without ties (where scipy may be exact) scipy is called."""
+    table = np.asarray(table, dtype=float)
+    n = table.sum()
+    rows, columns = table.sum(axis=1), table.sum(axis=0)
+    if rows.max() <= 1 and columns.max() <= 1:
+        x = np.repeat(np.arange(len(rows)), rows.astype(int))
+        y = np.concatenate([np.flatnonzero(row) for row in table if row.any()])
+        tau, p = stats.kendalltau(x, y)
+        return (0.0, 1.0) if np.isnan(tau) else (float(tau), float(p))
+    lower, higher = _pairs_below(table)
+    s = float(np.sum(table * lower) - np.sum(table * higher))
+    xtie, x0, x1 = _tie_terms(rows)
+    ytie, y0, y1 = _tie_terms(columns)
+    total = n * (n - 1) / 2
+    if xtie == total or ytie == total:
+        return 0.0, 1.0
+    tau = float(np.clip(s / np.sqrt(total - xtie) / np.sqrt(total - ytie), -1, 1))
+    m = n * (n - 1)
+    var = (m * (2 * n + 5) - x1 - y1) / 18 + 2 * xtie * ytie / m + x0 * y0 / (9 * m * (n - 2))
+    return tau, float(2 * stats.norm.sf(abs(s) / np.sqrt(var)))
+
+
 def _most_influential_cell(table: np.ndarray, sign: int) -> tuple[int, int]:
     """The (wave, value) cell whose one respondent adds most to Kendall's S in direction
     ``sign``. An observation's share of S is the count of others below-left or above-right
     of it, minus those above-left or below-right, read off 2-D cumulative sums."""
     padded = np.zeros((table.shape[0] + 1, table.shape[1] + 1))
     padded[1:, 1:] = table.cumsum(axis=0).cumsum(axis=1)
-    total = padded[-1, -1]
-    lower_both = padded[:-1, :-1]
-    earlier_higher = padded[:-1, -1:] - padded[:-1, 1:]
+    lower_both, earlier_higher = _pairs_below(table)
     later_lower = padded[-1:, :-1] - padded[1:, :-1]
-    higher_both = total - padded[1:, -1:] - padded[-1:, 1:] + padded[1:, 1:]
+    higher_both = padded[-1, -1] - padded[1:, -1:] - padded[-1:, 1:] + padded[1:, 1:]
     contribution = sign * (lower_both + higher_both - earlier_higher - later_lower)
     contribution = np.where(table > 0, contribution, -np.inf)
     wave, value = np.unravel_index(np.argmax(contribution), table.shape)
@@ -405,29 +518,27 @@ def wave_trend(scores: pd.DataFrame, measure: str, shown_waves: list) -> Trend:
     """Kendall's tau-b between wave order and every respondent's score, with the
     Theil-Sen slope of the wave means. Fewer than three shown waves: not enough waves.
 
-    Improving or declining needs p < 0.05 (q once settled with the others).
+    Improving or declining needs q < 0.05 once settled with the other trends shown.
     """
     if len(shown_waves) < 3:
         return Trend(measure, len(shown_waves))
     data = scores[(scores["measure"] == measure) & scores["wave"].isin(shown_waves)]
-    order = {wave: i for i, wave in enumerate(shown_waves)}
-    x = np.repeat(data["wave"].map(order).to_numpy(), data["count"].to_numpy(dtype=int))
-    y = _expand(data)
-    tau, p = stats.kendalltau(x, y)
-    tau, p = (0.0, 1.0) if np.isnan(tau) else (float(tau), float(p))
-    means = data.assign(total=data["score"] * data["count"]).groupby("wave")[["total", "count"]].sum()
-    wave_means = (means["total"] / means["count"]).reindex(shown_waves).to_numpy()
+    table = (
+        data.groupby(["wave", "score"])["count"]
+        .sum()
+        .unstack("score", fill_value=0)
+        .reindex(shown_waves, fill_value=0)
+    ).to_numpy(dtype=float)
+    values = np.sort(data["score"].unique()).astype(float)
+    tau, p = kendall_tau_b(table)
+    wave_means = (table @ values) / table.sum(axis=1)
     slope = float(stats.theilslopes(wave_means, np.arange(len(shown_waves))).slope)
     trend = Trend(measure, len(shown_waves), tau, p, slope)
     # Robustness: remove the one respondent who pushes tau furthest in its own direction.
-    values = np.unique(y)
-    table = np.zeros((len(shown_waves), len(values)))
-    np.add.at(table, (x, np.searchsorted(values, y)), 1)
     wave_index, value_index = _most_influential_cell(table, 1 if tau >= 0 else -1)
-    drop = np.flatnonzero((x == wave_index) & (y == values[value_index]))[0]
-    tau_without, p_without = stats.kendalltau(np.delete(x, drop), np.delete(y, drop))
-    trend.tau_without = 0.0 if np.isnan(tau_without) else float(tau_without)
-    trend.p_without = 1.0 if np.isnan(p_without) else float(p_without)
+    reduced = table.copy()
+    reduced[wave_index, value_index] -= 1
+    trend.tau_without, trend.p_without = kendall_tau_b(reduced)
     return trend
 
 

@@ -1,22 +1,22 @@
 """The one bridge from the ORM to pandas.
 
-The per-respondent collapse happens in SQL: each respondent's latest response in a wave,
-then one score per respondent and measure, then those scores counted by value. pandas
-and scipy (``reports.analysis``) work on that much smaller frame.
+The per-respondent collapse happens in SQL: one row per response with one column per
+numeric question (a grouped, filtered MAX per question). pandas and scipy
+(``reports.analysis``) then work on that respondent-level frame, counted by score, which
+is far smaller than the answers it came from.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
 from django.db import connection
-from django.db.models import Case, Count, Exists, F, FloatField, OuterRef, Q, Sum, Value, When
+from django.db.models import Count, Exists, Max, OuterRef, Q
 
 from perception.models import Department
-from reports.analysis import Scale
+from reports.analysis import Item, Scale, measure_scores
 from surveys.models import Answer, Question, Response, Survey, Wave
 
-NUMERIC_KINDS = list(Question.SCALES)
 NO_DEPARTMENT = "(not given)"
 
 
@@ -31,13 +31,12 @@ class SurveyData:
     labels: dict[str, str]
     scales: dict[str, Scale]
     scores: pd.DataFrame  # measure, wave, score, count
-    department_scores: pd.DataFrame  # department, measure, wave, score, count (dimensions)
+    department_scores: pd.DataFrame  # measure, department, wave, score, count
     department_respondents: pd.DataFrame  # department, wave, respondents
     mentions: pd.DataFrame  # theme, voice, source, channel, sentiment
     department: Department | None = None
     since: date | None = None
     min_group_size: int = 5
-    notes: list[str] = field(default_factory=list)
 
 
 def kept_responses(survey: Survey, department: Department | None = None, since: date | None = None):
@@ -53,61 +52,66 @@ def kept_responses(survey: Survey, department: Department | None = None, since: 
     return responses
 
 
-def _flipped_value():
-    """The answer as scored: reverse-scored items flipped as low + high − value."""
-    whens = [
-        When(question__reverse_scored=True, question__kind=kind, then=Value(float(low + high)) - F("number"))
-        for kind, (low, high) in Question.SCALES.items()
-    ]
-    return Case(*whens, default=F("number"), output_field=FloatField())
+def survey_items(questions: list[Question]) -> tuple[list[Item], dict[str, str], dict[str, Scale]]:
+    """Items, labels and scales of a survey's numeric questions and their dimensions.
 
-
-def question_distribution(responses) -> pd.DataFrame:
-    """``question, wave, score, count``: respondents per value of each numeric question.
-
-    Reverse-scored questions are flipped here too, so a higher score is always better.
+    A dimension whose items use different scales is split into one measure per scale.
     """
-    rows = (
-        Answer.objects.filter(response__in=responses, question__kind__in=NUMERIC_KINDS, number__isnull=False)
-        .values(question_id_=F("question_id"), wave_id_=F("response__wave_id"), score=_flipped_value())
-        .annotate(count=Count("response_id", distinct=True))
+    numeric = [q for q in questions if q.is_numeric]
+    scales_of = {}
+    for question in numeric:
+        if question.dimension:
+            scales_of.setdefault(question.dimension, set()).add(question.scale)
+    items, labels, scales = [], {}, {}
+    for question in numeric:
+        column = f"question:{question.pk}"
+        dimension = ""
+        if question.dimension:
+            dimension = f"dimension:{question.dimension}"
+            if len(scales_of[question.dimension]) > 1:
+                dimension += f" [{Scale(*question.scale).label}]"
+            labels[dimension] = question.dimension
+            scales[dimension] = Scale(*question.scale)
+        items.append(Item(column, *question.scale, reverse=question.reverse_scored, dimension=dimension))
+        labels[column] = question.text + (" (reverse scored)" if question.reverse_scored else "")
+        scales[column] = Scale(*question.scale, net=question.kind == Question.SCALE_10)
+    return items, labels, scales
+
+
+def respondent_table(
+    waves: list[Wave], questions: list[Question], department: Department | None = None
+) -> pd.DataFrame:
+    """One row per response that answered a numeric question: ``response, wave,
+    department, respondent, submitted`` and a ``question:<id>`` column per question.
+
+    The pivot is a GROUP BY in the database, so a few hundred thousand answers become one
+    row per person before they reach Python.
+    """
+    numeric = [q for q in questions if q.is_numeric]
+    columns = ["response", "wave", "department", "respondent", "submitted"]
+    if not numeric or not waves:
+        return pd.DataFrame(columns=columns + [f"question:{q.pk}" for q in numeric])
+    responses = Response.objects.filter(wave__in=waves, answers__question__in=numeric)
+    if department is not None:
+        responses = responses.filter(department=department)
+    pivot = (
+        responses.values("id", "wave_id", "department_id", "respondent_key", "submitted")
+        .annotate(**{f"q_{q.pk}": Max("answers__number", filter=Q(answers__question=q)) for q in numeric})
         .order_by()
     )
-    frame = pd.DataFrame.from_records(list(rows), columns=["question_id_", "wave_id_", "score", "count"])
-    return frame.rename(columns={"question_id_": "question", "wave_id_": "wave"})
-
-
-def dimension_distribution(responses) -> pd.DataFrame:
-    """``department, dimension, kind, wave, total, items, count``.
-
-    The inner query scores each respondent on each dimension (sum and number of their
-    items); the outer one counts respondents per identical (sum, items). Both run in the
-    database, so only a few hundred rows reach Python however many people answered.
-    """
-    per_respondent = (
-        Answer.objects.filter(response__in=responses, question__kind__in=NUMERIC_KINDS, number__isnull=False)
-        .exclude(question__dimension="")
-        .values(
-            respondent_=F("response_id"),
-            wave_=F("response__wave_id"),
-            department_=F("response__department_id"),
-            dimension_=F("question__dimension"),
-            kind_=F("question__kind"),
-        )
-        .annotate(total_=Sum(_flipped_value()), items_=Count("id"))
-        .order_by()
-    )
-    inner_sql, params = per_respondent.query.sql_with_params()
-    # The inner SQL is Django's own compilation of the queryset above; values stay in params.
-    sql = (
-        "SELECT department_, dimension_, kind_, wave_, total_, items_, COUNT(*) "  # noqa: S608
-        f"FROM ({inner_sql}) per_respondent "
-        "GROUP BY department_, dimension_, kind_, wave_, total_, items_"
-    )
+    sql, params = pivot.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    return pd.DataFrame(rows, columns=["department", "dimension", "kind", "wave", "total", "items", "count"])
+        names = [column[0] for column in cursor.description]
+        frame = pd.DataFrame(cursor.fetchall(), columns=names)
+    renames = {
+        "id": "response",
+        "wave_id": "wave",
+        "department_id": "department",
+        "respondent_key": "respondent",
+    }
+    renames |= {f"q_{q.pk}": f"question:{q.pk}" for q in numeric}
+    return frame.rename(columns=renames)
 
 
 def theme_mentions(responses, shown_waves: set[int]) -> pd.DataFrame:
@@ -129,63 +133,17 @@ def theme_mentions(responses, shown_waves: set[int]) -> pd.DataFrame:
     )
 
 
-def _dimension_measures(dimensions: pd.DataFrame) -> dict[tuple[str, str], str]:
-    """Measure key per (dimension, kind); a dimension mixing scales is split by scale."""
-    kinds = dimensions.groupby("dimension")["kind"].nunique().to_dict()
-    keys = {}
-    for dimension, kind in dimensions[["dimension", "kind"]].drop_duplicates().itertuples(index=False):
-        key = f"dimension:{dimension}"
-        if kinds[dimension] > 1:
-            key += f" [{Scale(*Question.SCALES[kind]).label}]"
-        keys[(dimension, kind)] = key
-    return keys
-
-
 def survey_data(
     survey: Survey, department: Department | None = None, since: date | None = None
 ) -> SurveyData:
-    """Load one survey's respondent-level scores and theme mentions under the filters."""
+    """Load one survey's respondent scores and theme mentions under the filters."""
     waves = list(survey.waves.order_by("opens", "pk"))
     if since is not None:
         waves = [w for w in waves if w.opens.date() >= since]
     label_of = {w.pk: w.label for w in waves}
+    department_names = dict(Department.objects.values_list("pk", "name"))
     k = survey.min_group_size
     responses = kept_responses(survey, department, since)
-
-    counts = responses.values("wave_id").annotate(n=Count("id")).order_by()
-    respondents = {label_of[row["wave_id"]]: row["n"] for row in counts if row["wave_id"] in label_of}
-
-    questions = [q for q in survey.questions.all() if q.is_numeric]
-    labels = {
-        f"question:{q.pk}": q.text + (" (reverse scored)" if q.reverse_scored else "") for q in questions
-    }
-    scales = {f"question:{q.pk}": Scale(*q.scale, net=q.kind == Question.SCALE_10) for q in questions}
-
-    by_question = question_distribution(responses)
-    scores = by_question.assign(
-        measure="question:" + by_question["question"].astype(str), wave=by_question["wave"].map(label_of)
-    )[["measure", "wave", "score", "count"]]
-
-    dimensions = dimension_distribution(responses)
-    dimension_keys = _dimension_measures(dimensions)
-    for (dimension, kind), key in sorted(dimension_keys.items(), key=lambda item: item[1]):
-        labels[key] = dimension
-        scales[key] = Scale(*Question.SCALES[kind])
-    department_names = dict(Department.objects.values_list("pk", "name"))
-    dimensions = dimensions.assign(
-        measure=[
-            dimension_keys[(d, k_)] for d, k_ in zip(dimensions["dimension"], dimensions["kind"], strict=True)
-        ],
-        wave=dimensions["wave"].map(label_of),
-        score=dimensions["total"] / dimensions["items"],
-        department=dimensions["department"].map(department_names).fillna(NO_DEPARTMENT),
-    )
-    department_scores = dimensions.groupby(["department", "measure", "wave", "score"], as_index=False)[
-        "count"
-    ].sum()
-    org_dimensions = department_scores.groupby(["measure", "wave", "score"], as_index=False)["count"].sum()
-    scores = pd.concat([scores, org_dimensions], ignore_index=True)
-    scores["count"] = scores["count"].astype(int)
 
     per_department = responses.values("wave_id", "department_id").annotate(n=Count("id")).order_by()
     department_respondents = pd.DataFrame(
@@ -200,9 +158,20 @@ def survey_data(
         ],
         columns=["department", "wave", "respondents"],
     )
+    respondents = department_respondents.groupby("wave")["respondents"].sum().astype(int).to_dict()
+
+    questions = list(survey.questions.all())
+    items, labels, scales = survey_items(questions)
+    table = respondent_table(waves, questions, department)
+    table = table.assign(
+        wave=table["wave"].map(label_of),
+        department=table["department"].map(department_names).fillna(NO_DEPARTMENT),
+    )
+    department_scores = measure_scores(table, items, by=("department", "wave"))
+    scores = department_scores.groupby(["measure", "wave", "score"], as_index=False, sort=True)["count"].sum()
 
     shown = {w.pk for w in waves if respondents.get(w.label, 0) >= k}
-    measures = [f"question:{q.pk}" for q in questions] + sorted(set(dimension_keys.values()))
+    measures = [item.column for item in items] + sorted({item.dimension for item in items if item.dimension})
     return SurveyData(
         survey=survey,
         waves=waves,

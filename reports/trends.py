@@ -127,6 +127,7 @@ def _departments(data: SurveyData, builder: _Measures) -> list[dict]:
     are a cell that is never shown, so it counts as hidden when deciding complements."""
     k = data.min_group_size
     scores = data.department_scores
+    scores = scores[scores["measure"].str.startswith("dimension:")]
     names = sorted(set(scores["department"]) | set(data.department_respondents["department"]))
     shown_names = [name for name in names if name != NO_DEPARTMENT]
     if not shown_names:

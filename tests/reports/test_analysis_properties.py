@@ -2,9 +2,11 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
+from scipy import stats
 
 from reports import analysis
 
@@ -33,26 +35,28 @@ def test_every_interval_contains_its_estimate_and_lies_inside_the_scale(case):
         assert row["net_score"] is None
 
 
+ITEMS = [
+    analysis.Item("question:1", 1, 5, dimension="dimension:Reliability"),
+    analysis.Item("question:2", 1, 5, reverse=True, dimension="dimension:Reliability"),
+]
+
+
 @st.composite
 def answers_frames(draw):
-    """Answers of 5–40 respondents over up to three waves to two questions of one dimension."""
+    """Answers of 5–40 respondents over up to three waves to two items of one dimension."""
     rows = []
     respondents = draw(st.integers(5, 40))
     for respondent in range(respondents):
         wave = draw(st.sampled_from(["2026 Q1", "2026 Q2", "2026 Q3"]))
-        for question, reverse in ((1, False), (2, True)):
-            if draw(st.booleans()) or question == 1:
+        for item in ITEMS:
+            if draw(st.booleans()) or item.column == "question:1":
                 rows.append(
                     {
+                        "response": respondent,
                         "wave": wave,
                         "respondent": f"r{respondent}",
-                        "response": respondent,
                         "submitted": pd.Timestamp("2026-01-01") + pd.Timedelta(minutes=respondent),
-                        "question": question,
-                        "dimension": "Reliability",
-                        "reverse": reverse,
-                        "low": 1,
-                        "high": 5,
+                        "column": item.column,
                         "value": float(draw(st.integers(1, 5))),
                     }
                 )
@@ -60,7 +64,7 @@ def answers_frames(draw):
 
 
 def summaries_of(answers: pd.DataFrame, k: int = 5) -> pd.DataFrame:
-    scores = analysis.count_scores(analysis.respondent_scores(answers))
+    scores = analysis.measure_scores(analysis.answers_table(answers), ITEMS)
     scales = dict.fromkeys(scores["measure"].unique(), analysis.Scale(1, 5))
     return analysis.wave_summaries(scores, scales, k)
 
@@ -86,7 +90,7 @@ def test_a_respondent_answering_twice_in_a_wave_counts_once_with_the_latest_answ
     assert_frame_equal(summaries_of(answers), summaries_of(pd.concat([answers, earlier], ignore_index=True)))
     later = original.assign(response=10_001, submitted=original["submitted"] + pd.Timedelta(days=1))
     with_later = pd.concat([answers, earlier, later.assign(value=3.0)], ignore_index=True)
-    kept = analysis.latest_responses(with_later)
+    kept = analysis.latest_only(analysis.answers_table(with_later))
     assert set(kept.loc[kept["respondent"] == respondent, "response"]) == {10_001}
     n_before = summaries_of(answers).set_index(["measure", "wave"])["n"]
     n_after = summaries_of(with_later).set_index(["measure", "wave"])["n"]
@@ -240,3 +244,55 @@ def test_a_change_resting_on_one_extreme_respondent_is_not_robust():
     analysis.settle_changes([change])
     assert change.significant
     assert not change.robust
+
+
+@st.composite
+def two_samples(draw):
+    values = st.sampled_from([1.0, 2.0, 3.0, 3.5, 4.0, 4.25, 5.0])
+    return (
+        draw(st.lists(values, min_size=1, max_size=80)),
+        draw(st.lists(values, min_size=1, max_size=80)),
+    )
+
+
+def as_counts(values) -> pd.Series:
+    return pd.Series(values).value_counts().sort_index()
+
+
+@settings(max_examples=300, deadline=None)
+@given(two_samples())
+def test_mann_whitney_from_counts_equals_scipy(samples):
+    """The count-based test gives scipy.stats.mannwhitneyu's p-value (default method)."""
+    before, after = samples
+    if len(set(before + after)) == 1:
+        expected = 1.0
+    else:
+        expected = float(stats.mannwhitneyu(after, before).pvalue)
+    assert analysis.mann_whitney_p(as_counts(before), as_counts(after)) == pytest.approx(expected, abs=1e-12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 6)), min_size=2, max_size=120))
+def test_kendall_tau_b_from_a_table_equals_scipy(points):
+    """tau-b and its p-value from a wave × score table equal scipy.stats.kendalltau."""
+    x = np.array([p[0] for p in points])
+    y = np.array([p[1] for p in points])
+    table = np.zeros((6, 7))
+    np.add.at(table, (x, y), 1)
+    tau, p = analysis.kendall_tau_b(table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0])
+    expected = stats.kendalltau(x, y)
+    if np.isnan(expected.statistic):
+        assert (tau, p) == (0.0, 1.0)
+    else:
+        assert tau == pytest.approx(expected.statistic, abs=1e-12)
+        assert p == pytest.approx(expected.pvalue, abs=1e-12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 2000), st.data())
+def test_wilson_interval_equals_scipy(n, data):
+    successes = data.draw(st.integers(0, n))
+    expected = stats.binomtest(successes, n).proportion_ci(method="wilson")
+    low, high = analysis.wilson_interval(successes, n)
+    assert low == pytest.approx(expected.low, abs=1e-12)
+    assert high == pytest.approx(expected.high, abs=1e-12)

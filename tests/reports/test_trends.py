@@ -14,7 +14,7 @@ from pandas.testing import assert_frame_equal
 
 from perception.models import Theme
 from reports import analysis
-from reports.queries import survey_data
+from reports.queries import survey_data, survey_items
 from reports.trends import build_trends
 from surveys.models import Answer, Question, Response
 from tests.factories import add_question, add_response, make_departments, make_survey, make_wave
@@ -58,33 +58,19 @@ def org():
 
 
 def orm_answers(survey) -> pd.DataFrame:
-    """Every numeric answer as the pure-pandas ``answers`` frame, straight from the ORM."""
-    rows = Answer.objects.filter(response__wave__survey=survey, number__isnull=False).values(
+    """Every numeric answer as long ``answers`` rows, straight from the ORM."""
+    rows = Answer.objects.filter(response__wave__survey=survey, number__isnull=False).values_list(
+        "response_id",
         "response__wave__label",
         "response__respondent_key",
-        "response_id",
         "response__submitted",
         "question_id",
-        "question__dimension",
-        "question__reverse_scored",
-        "question__kind",
         "number",
     )
-    frame = pd.DataFrame(list(rows))
-    return pd.DataFrame(
-        {
-            "wave": frame["response__wave__label"],
-            "respondent": frame["response__respondent_key"],
-            "response": frame["response_id"],
-            "submitted": frame["response__submitted"],
-            "question": frame["question_id"],
-            "dimension": frame["question__dimension"],
-            "reverse": frame["question__reverse_scored"],
-            "low": frame["question__kind"].map(lambda k: Question.SCALES[k][0]),
-            "high": frame["question__kind"].map(lambda k: Question.SCALES[k][1]),
-            "value": frame["number"],
-        }
+    frame = pd.DataFrame(
+        list(rows), columns=["response", "wave", "respondent", "submitted", "question", "value"]
     )
+    return frame.assign(column="question:" + frame["question"].astype(str)).drop(columns="question")
 
 
 def run_json(*args) -> dict:
@@ -94,23 +80,26 @@ def run_json(*args) -> dict:
 
 
 def test_sql_collapse_equals_the_pure_pandas_collapse(org):
-    """The per-respondent collapse in SQL gives exactly what analysis.respondent_scores gives,
-    duplicates in a wave included."""
+    """The per-respondent pivot in SQL scores exactly as pandas does from the raw answers,
+    a duplicate respondent in a wave included."""
     survey, (q1, q2, q3, _) = org["survey"], org["questions"]
     first = org["waves"][0]
     twice = add_response(first, {q1: 1, q2: 1, q3: 0}, key="same-person")
     add_response(
         first, {q1: 5, q2: 2, q3: 10}, key="same-person", submitted=twice.submitted + timedelta(minutes=5)
     )
-    expected = analysis.count_scores(analysis.respondent_scores(orm_answers(survey)))
+    items, _, _ = survey_items(list(survey.questions.all()))
+    expected = analysis.measure_scores(analysis.answers_table(orm_answers(survey)), items)
     data = survey_data(survey)
-    got = data.scores.assign(measure=data.scores["measure"])
     key = ["measure", "wave", "score"]
     assert_frame_equal(
-        got.sort_values(key, ignore_index=True)[[*key, "count"]],
+        data.scores.sort_values(key, ignore_index=True)[[*key, "count"]],
         expected.sort_values(key, ignore_index=True)[[*key, "count"]],
         check_dtype=False,
     )
+    assert set(data.scores["measure"]) == {f"question:{q.pk}" for q in (q1, q2, q3)} | {
+        "dimension:Reliability"
+    }
 
 
 def test_n_counts_respondents_and_the_latest_duplicate_wins(org):

@@ -1,0 +1,174 @@
+"""`make bench`: time `manage.py trends --json` end to end on SQLite and PostgreSQL.
+
+    python -m benchmarks.run [--respondents 20000] [--waves 6] [--runs 3]
+                             [--databases sqlite,postgres] [--output BENCHMARKS.md]
+
+For each database: a fresh bench database, migrations, the synthetic organisation of
+``benchmarks.generate``, then ``--runs`` timed runs of the command in a new process each
+(wall time from outside, peak memory of that process from the kernel). The median and
+every run are written to BENCHMARKS.md with the machine and the date.
+"""
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = {"sqlite": 6.0, "postgresql": 3.0}
+MEMORY_TARGET_MB = 1500
+START, END = "<!-- trends:start -->", "<!-- trends:end -->"
+
+
+def database_url(name: str) -> str:
+    if name == "sqlite":
+        path = ROOT / "bench.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    url = os.getenv("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/perception_bench")
+    import psycopg
+
+    server, _, database = url.rpartition("/")
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{database}"')
+        connection.execute(f'CREATE DATABASE "{database}"')
+    return url
+
+
+def environment(url: str) -> dict:
+    return os.environ | {
+        "DATABASE_URL": url,
+        "DEBUG": "0",
+        "SECRET_KEY": "benchmark-only-secret-key",
+        "DJANGO_SETTINGS_MODULE": "perception.settings",
+    }
+
+
+def timed_run(env: dict) -> tuple[float, float]:
+    """Wall seconds and peak resident memory (MB) of one `trends --json` process."""
+    command = [sys.executable, "manage.py", "trends", "--survey", "bench", "--json"]
+    began = time.perf_counter()
+    with open(os.devnull, "w") as sink:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=sink)
+        _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - began
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit("trends failed; run it by hand to see why")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    system = f"{platform.system()} {platform.release()}"
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB RAM, {system}, Python {platform.python_version()}"
+    )
+
+
+def bench(name: str, respondents: int, waves: int, runs: int) -> dict:
+    print(f"== {name}: {respondents} respondents x {waves} waves", flush=True)
+    url = database_url(name)
+    env = environment(url)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    began = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.generate",
+            "--respondents",
+            str(respondents),
+            "--waves",
+            str(waves),
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    generated = time.perf_counter() - began
+    timed_run(env)  # warm the operating system's file cache; not counted
+    results = [timed_run(env) for _ in range(runs)]
+    for index, (seconds, memory) in enumerate(results, 1):
+        print(f"  run {index}: {seconds:.2f} s, peak {memory:.0f} MB", flush=True)
+    vendor = "postgresql" if name == "postgres" else "sqlite"
+    return {
+        "database": vendor,
+        "seconds": [round(s, 2) for s, _ in results],
+        "median": statistics.median(s for s, _ in results),
+        "memory": max(m for _, m in results),
+        "generated": generated,
+        "target": TARGETS[vendor],
+    }
+
+
+def write(results: list[dict], respondents: int, waves: int, output: Path) -> None:
+    today = datetime.now(UTC).date().isoformat()
+    lines = [
+        START,
+        "## `trends --json` end to end",
+        "",
+        f"Measured {today} on {machine()}.",
+        f"Synthetic organisation: {respondents:,} respondents per wave × {waves} waves × 25 questions "
+        f"(about {respondents * waves * 24.3 / 1e6:.1f} million answers), 8 departments, coded comments.",
+        "Each run is a new `python manage.py trends --survey bench --json` process, timed from outside "
+        "(interpreter start to exit); peak memory is that process's maximum resident set.",
+        "",
+        "| database | median of runs (s) | runs (s) | target (s) | peak memory (MB) | memory target (MB) "
+        "| verdict |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        verdict = "met" if r["median"] <= r["target"] and r["memory"] <= MEMORY_TARGET_MB else "missed"
+        lines.append(
+            f"| {r['database']} | {r['median']:.2f} | {', '.join(f'{s:.2f}' for s in r['seconds'])} "
+            f"| {r['target']:.0f} | {r['memory']:.0f} | {MEMORY_TARGET_MB} | {verdict} |"
+        )
+    lines += [
+        "",
+        "Data generation time (not part of the target): "
+        + ", ".join(f"{r['database']} {r['generated']:.0f} s" for r in results),
+        END,
+    ]
+    section = "\n".join(lines)
+    text = output.read_text() if output.exists() else "# Benchmarks\n\nWritten by `make bench`.\n\n"
+    if START in text and END in text:
+        before, rest = text.split(START, 1)
+        text = before + section + rest.split(END, 1)[1]
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
+    output.write_text(text)
+    print(f"Wrote {output}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--respondents", type=int, default=20000, help="respondents per wave (default 20000)")
+    parser.add_argument("--waves", type=int, default=6)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--databases", default="sqlite,postgres")
+    parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
+    args = parser.parse_args()
+    results = [
+        bench(name.strip(), args.respondents, args.waves, args.runs) for name in args.databases.split(",")
+    ]
+    write(results, args.respondents, args.waves, args.output)
+
+
+if __name__ == "__main__":
+    main()
