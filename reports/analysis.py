@@ -155,13 +155,14 @@ def latest_only(table: pd.DataFrame) -> pd.DataFrame:
     return ordered.drop_duplicates(["wave", "respondent"], keep="last")
 
 
-def _count(keys: pd.DataFrame, measure: str, values: pd.Series) -> pd.DataFrame:
-    frame = keys.assign(score=values.to_numpy()).dropna(subset=["score"])
-    counted = (
-        frame.groupby([*keys.columns, "score"], dropna=False, sort=True).size().reset_index(name="count")
-    )
-    counted.insert(0, "measure", measure)
-    return counted
+def _count(groups: np.ndarray, keys: pd.DataFrame, measure: str, values: np.ndarray) -> pd.DataFrame:
+    """Respondents per (group, score) for one measure; ``groups`` numbers the rows of ``keys``."""
+    answered = ~np.isnan(values)
+    score_index, scores = pd.factorize(values[answered], sort=True)
+    cells = np.bincount(groups[answered] * len(scores) + score_index, minlength=len(keys) * len(scores))
+    present = np.flatnonzero(cells)
+    frame = keys.iloc[present // len(scores)].reset_index(drop=True)
+    return frame.assign(measure=measure, score=scores[present % len(scores)], count=cells[present])
 
 
 def measure_scores(table: pd.DataFrame, items: list[Item], by: tuple[str, ...] = ("wave",)) -> pd.DataFrame:
@@ -170,22 +171,28 @@ def measure_scores(table: pd.DataFrame, items: list[Item], by: tuple[str, ...] =
     Measures are each item (``question:<id>``: the answer) and each dimension
     (``dimension:<name>``: the mean of the respondent's answered items in it).
     Reverse-scored items are flipped as low + high − value in both, so a higher score is
-    always better. Duplicates in a wave are resolved first (latest response wins).
+    always better. The table holds one response per respondent and wave: resolve
+    duplicates first (``latest_only``, or the database's ``kept_responses``).
     """
-    table = latest_only(table)
-    keys = table[list(by)].reset_index(drop=True)
+    columns = ["measure", *by, "score", "count"]
+    if table.empty:
+        return pd.DataFrame(columns=columns)
+    codes, keys = pd.MultiIndex.from_frame(table[list(by)].astype(object)).factorize(sort=True)
+    keys = keys.to_frame(index=False, name=list(by))
     scored, frames, dimensions = {}, [], {}
     for item in items:
         values = table[item.column] if item.column in table else pd.Series(np.nan, index=table.index)
-        values = values.astype(float).reset_index(drop=True)
+        values = values.to_numpy(dtype=float)
         scored[item.column] = item.low + item.high - values if item.reverse else values
-        frames.append(_count(keys, item.column, scored[item.column]))
+        frames.append(_count(codes, keys, item.column, scored[item.column]))
         if item.dimension:
             dimensions.setdefault(item.dimension, []).append(item.column)
-    for dimension, columns in sorted(dimensions.items()):
-        means = pd.concat([scored[c] for c in columns], axis=1).mean(axis=1, skipna=True)
-        frames.append(_count(keys, dimension, means))
-    columns = ["measure", *by, "score", "count"]
+    for dimension, members in sorted(dimensions.items()):
+        answered = np.column_stack([scored[c] for c in members])
+        counts = (~np.isnan(answered)).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means = np.where(counts > 0, np.nansum(answered, axis=1) / counts, np.nan)
+        frames.append(_count(codes, keys, dimension, means))
     if not frames:
         return pd.DataFrame(columns=columns)
     return pd.concat(frames, ignore_index=True)[columns]
@@ -311,32 +318,41 @@ def complementary_suppression(
 # (small samples without ties) scipy itself is called on the expanded values.
 
 
-def _counts(scores: pd.DataFrame, wave) -> pd.Series:
-    rows = scores[scores["wave"] == wave]
-    return rows.groupby("score")["count"].sum()
+@dataclass(frozen=True)
+class Distribution:
+    """One measure's respondents counted per score: a row per wave, a column per score."""
+
+    waves: list
+    values: np.ndarray  # the distinct scores, ascending
+    counts: np.ndarray  # shape (len(waves), len(values))
 
 
-def _expand(counts: pd.Series) -> np.ndarray:
-    return np.repeat(counts.index.to_numpy(dtype=float), counts.to_numpy(dtype=int))
+def distribution(scores: pd.DataFrame, measure: str, waves: list) -> Distribution:
+    data = scores[(scores["measure"] == measure) & scores["wave"].isin(waves)]
+    values, value_index = np.unique(data["score"].to_numpy(dtype=float), return_inverse=True)
+    counts = np.zeros((len(waves), len(values)))
+    np.add.at(
+        counts, (pd.Index(waves).get_indexer(data["wave"]), value_index), data["count"].to_numpy(dtype=float)
+    )
+    return Distribution(list(waves), values, counts)
 
 
-def mann_whitney_p(before: pd.Series, after: pd.Series) -> float:
-    """Two-sided Mann-Whitney U p-value for two samples given as counts per value; the
-    value scipy.stats.mannwhitneyu(after, before) gives with its default method."""
-    before, after = before[before > 0], after[after > 0]
-    n1, n2 = int(after.sum()), int(before.sum())
-    if n1 == 0 or n2 == 0:
-        return 1.0
-    values = np.union1d(before.index.to_numpy(dtype=float), after.index.to_numpy(dtype=float))
-    if len(values) == 1:
-        return 1.0
-    x = after.reindex(values, fill_value=0).to_numpy(dtype=float)
-    y = before.reindex(values, fill_value=0).to_numpy(dtype=float)
+def mann_whitney_p(before: np.ndarray, after: np.ndarray) -> float:
+    """Two-sided Mann-Whitney U p-value for two samples given as counts over the same
+    ascending scores; the value scipy.stats.mannwhitneyu(after, before) gives with its
+    default method on the expanded samples."""
+    x, y = np.asarray(after, dtype=float), np.asarray(before, dtype=float)
+    n1, n2 = int(x.sum()), int(y.sum())
     ties = x + y
+    if n1 == 0 or n2 == 0 or np.count_nonzero(ties) == 1:
+        return 1.0
     if (n1 <= 8 or n2 <= 8) and ties.max() <= 1:
-        return float(stats.mannwhitneyu(_expand(after), _expand(before)).pvalue)
-    ranks = np.cumsum(ties) - (ties - 1) / 2  # the average rank of each value
-    u1 = float(np.sum(x * ranks) - n1 * (n1 + 1) / 2)
+        ranks = np.arange(len(ties), dtype=float)
+        return float(
+            stats.mannwhitneyu(np.repeat(ranks, x.astype(int)), np.repeat(ranks, y.astype(int))).pvalue
+        )
+    average_rank = np.cumsum(ties) - (ties - 1) / 2
+    u1 = float(np.sum(x * average_rank) - n1 * (n1 + 1) / 2)
     u = max(u1, n1 * n2 - u1)
     n = n1 + n2
     sd = np.sqrt(n1 * n2 / 12 * ((n + 1) - np.sum(ties**3 - ties) / (n * (n - 1))))
@@ -344,12 +360,12 @@ def mann_whitney_p(before: pd.Series, after: pd.Series) -> float:
     return float(min(1.0, 2 * stats.norm.sf(z)))
 
 
-def _without_one(counts: pd.Series, which: str) -> pd.Series:
+def _without_one(counts: np.ndarray, which: str) -> np.ndarray:
     """The sample with one respondent at its highest or lowest score removed."""
-    counts = counts[counts > 0].copy()
-    value = counts.index.max() if which == "max" else counts.index.min()
-    counts[value] -= 1
-    return counts
+    present = np.flatnonzero(counts)
+    reduced = counts.copy()
+    reduced[present[-1] if which == "max" else present[0]] -= 1
+    return reduced
 
 
 def _two_proportion_p(fav_a: int, n_a: int, fav_b: int, n_b: int) -> float:
@@ -381,23 +397,18 @@ class Change:
     p_strongest: float = 1.0
 
 
-def _mean(counts: pd.Series) -> float:
-    return float(np.average(counts.index.to_numpy(dtype=float), weights=counts.to_numpy(dtype=float)))
-
-
 def wave_change(scores: pd.DataFrame, measure: str, shown_waves: list, scale: Scale) -> Change | None:
     """Mann-Whitney U on respondent scores, and two proportions for favourable share,
     between the last two shown (not suppressed) waves of ``shown_waves``."""
     if len(shown_waves) < 2:
         return None
     wave_from, wave_to = shown_waves[-2], shown_waves[-1]
-    data = scores[scores["measure"] == measure]
-    before, after = _counts(data, wave_from), _counts(data, wave_to)
-    n_before, n_after = int(before.sum()), int(after.sum())
-    delta = _mean(after) - _mean(before)
-    threshold = scale.favorable_from
-    fav_before = int(before[before.index >= threshold].sum())
-    fav_after = int(after[after.index >= threshold].sum())
+    counted = distribution(scores, measure, [wave_from, wave_to])
+    before, after = counted.counts
+    n_before, n_after = before.sum(), after.sum()
+    delta = float(after @ counted.values / n_after - before @ counted.values / n_before)
+    favorable = counted.values >= scale.favorable_from
+    fav_before, fav_after = int(before[favorable].sum()), int(after[favorable].sum())
     # The most influential single respondent: in a rank test, removing the extreme that
     # carries the difference weakens it most; removing the opposite extreme strengthens it.
     high, low = ("max", "min") if delta >= 0 else ("min", "max")
@@ -408,7 +419,7 @@ def wave_change(scores: pd.DataFrame, measure: str, shown_waves: list, scale: Sc
         delta=delta,
         p=mann_whitney_p(before, after),
         favorable_delta=fav_after / n_after - fav_before / n_before,
-        favorable_p=_two_proportion_p(fav_before, n_before, fav_after, n_after),
+        favorable_p=_two_proportion_p(fav_before, int(n_before), fav_after, int(n_after)),
         p_weakest=max(
             mann_whitney_p(before, _without_one(after, high)),
             mann_whitney_p(_without_one(before, low), after),
@@ -522,14 +533,8 @@ def wave_trend(scores: pd.DataFrame, measure: str, shown_waves: list) -> Trend:
     """
     if len(shown_waves) < 3:
         return Trend(measure, len(shown_waves))
-    data = scores[(scores["measure"] == measure) & scores["wave"].isin(shown_waves)]
-    table = (
-        data.groupby(["wave", "score"])["count"]
-        .sum()
-        .unstack("score", fill_value=0)
-        .reindex(shown_waves, fill_value=0)
-    ).to_numpy(dtype=float)
-    values = np.sort(data["score"].unique()).astype(float)
+    counted = distribution(scores, measure, shown_waves)
+    table, values = counted.counts, counted.values
     tau, p = kendall_tau_b(table)
     wave_means = (table @ values) / table.sum(axis=1)
     slope = float(stats.theilslopes(wave_means, np.arange(len(shown_waves))).slope)
