@@ -1,0 +1,121 @@
+"""The qualitative voice: people, conversations, notes and follow-up actions."""
+
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from perception.models import Department, Theme
+
+
+class Person(models.Model):
+    """Someone IT listens to: a key stakeholder, an influencer, anyone met on a walkabout."""
+
+    HIGH, MEDIUM, LOW = "high", "medium", "low"
+    INFLUENCE_CHOICES = [(HIGH, "High"), (MEDIUM, "Medium"), (LOW, "Low")]
+
+    name = models.CharField(max_length=120)
+    email = models.EmailField(blank=True)
+    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.SET_NULL)
+    role = models.CharField("role or title", max_length=120, blank=True)
+    influence = models.CharField(max_length=6, choices=INFLUENCE_CHOICES, default=MEDIUM)
+    is_influencer = models.BooleanField(
+        "influencer", default=False, help_text="Others listen to this person; keep in touch regularly."
+    )
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name_plural = "people"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Conversation(models.Model):
+    FOCUS_GROUP, ONE_ON_ONE, WALKABOUT = "focus_group", "one_on_one", "walkabout"
+    KIND_CHOICES = [(FOCUS_GROUP, "Focus group"), (ONE_ON_ONE, "One-on-one"), (WALKABOUT, "Walkabout")]
+
+    kind = models.CharField(max_length=12, choices=KIND_CHOICES)
+    date = models.DateField(default=date.today)
+    facilitator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    departments = models.ManyToManyField(Department, blank=True, related_name="conversations")
+    participants = models.ManyToManyField(Person, blank=True, related_name="conversations")
+    unnamed_participants = models.PositiveSmallIntegerField(
+        default=0, help_text="People who took part but are not named."
+    )
+    summary = models.TextField(blank=True)
+    created = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.date:%d %b %Y}"
+
+
+class Note(models.Model):
+    NEGATIVE, NEUTRAL, POSITIVE = -1, 0, 1
+    SENTIMENT_CHOICES = [(NEGATIVE, "Negative"), (NEUTRAL, "Neutral"), (POSITIVE, "Positive")]
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="notes")
+    text = models.TextField()
+    person = models.ForeignKey(
+        Person,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="notes",
+        help_text="Who said it, if known.",
+    )
+    themes = models.ManyToManyField(Theme, blank=True, related_name="notes")
+    sentiment = models.SmallIntegerField(choices=SENTIMENT_CHOICES, default=NEUTRAL)
+    is_quote = models.BooleanField("quote", default=False, help_text="The person's own words.")
+    created = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["conversation", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class Action(models.Model):
+    """What IT will change because of what it heard, and whether the people were told."""
+
+    PLANNED, IN_PROGRESS, DONE, DROPPED = "planned", "in_progress", "done", "dropped"
+    STATUS_CHOICES = [
+        (PLANNED, "Planned"),
+        (IN_PROGRESS, "In progress"),
+        (DONE, "Done"),
+        (DROPPED, "Dropped"),
+    ]
+
+    title = models.CharField("what IT will change", max_length=200)
+    description = models.TextField(blank=True)
+    themes = models.ManyToManyField(Theme, blank=True, related_name="actions")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    due = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=STATUS_CHOICES, default=PLANNED)
+    done_on = models.DateField("done on", null=True, blank=True)
+    told_on = models.DateField(
+        "people told on",
+        null=True,
+        blank=True,
+        help_text="When the people who raised it were told what changed.",
+    )
+    created = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["status", "due", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (self.PLANNED, self.IN_PROGRESS)

@@ -1,12 +1,12 @@
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from perception.roles import viewer_required
 from surveys.models import Survey
 
 
-@login_required
+@viewer_required
 def home(request: HttpRequest) -> HttpResponse:
     """The staff starting point: each survey with its current wave and how many answered."""
     now = timezone.now()

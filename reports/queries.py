@@ -14,6 +14,7 @@ import pandas as pd
 from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef, Q
 
+from conversations.models import Note
 from perception.models import Department
 from reports.analysis import Item, Scale, measure_scores
 from surveys.models import Answer, Question, Response, Survey, Wave
@@ -133,6 +134,38 @@ def respondent_table(kept: pd.DataFrame, questions: list[Question]) -> pd.DataFr
     return kept.merge(answers.astype({"response": "int64"}), on="response", how="inner")[columns]
 
 
+def note_mentions(department: Department | None = None, since: date | None = None) -> pd.DataFrame:
+    """Coded conversation notes as theme mentions. The voice is the named person, or for an
+    unattributed note the conversation itself; the source is the conversation; the channel
+    its kind (focus group, one-on-one, walkabout)."""
+    notes = Note.themes.through.objects.all()
+    if department is not None:
+        notes = notes.filter(
+            Q(note__conversation__departments=department) | Q(note__person__department=department)
+        ).distinct()
+    if since is not None:
+        notes = notes.filter(note__conversation__date__gte=since)
+    rows = notes.values_list(
+        "theme__name",
+        "note__person_id",
+        "note__conversation_id",
+        "note__conversation__kind",
+        "note__sentiment",
+    ).order_by()
+    frame = pd.DataFrame(list(rows), columns=["theme", "person", "conversation", "channel", "sentiment"])
+    conversation = "conversation:" + frame["conversation"].astype(str)
+    person = "person:" + frame["person"].astype("Int64").astype(str)
+    return pd.DataFrame(
+        {
+            "theme": frame["theme"],
+            "voice": person.where(frame["person"].notna(), conversation),
+            "source": conversation,
+            "channel": frame["channel"],
+            "sentiment": frame["sentiment"],
+        }
+    )
+
+
 def theme_mentions(survey: Survey, kept: pd.DataFrame, shown_waves: set[int]) -> pd.DataFrame:
     """Coded survey comments as theme mentions: the respondent is the voice, the wave the
     source. Only kept responses count, and comments from waves too small to show are
@@ -206,7 +239,9 @@ def _survey_data(survey: Survey, department: Department | None, since: date | No
         scores=scores,
         department_scores=department_scores,
         department_respondents=department_respondents,
-        mentions=theme_mentions(survey, kept, shown),
+        mentions=pd.concat(
+            [theme_mentions(survey, kept, shown), note_mentions(department, since)], ignore_index=True
+        ),
         department=department,
         since=since,
         min_group_size=k,

@@ -257,6 +257,11 @@ class Answer(models.Model):
     choice = models.ForeignKey(Choice, null=True, blank=True, on_delete=models.CASCADE)
     text = models.TextField(blank=True)
     themes = models.ManyToManyField(Theme, blank=True, related_name="answers")
+    reviewed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a listener coded this comment or skipped it; empty while queued.",
+    )
 
     class Meta:
         ordering = ["response", "question", "id"]

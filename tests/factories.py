@@ -55,3 +55,24 @@ def add_response(wave: Wave, answers: dict, department=None, key: str | None = N
         else:
             Answer.objects.create(response=response, question=question, text=value)
     return response
+
+
+def make_user(username: str, role: str | None = None):
+    """A signed-in-able staff user with one role: "Listeners", "Viewers" or none."""
+    from django.contrib.auth.models import Group, User
+
+    user = User.objects.create_user(username, f"{username}@example.org", "a-long-test-password")
+    if role:
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
+    return user
+
+
+def make_conversation(kind: str = "focus_group", days_ago: int = 3, departments=(), people=(), **fields):
+    from conversations.models import Conversation
+
+    conversation = Conversation.objects.create(
+        kind=kind, date=timezone.localdate() - timedelta(days=days_ago), **fields
+    )
+    conversation.departments.set(departments)
+    conversation.participants.set(people)
+    return conversation

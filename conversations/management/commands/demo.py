@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from conversations import demo as listening_demo
 from surveys import demo
 from surveys.models import Response
 
@@ -27,13 +28,17 @@ class Command(BaseCommand):
             self.stdout.write("Demo data already loaded.")
         else:
             self.stdout.write("Loading the demo organisation…")
+            user = self._ensure_demo_user()
             summary = demo.build(timezone.now())
+            conversations = listening_demo.build(timezone.localdate(), facilitator=user)
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Demo loaded: {summary.departments} departments, {summary.waves} waves, "
-                    f"{summary.responses} responses; wave {summary.open_wave} is open at /s/it-service/."
+                    f"{summary.responses} responses, {conversations} conversations; "
+                    f"wave {summary.open_wave} is open at /s/it-service/."
                 )
             )
+            return
         self._ensure_demo_user()
 
     def _ensure_demo_user(self) -> None:

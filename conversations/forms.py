@@ -1,0 +1,205 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from conversations.models import Action, Conversation, Note, Person
+from perception.models import Department, Theme
+
+UNKNOWN_PERSON = "That person is not in the list; choose someone from the list or leave it empty."
+
+
+class ThemeChoiceField(forms.ModelMultipleChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(
+            queryset=Theme.objects.order_by("name"),
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
+            error_messages={
+                "invalid_choice": "Choose themes from the codebook.",
+                "invalid_pk_value": "Choose themes from the codebook.",
+            },
+            **kwargs,
+        )
+
+
+def clean_new_theme(value: str) -> str:
+    """A new theme's name must not repeat an existing one, whatever its case."""
+    name = " ".join(value.split())
+    if name and Theme.objects.filter(name__iexact=name).exists():
+        existing = Theme.objects.get(name__iexact=name).name
+        raise forms.ValidationError(
+            f"A theme called “{existing}” already exists; tick it in the list instead."
+        )
+    return name
+
+
+class NoteFields(forms.Form):
+    """What every note has, wherever it is written."""
+
+    text = forms.CharField(
+        label="What did you hear?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        error_messages={"required": "Write what you heard; an empty note cannot be saved."},
+    )
+    person = forms.ModelChoiceField(
+        queryset=Person.objects.all(),
+        required=False,
+        label="Who said it (optional)",
+        empty_label="Not named",
+        error_messages={"invalid_choice": UNKNOWN_PERSON},
+    )
+    themes = ThemeChoiceField(label="Themes")
+    new_theme = forms.CharField(label="Or add a new theme", required=False, max_length=120)
+    sentiment = forms.TypedChoiceField(
+        choices=Note.SENTIMENT_CHOICES,
+        coerce=int,
+        initial=Note.NEUTRAL,
+        widget=forms.RadioSelect,
+        label="Sentiment",
+    )
+
+    def clean_new_theme(self) -> str:
+        return clean_new_theme(self.cleaned_data["new_theme"])
+
+
+class NoteForm(NoteFields):
+    is_quote = forms.BooleanField(label="These are the person's own words", required=False)
+
+
+class QuickCaptureForm(NoteFields):
+    department = forms.ModelChoiceField(
+        queryset=Department.objects.all(),
+        label="Where are you?",
+        empty_label="Choose a department",
+        error_messages={
+            "required": "Choose the department you are walking around.",
+            "invalid_choice": "Choose a department from the list.",
+        },
+    )
+    field_order = ["department", "text", "person", "themes", "new_theme", "sentiment"]
+
+
+class PersonForm(forms.ModelForm):
+    class Meta:
+        model = Person
+        fields = ["name", "email", "department", "role", "influence", "is_influencer"]
+
+
+def not_in_future(value):
+    if value and value > timezone.localdate():
+        raise forms.ValidationError("The date cannot be in the future.")
+    return value
+
+
+class ConversationForm(forms.ModelForm):
+    class Meta:
+        model = Conversation
+        fields = [
+            "kind",
+            "date",
+            "facilitator",
+            "departments",
+            "participants",
+            "unnamed_participants",
+            "summary",
+        ]
+        widgets = {
+            "date": forms.DateInput(attrs={"type": "date"}),
+            "departments": forms.CheckboxSelectMultiple,
+            "participants": forms.SelectMultiple(attrs={"size": 8}),
+            "summary": forms.Textarea(attrs={"rows": 4}),
+        }
+        help_texts = {"participants": "Hold Ctrl (or ⌘) to choose several people."}
+        error_messages = {"participants": {"invalid_choice": UNKNOWN_PERSON}}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["facilitator"].queryset = (
+            get_user_model().objects.filter(is_active=True).order_by("username")
+        )
+
+    def clean_date(self):
+        return not_in_future(self.cleaned_data["date"])
+
+
+class ThemeForm(forms.ModelForm):
+    class Meta:
+        model = Theme
+        fields = ["name", "description", "parent"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        clash = Theme.objects.filter(name__iexact=name).exclude(pk=self.instance.pk).first()
+        if clash:
+            raise forms.ValidationError(
+                f"A theme called “{clash.name}” already exists. Merge them instead of renaming."
+            )
+        return name
+
+    def clean_parent(self):
+        parent = self.cleaned_data["parent"]
+        node = parent
+        while node is not None and self.instance.pk:
+            if node.pk == self.instance.pk:
+                raise forms.ValidationError(
+                    "A theme cannot sit under itself or under one of its own sub-themes."
+                )
+            node = node.parent
+        return parent
+
+
+class ThemeMergeForm(forms.Form):
+    source = forms.ModelChoiceField(queryset=Theme.objects.all(), label="Merge this theme")
+    target = forms.ModelChoiceField(queryset=Theme.objects.all(), label="into this theme")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("source") and cleaned.get("source") == cleaned.get("target"):
+            raise forms.ValidationError("Choose two different themes.")
+        return cleaned
+
+
+class CodebookImportForm(forms.Form):
+    file = forms.FileField(label="Codebook CSV (columns: name, description, parent)")
+
+
+class CodingForm(forms.Form):
+    themes = ThemeChoiceField(label="Themes in this comment")
+    new_theme = forms.CharField(label="Or add a new theme", required=False, max_length=120)
+
+    def clean_new_theme(self) -> str:
+        return clean_new_theme(self.cleaned_data["new_theme"])
+
+
+class ActionForm(forms.ModelForm):
+    class Meta:
+        model = Action
+        fields = ["title", "description", "themes", "owner", "due", "status", "done_on", "told_on"]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "themes": forms.CheckboxSelectMultiple,
+            "due": forms.DateInput(attrs={"type": "date"}),
+            "done_on": forms.DateInput(attrs={"type": "date"}),
+            "told_on": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+
+    def clean_done_on(self):
+        return not_in_future(self.cleaned_data["done_on"])
+
+    def clean_told_on(self):
+        return not_in_future(self.cleaned_data["told_on"])
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("status") == Action.DONE and not cleaned.get("done_on"):
+            cleaned["done_on"] = timezone.localdate()
+        done_on, told_on = cleaned.get("done_on"), cleaned.get("told_on")
+        if told_on and done_on and told_on < done_on:
+            self.add_error("told_on", "People can only be told after the change was done.")
+        return cleaned

@@ -1,0 +1,206 @@
+"""Writes that span several models: notes with new themes, quick capture, the codebook."""
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+
+from conversations.models import Action, Conversation, Note, Person
+from perception.models import Department, Theme
+from perception.spreadsheets import neutralise
+from surveys.models import Answer
+
+CODEBOOK_COLUMNS = ["name", "description", "parent"]
+
+
+class CodebookError(ValueError):
+    """A codebook file that cannot be imported; the message names the row and column."""
+
+
+def theme_get_or_create(name: str) -> Theme:
+    """The theme with this name, ignoring case and surrounding spaces, created if new."""
+    name = " ".join(name.split())
+    return Theme.objects.filter(name__iexact=name).first() or Theme.objects.create(name=name)
+
+
+@transaction.atomic
+def note_add(
+    *,
+    conversation: Conversation,
+    text: str,
+    person: Person | None = None,
+    themes: list[Theme] = (),
+    new_theme: str = "",
+    sentiment: int = Note.NEUTRAL,
+    is_quote: bool = False,
+) -> Note:
+    note = Note.objects.create(
+        conversation=conversation, text=text, person=person, sentiment=sentiment, is_quote=is_quote
+    )
+    chosen = list(themes)
+    if new_theme.strip():
+        chosen.append(theme_get_or_create(new_theme))
+    note.themes.set(chosen)
+    if person is not None:
+        conversation.participants.add(person)
+    return note
+
+
+@transaction.atomic
+def quick_capture(
+    *,
+    user,
+    department: Department,
+    text: str,
+    person: Person | None = None,
+    themes: list[Theme] = (),
+    new_theme: str = "",
+    sentiment: int = Note.NEUTRAL,
+    on: date | None = None,
+) -> Note:
+    """A walkabout note: one walkabout conversation per note, so notes from different,
+    unnamed people count as different voices."""
+    conversation = Conversation.objects.create(
+        kind=Conversation.WALKABOUT,
+        date=on or timezone.localdate(),
+        facilitator=user,
+        unnamed_participants=0 if person else 1,
+    )
+    conversation.departments.add(department)
+    return note_add(
+        conversation=conversation,
+        text=text,
+        person=person,
+        themes=themes,
+        new_theme=new_theme,
+        sentiment=sentiment,
+    )
+
+
+@transaction.atomic
+def answer_code(*, answer: Answer, themes: list[Theme], new_theme: str = "") -> None:
+    """Code a survey comment with themes (none means "nothing to code") and take it off the queue."""
+    chosen = list(themes)
+    if new_theme.strip():
+        chosen.append(theme_get_or_create(new_theme))
+    answer.themes.set(chosen)
+    answer.reviewed_at = timezone.now()
+    answer.save(update_fields=["reviewed_at"])
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    answers: int
+    notes: int
+    actions: int
+
+
+@transaction.atomic
+def theme_merge(*, source: Theme, target: Theme) -> MergeResult:
+    """Fold ``source`` into ``target``: every coding moves, nothing is lost, then ``source``
+    is deleted. Items coded with both keep one coding."""
+    if source.pk == target.pk:
+        raise ValueError("A theme cannot be merged into itself.")
+    moved = {}
+    for name, through, field in (
+        ("answers", Answer.themes.through, "answer_id"),
+        ("notes", Note.themes.through, "note_id"),
+        ("actions", Action.themes.through, "action_id"),
+    ):
+        already = set(through.objects.filter(theme=target).values_list(field, flat=True))
+        rows = through.objects.filter(theme=source)
+        moved[name] = rows.count()
+        rows.exclude(**{f"{field}__in": already}).update(theme=target)
+        rows.delete()  # what is left was already coded with the target
+    Theme.objects.filter(parent=source).exclude(pk=target.pk).update(parent=target)
+    if target.parent_id == source.pk:
+        target.parent = source.parent
+        target.save(update_fields=["parent"])
+    if not target.description and source.description:
+        target.description = source.description
+        target.save(update_fields=["description"])
+    source.delete()
+    return MergeResult(**moved)
+
+
+def codebook_export() -> str:
+    """The codebook as CSV text: name, description, parent (empty for top-level themes)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CODEBOOK_COLUMNS)
+    for theme in Theme.objects.select_related("parent").order_by("name"):
+        writer.writerow(
+            [
+                neutralise(theme.name),
+                neutralise(theme.description),
+                neutralise(theme.parent.name if theme.parent else ""),
+            ]
+        )
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    updated: int
+
+
+@transaction.atomic
+def codebook_import(data: bytes) -> ImportResult:
+    """Import a codebook CSV (name, description, parent) whole or not at all.
+
+    Existing themes (same name, any case) get the file's description and parent; new
+    names are created. A parent must be a theme in the file or already in the codebook.
+    """
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise CodebookError("The file is not UTF-8 text; save it as CSV UTF-8 and try again.") from None
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [column for column in CODEBOOK_COLUMNS if column not in header]
+    if missing:
+        raise CodebookError(
+            f"The file needs the columns name, description and parent; missing: {', '.join(missing)}."
+        )
+    rows = []
+    seen: dict[str, int] = {}
+    for number, raw in enumerate(reader, start=2):
+        row = {key.strip().lower(): (value or "").strip() for key, value in raw.items() if key}
+        name = " ".join(row["name"].split())
+        if not name:
+            raise CodebookError(f"Row {number}, column name: a theme needs a name.")
+        if len(name) > 120:
+            raise CodebookError(f"Row {number}, column name: at most 120 characters.")
+        if name.lower() in seen:
+            raise CodebookError(
+                f"Row {number}, column name: '{name}' is already on row {seen[name.lower()]}."
+            )
+        seen[name.lower()] = number
+        rows.append((number, name, row["description"], " ".join(row["parent"].split())))
+    existing = {t.name.lower(): t for t in Theme.objects.all()}
+    for number, name, _, parent in rows:
+        if parent and parent.lower() not in seen and parent.lower() not in existing:
+            raise CodebookError(f"Row {number}, column parent: no theme called '{parent}'.")
+        if parent.lower() == name.lower():
+            raise CodebookError(f"Row {number}, column parent: a theme cannot be its own parent.")
+    created = updated = 0
+    themes = {}
+    for _, name, description, _ in rows:
+        theme = existing.get(name.lower())
+        if theme is None:
+            theme = Theme.objects.create(name=name, description=description)
+            created += 1
+        else:
+            theme.description = description
+            theme.save(update_fields=["description"])
+            updated += 1
+        themes[name.lower()] = theme
+    for _, name, _, parent in rows:
+        theme = themes[name.lower()]
+        theme.parent = (themes.get(parent.lower()) or existing.get(parent.lower())) if parent else None
+        theme.save(update_fields=["parent"])
+    return ImportResult(created, updated)

@@ -1,0 +1,28 @@
+from django.urls import path
+
+from conversations import views
+
+app_name = "conversations"
+urlpatterns = [
+    path("people/", views.people, name="people"),
+    path("people/new/", views.person_edit, name="person_new"),
+    path("people/<int:pk>/edit/", views.person_edit, name="person_edit"),
+    path("conversations/", views.conversations, name="conversations"),
+    path("conversations/new/", views.conversation_edit, name="conversation_new"),
+    path("conversations/<int:pk>/", views.conversation, name="conversation"),
+    path("conversations/<int:pk>/edit/", views.conversation_edit, name="conversation_edit"),
+    path("conversations/<int:pk>/notes/", views.note_add, name="note_add"),
+    path("capture/", views.quick_capture, name="capture"),
+    path("coding/", views.coding, name="coding"),
+    path("themes/", views.themes, name="themes"),
+    path("themes/new/", views.theme_edit, name="theme_new"),
+    path("themes/merge/", views.theme_merge, name="theme_merge"),
+    path("themes/import/", views.codebook_import, name="codebook_import"),
+    path("themes/codebook.csv", views.codebook_export, name="codebook_export"),
+    path("themes/<int:pk>/", views.theme, name="theme"),
+    path("themes/<int:pk>/edit/", views.theme_edit, name="theme_edit"),
+    path("coverage/", views.coverage_page, name="coverage"),
+    path("actions/", views.actions, name="actions"),
+    path("actions/new/", views.action_edit, name="action_new"),
+    path("actions/<int:pk>/edit/", views.action_edit, name="action_edit"),
+]

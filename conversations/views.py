@@ -1,0 +1,346 @@
+"""The listening log: people, conversations, notes, quick capture, coding, codebook,
+coverage and follow-up actions. Views fetch, validate a form, call a service, redirect."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from conversations import coverage, services
+from conversations.forms import (
+    ActionForm,
+    CodebookImportForm,
+    CodingForm,
+    ConversationForm,
+    NoteForm,
+    PersonForm,
+    QuickCaptureForm,
+    ThemeForm,
+    ThemeMergeForm,
+)
+from conversations.models import Action, Conversation, Note, Person
+from perception.models import Department, Theme
+from perception.roles import listener_required, viewer_required
+from surveys.models import Answer, Question, Wave
+
+PAGE_SIZE = 25
+
+
+def _page(request: HttpRequest, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _edit(request, form_class, instance, template: str, success: str, context: dict | None = None):
+    """Create or edit one object with a ModelForm; a bad form comes back with a 400."""
+    form = form_class(request.POST or None, instance=instance)
+    if request.method == "POST":
+        if form.is_valid():
+            saved = form.save()
+            messages.success(request, f"Saved “{saved}”.")
+            return redirect(success)
+        return render(request, template, {"form": form, "object": instance, **(context or {})}, status=400)
+    return render(request, template, {"form": form, "object": instance, **(context or {})})
+
+
+# -- People ---------------------------------------------------------------------------
+
+
+@viewer_required
+def people(request: HttpRequest) -> HttpResponse:
+    found = (
+        Person.objects.select_related("department")
+        .annotate(conversation_count=Count("conversations"))
+        .order_by("name", "id")
+    )
+    query = request.GET.get("q", "").strip()
+    if query:
+        found = found.filter(Q(name__icontains=query) | Q(email__icontains=query) | Q(role__icontains=query))
+    if request.GET.get("department"):
+        found = found.filter(department_id=request.GET["department"])
+    if request.GET.get("influence") in {choice for choice, _ in Person.INFLUENCE_CHOICES}:
+        found = found.filter(influence=request.GET["influence"])
+    if request.GET.get("influencers"):
+        found = found.filter(is_influencer=True)
+    return render(
+        request,
+        "conversations/people.html",
+        {
+            "page": _page(request, found),
+            "departments": Department.objects.all(),
+            "influences": Person.INFLUENCE_CHOICES,
+            "filters": request.GET,
+        },
+    )
+
+
+@listener_required
+def person_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    person = get_object_or_404(Person, pk=pk) if pk else None
+    return _edit(request, PersonForm, person, "conversations/person_form.html", "conversations:people")
+
+
+# -- Conversations and notes ------------------------------------------------------------
+
+
+@viewer_required
+def conversations(request: HttpRequest) -> HttpResponse:
+    found = (
+        Conversation.objects.prefetch_related("departments")
+        .annotate(note_count=Count("notes", distinct=True), named=Count("participants", distinct=True))
+        .order_by("-date", "-id")
+    )
+    if request.GET.get("kind") in dict(Conversation.KIND_CHOICES):
+        found = found.filter(kind=request.GET["kind"])
+    if request.GET.get("department"):
+        found = found.filter(departments=request.GET["department"])
+    return render(
+        request,
+        "conversations/conversations.html",
+        {
+            "page": _page(request, found),
+            "kinds": Conversation.KIND_CHOICES,
+            "departments": Department.objects.all(),
+            "filters": request.GET,
+        },
+    )
+
+
+@listener_required
+def conversation_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    conversation = get_object_or_404(Conversation, pk=pk) if pk else Conversation(facilitator=request.user)
+    form = ConversationForm(request.POST or None, instance=conversation)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save()
+        messages.success(request, "Conversation saved. Add what you heard below.")
+        return redirect("conversations:conversation", pk=saved.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "conversations/conversation_form.html", {"form": form, "object": conversation}, status=status
+    )
+
+
+def _conversation_page(
+    request, conversation: Conversation, note_form: NoteForm, status: int = 200
+) -> HttpResponse:
+    notes = conversation.notes.select_related("person").prefetch_related("themes")
+    return render(
+        request,
+        "conversations/conversation.html",
+        {
+            "conversation": conversation,
+            "notes": notes,
+            "participants": conversation.participants.all(),
+            "note_form": note_form,
+        },
+        status=status,
+    )
+
+
+@viewer_required
+def conversation(request: HttpRequest, pk: int) -> HttpResponse:
+    found = get_object_or_404(Conversation.objects.select_related("facilitator"), pk=pk)
+    return _conversation_page(request, found, NoteForm())
+
+
+@listener_required
+@require_POST
+def note_add(request: HttpRequest, pk: int) -> HttpResponse:
+    found = get_object_or_404(Conversation, pk=pk)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _conversation_page(request, found, form, status=400)
+    services.note_add(conversation=found, **form.cleaned_data)
+    messages.success(request, "Note added.")
+    return redirect("conversations:conversation", pk=pk)
+
+
+@listener_required
+def quick_capture(request: HttpRequest) -> HttpResponse:
+    """A walkabout note in one tap; the department is remembered for the next one."""
+    initial = {"department": request.session.get("capture_department")}
+    form = QuickCaptureForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if form.is_valid():
+            services.quick_capture(user=request.user, **form.cleaned_data)
+            request.session["capture_department"] = form.cleaned_data["department"].pk
+            messages.success(request, "Note saved. Ready for the next one.")
+            return redirect("conversations:capture")
+        return render(request, "conversations/capture.html", {"form": form}, status=400)
+    return render(request, "conversations/capture.html", {"form": form})
+
+
+# -- Coding survey comments -----------------------------------------------------------
+
+
+def coding_queue():
+    """Comments waiting to be coded, oldest first, only from waves big enough to show."""
+    shown_waves = [
+        wave.pk
+        for wave in Wave.objects.select_related("survey").annotate(n=Count("responses"))
+        if wave.n >= wave.survey.min_group_size
+    ]
+    return (
+        Answer.objects.filter(
+            question__kind=Question.TEXT, reviewed_at__isnull=True, response__wave__in=shown_waves
+        )
+        .exclude(text="")
+        .select_related("question", "response__wave__survey")
+        .order_by("response__submitted", "id")
+    )
+
+
+@listener_required
+def coding(request: HttpRequest) -> HttpResponse:
+    queue = coding_queue()
+    if request.method == "POST":
+        answer = get_object_or_404(queue, pk=request.POST.get("answer"))
+        if request.POST.get("action") == "skip":
+            services.answer_code(answer=answer, themes=[])
+            messages.info(request, "Skipped: nothing to code in that comment.")
+            return redirect("conversations:coding")
+        form = CodingForm(request.POST)
+        if form.is_valid():
+            services.answer_code(answer=answer, **form.cleaned_data)
+            messages.success(request, "Coded.")
+            return redirect("conversations:coding")
+        status = 400
+    else:
+        answer, form, status = queue.first(), CodingForm(), 200
+    return render(
+        request,
+        "conversations/coding.html",
+        {"answer": answer, "form": form, "remaining": queue.count()},
+        status=status,
+    )
+
+
+# -- Codebook ---------------------------------------------------------------------------
+
+
+@viewer_required
+def themes(request: HttpRequest) -> HttpResponse:
+    codebook = (
+        Theme.objects.select_related("parent")
+        .annotate(
+            note_count=Count("notes", distinct=True),
+            answer_count=Count("answers", distinct=True),
+            action_count=Count("actions", distinct=True),
+        )
+        .order_by("name")
+    )
+    return render(request, "conversations/themes.html", {"themes": codebook, "merge_form": ThemeMergeForm()})
+
+
+@viewer_required
+def theme(request: HttpRequest, pk: int) -> HttpResponse:
+    found = get_object_or_404(Theme, pk=pk)
+    notes = (
+        Note.objects.filter(themes=found)
+        .select_related("person", "conversation")
+        .order_by("-conversation__date", "-id")
+    )
+    raised_by = (
+        Person.objects.filter(notes__themes=found).annotate(times=Count("notes")).order_by("-times", "name")
+    )
+    return render(
+        request,
+        "conversations/theme.html",
+        {
+            "theme": found,
+            "notes": _page(request, notes),
+            "raised_by": raised_by,
+            "actions": found.actions.all(),
+            "children": found.children.all(),
+        },
+    )
+
+
+@listener_required
+def theme_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    found = get_object_or_404(Theme, pk=pk) if pk else None
+    return _edit(request, ThemeForm, found, "conversations/theme_form.html", "conversations:themes")
+
+
+@listener_required
+@require_POST
+def theme_merge(request: HttpRequest) -> HttpResponse:
+    form = ThemeMergeForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors.values():
+            messages.error(request, " ".join(error))
+        return redirect("conversations:themes")
+    source, target = form.cleaned_data["source"], form.cleaned_data["target"]
+    name = source.name
+    result = services.theme_merge(source=source, target=target)
+    messages.success(
+        request,
+        f"Merged “{name}” into “{target.name}”: {result.notes} notes, {result.answers} comments "
+        f"and {result.actions} actions now carry “{target.name}”.",
+    )
+    return redirect("conversations:theme", pk=target.pk)
+
+
+@viewer_required
+def codebook_export(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(services.codebook_export(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="codebook.csv"'
+    return response
+
+
+@listener_required
+def codebook_import(request: HttpRequest) -> HttpResponse:
+    form = CodebookImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.codebook_import(form.cleaned_data["file"].read())
+        except services.CodebookError as error:
+            form.add_error("file", str(error))
+        else:
+            messages.success(
+                request, f"Codebook imported: {result.created} new themes, {result.updated} updated."
+            )
+            return redirect("conversations:themes")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "conversations/codebook_import.html", {"form": form}, status=status)
+
+
+# -- Coverage and actions ---------------------------------------------------------------
+
+
+@viewer_required
+def coverage_page(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    return render(
+        request,
+        "conversations/coverage.html",
+        {
+            "departments": coverage.department_coverage(today),
+            "influencers": coverage.influencer_coverage(today),
+            "department_days": coverage.DEPARTMENT_WINDOW.days,
+            "influencer_days": coverage.INFLUENCER_WINDOW.days,
+        },
+    )
+
+
+@viewer_required
+def actions(request: HttpRequest) -> HttpResponse:
+    found = Action.objects.select_related("owner").prefetch_related("themes")
+    status = request.GET.get("status", "open")
+    if status == "open":
+        found = found.filter(status__in=[Action.PLANNED, Action.IN_PROGRESS])
+    elif status in dict(Action.STATUS_CHOICES):
+        found = found.filter(status=status)
+    return render(
+        request,
+        "conversations/actions.html",
+        {"page": _page(request, found), "statuses": Action.STATUS_CHOICES, "status": status},
+    )
+
+
+@listener_required
+def action_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    found = get_object_or_404(Action, pk=pk) if pk else None
+    return _edit(request, ActionForm, found, "conversations/action_form.html", "conversations:actions")
