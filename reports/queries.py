@@ -212,7 +212,7 @@ def _survey_data(survey: Survey, department: Department | None, since: date | No
 
     named = kept.assign(
         wave=kept["wave"].map(label_of),
-        department=kept["department"].map(department_names).fillna(NO_DEPARTMENT),
+        department=kept["department"].astype(object).map(department_names).fillna(NO_DEPARTMENT),
     )
     department_respondents = named.groupby(["department", "wave"]).size().reset_index(name="respondents")
     respondents = named.groupby("wave").size().astype(int).to_dict()
@@ -222,7 +222,7 @@ def _survey_data(survey: Survey, department: Department | None, since: date | No
     table = respondent_table(kept, questions)
     table = table.assign(
         wave=table["wave"].map(label_of),
-        department=table["department"].map(department_names).fillna(NO_DEPARTMENT),
+        department=table["department"].astype(object).map(department_names).fillna(NO_DEPARTMENT),
     )
     department_scores = measure_scores(table, items, by=("department", "wave"))
     scores = department_scores.groupby(["measure", "wave", "score"], as_index=False, sort=True)["count"].sum()

@@ -101,3 +101,12 @@ def axe_violations(page) -> list[dict]:
 def assert_accessible(page) -> None:
     violations = axe_violations(page)
     assert violations == [], json.dumps(violations, indent=1)
+
+
+def sign_in(page, live_server, username: str, password: str = "a-long-test-password") -> None:
+    """Sign in through the real login page."""
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server.url}/")
