@@ -165,14 +165,24 @@ def _count(groups: np.ndarray, keys: pd.DataFrame, measure: str, values: np.ndar
     return frame.assign(measure=measure, score=scores[present % len(scores)], count=cells[present])
 
 
-def measure_scores(table: pd.DataFrame, items: list[Item], by: tuple[str, ...] = ("wave",)) -> pd.DataFrame:
+def _row_means(answered: np.ndarray) -> np.ndarray:
+    """Each row's mean over its answered (not NaN) cells; NaN where none was answered."""
+    counts = (~np.isnan(answered)).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, np.nansum(answered, axis=1) / counts, np.nan)
+
+
+def measure_scores(
+    table: pd.DataFrame, items: list[Item], by: tuple[str, ...] = ("wave",), overall: str | None = None
+) -> pd.DataFrame:
     """Respondent scores on every measure, counted by value: ``measure, *by, score, count``.
 
     Measures are each item (``question:<id>``: the answer) and each dimension
     (``dimension:<name>``: the mean of the respondent's answered items in it).
     Reverse-scored items are flipped as low + high − value in both, so a higher score is
-    always better. The table holds one response per respondent and wave: resolve
-    duplicates first (``latest_only``, or the database's ``kept_responses``).
+    always better. With ``overall`` (a measure key), the mean of all the respondent's
+    dimension items is one more measure. The table holds one response per respondent and
+    wave: resolve duplicates first (``latest_only``, or the database's ``kept_responses``).
     """
     columns = ["measure", *by, "score", "count"]
     if table.empty:
@@ -187,12 +197,11 @@ def measure_scores(table: pd.DataFrame, items: list[Item], by: tuple[str, ...] =
         frames.append(_count(codes, keys, item.column, scored[item.column]))
         if item.dimension:
             dimensions.setdefault(item.dimension, []).append(item.column)
-    for dimension, members in sorted(dimensions.items()):
-        answered = np.column_stack([scored[c] for c in members])
-        counts = (~np.isnan(answered)).sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            means = np.where(counts > 0, np.nansum(answered, axis=1) / counts, np.nan)
-        frames.append(_count(codes, keys, dimension, means))
+    groups = sorted(dimensions.items())
+    if overall and dimensions:
+        groups.append((overall, [c for _, members in sorted(dimensions.items()) for c in members]))
+    for measure, members in groups:
+        frames.append(_count(codes, keys, measure, _row_means(np.column_stack([scored[c] for c in members]))))
     if not frames:
         return pd.DataFrame(columns=columns)
     return pd.concat(frames, ignore_index=True)[columns]

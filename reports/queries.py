@@ -20,6 +20,8 @@ from reports.analysis import Item, Scale, measure_scores
 from surveys.models import Answer, Question, Response, Survey, Wave
 
 NO_DEPARTMENT = "(not given)"
+# The mean of all a respondent's dimension items, when they share one scale.
+OVERALL = "overall"
 
 
 @dataclass
@@ -38,10 +40,13 @@ class SurveyData:
     mentions: pd.DataFrame  # theme, voice, source, channel, sentiment
     department: Department | None = None
     since: date | None = None
+    until: date | None = None
     min_group_size: int = 5
 
 
-def kept_responses(survey: Survey, department: Department | None = None, since: date | None = None):
+def kept_responses(
+    survey: Survey, department: Department | None = None, since: date | None = None, until: date | None = None
+):
     """Responses that count: each respondent's latest one in each wave, within the filters."""
     later = Response.objects.filter(wave=OuterRef("wave"), respondent_key=OuterRef("respondent_key")).filter(
         Q(submitted__gt=OuterRef("submitted")) | Q(submitted=OuterRef("submitted"), pk__gt=OuterRef("pk"))
@@ -51,6 +56,8 @@ def kept_responses(survey: Survey, department: Department | None = None, since: 
         responses = responses.filter(department=department)
     if since is not None:
         responses = responses.filter(wave__opens__date__gte=since)
+    if until is not None:
+        responses = responses.filter(wave__opens__date__lte=until)
     return responses
 
 
@@ -77,6 +84,10 @@ def survey_items(questions: list[Question]) -> tuple[list[Item], dict[str, str],
         items.append(Item(column, *question.scale, reverse=question.reverse_scored, dimension=dimension))
         labels[column] = question.text + (" (reverse scored)" if question.reverse_scored else "")
         scales[column] = Scale(*question.scale, net=question.kind == Question.SCALE_10)
+    rated = {q.scale for q in numeric if q.dimension}
+    if len(rated) == 1:
+        labels[OVERALL] = "Overall score"
+        scales[OVERALL] = Scale(*rated.pop())
     return items, labels, scales
 
 
@@ -134,7 +145,9 @@ def respondent_table(kept: pd.DataFrame, questions: list[Question]) -> pd.DataFr
     return kept.merge(answers.astype({"response": "int64"}), on="response", how="inner")[columns]
 
 
-def note_mentions(department: Department | None = None, since: date | None = None) -> pd.DataFrame:
+def note_mentions(
+    department: Department | None = None, since: date | None = None, until: date | None = None
+) -> pd.DataFrame:
     """Coded conversation notes as theme mentions. The voice is the named person, or for an
     unattributed note the conversation itself; the source is the conversation; the channel
     its kind (focus group, one-on-one, walkabout)."""
@@ -145,6 +158,8 @@ def note_mentions(department: Department | None = None, since: date | None = Non
         ).distinct()
     if since is not None:
         notes = notes.filter(note__conversation__date__gte=since)
+    if until is not None:
+        notes = notes.filter(note__conversation__date__lte=until)
     rows = notes.values_list(
         "theme__name",
         "note__person_id",
@@ -189,7 +204,7 @@ def theme_mentions(survey: Survey, kept: pd.DataFrame, shown_waves: set[int]) ->
 
 
 def survey_data(
-    survey: Survey, department: Department | None = None, since: date | None = None
+    survey: Survey, department: Department | None = None, since: date | None = None, until: date | None = None
 ) -> SurveyData:
     """Load one survey's respondent scores and theme mentions under the filters."""
     with transaction.atomic():
@@ -197,22 +212,26 @@ def survey_data(
             # JIT compilation costs more than it saves on these sub-second aggregates.
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL jit = off")
-        return _survey_data(survey, department, since)
+        return _survey_data(survey, department, since, until)
 
 
-def _survey_data(survey: Survey, department: Department | None, since: date | None) -> SurveyData:
+def _survey_data(
+    survey: Survey, department: Department | None, since: date | None, until: date | None
+) -> SurveyData:
     waves = list(survey.waves.order_by("opens", "pk"))
     if since is not None:
         waves = [w for w in waves if w.opens.date() >= since]
+    if until is not None:
+        waves = [w for w in waves if w.opens.date() <= until]
     label_of = {w.pk: w.label for w in waves}
     department_names = dict(Department.objects.values_list("pk", "name"))
     k = survey.min_group_size
-    kept = kept_frame(kept_responses(survey, department, since))
+    kept = kept_frame(kept_responses(survey, department, since, until))
     kept = kept[kept["wave"].isin(label_of)]
 
     named = kept.assign(
         wave=kept["wave"].map(label_of),
-        department=kept["department"].astype(object).map(department_names).fillna(NO_DEPARTMENT),
+        department=kept["department"].map(lambda pk: department_names.get(pk, NO_DEPARTMENT)),
     )
     department_respondents = named.groupby(["department", "wave"]).size().reset_index(name="respondents")
     respondents = named.groupby("wave").size().astype(int).to_dict()
@@ -222,13 +241,16 @@ def _survey_data(survey: Survey, department: Department | None, since: date | No
     table = respondent_table(kept, questions)
     table = table.assign(
         wave=table["wave"].map(label_of),
-        department=table["department"].astype(object).map(department_names).fillna(NO_DEPARTMENT),
+        department=table["department"].map(lambda pk: department_names.get(pk, NO_DEPARTMENT)),
     )
-    department_scores = measure_scores(table, items, by=("department", "wave"))
+    overall = OVERALL if OVERALL in scales else None
+    department_scores = measure_scores(table, items, by=("department", "wave"), overall=overall)
     scores = department_scores.groupby(["measure", "wave", "score"], as_index=False, sort=True)["count"].sum()
 
     shown = {w.pk for w in waves if respondents.get(w.label, 0) >= k}
     measures = [item.column for item in items] + sorted({item.dimension for item in items if item.dimension})
+    if overall:
+        measures.insert(0, overall)
     return SurveyData(
         survey=survey,
         waves=waves,
@@ -240,9 +262,10 @@ def _survey_data(survey: Survey, department: Department | None, since: date | No
         department_scores=department_scores,
         department_respondents=department_respondents,
         mentions=pd.concat(
-            [theme_mentions(survey, kept, shown), note_mentions(department, since)], ignore_index=True
+            [theme_mentions(survey, kept, shown), note_mentions(department, since, until)], ignore_index=True
         ),
         department=department,
         since=since,
+        until=until,
         min_group_size=k,
     )

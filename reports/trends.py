@@ -202,6 +202,7 @@ def build_trends(data: SurveyData) -> dict:
         "filters": {
             "department": data.department.name if data.department else None,
             "since": data.since.isoformat() if data.since else None,
+            "until": data.until.isoformat() if data.until else None,
         },
         "waves": [
             {

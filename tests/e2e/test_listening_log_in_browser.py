@@ -29,7 +29,9 @@ def log():
     wifi = Theme.objects.create(name="Wi-Fi in meeting rooms")
     Theme.objects.create(name="Slow ticket resolution")
     conversation = make_conversation("one_on_one", departments=[finance], people=[priya], summary="Catch-up")
-    Note.objects.create(conversation=conversation, text="Wi-Fi drops in room 2", person=priya).themes.add(wifi)
+    Note.objects.create(conversation=conversation, text="Wi-Fi drops in room 2", person=priya).themes.add(
+        wifi
+    )
     survey = make_survey()
     question = add_question(survey, Question.TEXT, text="What one thing should IT change?")
     wave = make_wave(survey, label="2026 Q4")

@@ -90,7 +90,7 @@ def test_sql_collapse_equals_the_pure_pandas_collapse(org):
     )
     items, _, _ = survey_items(list(survey.questions.all()))
     expected = analysis.measure_scores(
-        analysis.latest_only(analysis.answers_table(orm_answers(survey))), items
+        analysis.latest_only(analysis.answers_table(orm_answers(survey))), items, overall="overall"
     )
     data = survey_data(survey)
     key = ["measure", "wave", "score"]
@@ -99,9 +99,8 @@ def test_sql_collapse_equals_the_pure_pandas_collapse(org):
         expected.sort_values(key, ignore_index=True)[[*key, "count"]],
         check_dtype=False,
     )
-    assert set(data.scores["measure"]) == {f"question:{q.pk}" for q in (q1, q2, q3)} | {
-        "dimension:Reliability"
-    }
+    questions = {f"question:{q.pk}" for q in (q1, q2, q3)}
+    assert set(data.scores["measure"]) == questions | {"dimension:Reliability", "overall"}
 
 
 def test_n_counts_respondents_and_the_latest_duplicate_wins(org):
@@ -124,7 +123,13 @@ def test_document_shape_and_net_score_only_on_0_to_10(org):
     assert [w["label"] for w in document["waves"]] == ["2026 Q1", "2026 Q2", "2026 Q3"]
     keys = [m["key"] for m in document["measures"]]
     q1, q2, q3, _ = org["questions"]
-    assert keys == [f"question:{q1.pk}", f"question:{q2.pk}", f"question:{q3.pk}", "dimension:Reliability"]
+    assert keys == [
+        "overall",
+        f"question:{q1.pk}",
+        f"question:{q2.pk}",
+        f"question:{q3.pk}",
+        "dimension:Reliability",
+    ]
     for measure in document["measures"]:
         assert set(measure) >= {"key", "label", "scale", "waves", "change", "trend"}
         for wave in measure["waves"]:

@@ -27,9 +27,19 @@ class Command(BaseCommand):
         parser.add_argument("--survey", required=True, help="The survey's slug, e.g. it-service.")
         parser.add_argument("--department", help="Only respondents of this department (its name).")
         parser.add_argument("--since", help="Only waves that opened on or after this date (YYYY-MM-DD).")
+        parser.add_argument("--until", help="Only waves that opened on or before this date (YYYY-MM-DD).")
         parser.add_argument("--json", action="store_true", help="One JSON document, keys sorted.")
 
-    def handle(self, *args, survey: str, department: str | None, since: str | None, json: bool, **options):
+    def handle(
+        self,
+        *args,
+        survey: str,
+        department: str | None,
+        since: str | None,
+        until: str | None,
+        json: bool,
+        **options,
+    ):
         chosen = Survey.objects.filter(slug=survey).first()
         if chosen is None:
             known = ", ".join(Survey.objects.values_list("slug", flat=True)) or "none yet"
@@ -39,13 +49,8 @@ class Command(BaseCommand):
             group = Department.objects.filter(name__iexact=department.strip()).first()
             if group is None:
                 raise CommandError(f"No department named '{department}'.")
-        start = None
-        if since is not None:
-            try:
-                start = date.fromisoformat(since)
-            except ValueError:
-                raise CommandError(f"--since must be a date as YYYY-MM-DD, not '{since}'.") from None
-        document = build_trends(survey_data(chosen, department=group, since=start))
+        start, end = _date("--since", since), _date("--until", until)
+        document = build_trends(survey_data(chosen, department=group, since=start, until=end))
         if json:
             self.stdout.write(_dumps(document))
         else:
@@ -122,6 +127,15 @@ class Command(BaseCommand):
                     f"mentions {theme['mentions']:<4} sources {theme['sources']:<3} "
                     f"top voice {_percent(theme['top_voice_share'])}{robust}"
                 )
+
+
+def _date(option: str, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"{option} must be a date as YYYY-MM-DD, not '{value}'.") from None
 
 
 def _dumps(document: dict) -> str:
