@@ -269,3 +269,59 @@ def _survey_data(
         until=until,
         min_group_size=k,
     )
+
+
+def raw_responses(survey: Survey) -> tuple[list[str], list[list]]:
+    """Every kept response, one row each, with one column per question.
+
+    For anonymous surveys there is no identity at all: no respondent key, no address,
+    the day of submission only, and the department only where that department had at
+    least the minimum group size in that wave.
+    """
+    questions = list(survey.questions.all())
+    anonymous = survey.anonymity == Survey.ANONYMOUS
+    responses = list(
+        kept_responses(survey)
+        .select_related("wave", "department", "invitation")
+        .prefetch_related("answers__choice")
+        .order_by("wave__opens", "submitted", "id")
+    )
+    sizes: dict[tuple[int, int | None], int] = {}
+    for response in responses:
+        cell = (response.wave_id, response.department_id)
+        sizes[cell] = sizes.get(cell, 0) + 1
+    header = ["row", "wave", "submitted", "department"]
+    if survey.anonymity == Survey.PSEUDONYMOUS:
+        header.append("respondent key")
+    if survey.anonymity == Survey.IDENTIFIED:
+        header.append("email")
+    header += [q.text for q in questions]
+    rows = []
+    for number, response in enumerate(responses, start=1):
+        shown = sizes[(response.wave_id, response.department_id)] >= survey.min_group_size
+        department = response.department.name if response.department and (shown or not anonymous) else ""
+        row = [
+            number,
+            response.wave.label,
+            response.submitted.date().isoformat() if anonymous else response.submitted.isoformat(),
+            department,
+        ]
+        if survey.anonymity == Survey.PSEUDONYMOUS:
+            row.append(response.respondent_key)
+        if survey.anonymity == Survey.IDENTIFIED:
+            row.append(response.invitation.email if response.invitation else "")
+        by_question: dict[int, list] = {}
+        for answer in response.answers.all():
+            value = (
+                answer.number
+                if answer.number is not None
+                else (answer.choice.label if answer.choice else answer.text)
+            )
+            by_question.setdefault(answer.question_id, []).append(value)
+        for question in questions:
+            values = by_question.get(question.pk, [])
+            row.append(
+                "; ".join(str(v) for v in values) if len(values) > 1 else (values[0] if values else None)
+            )
+        rows.append(row)
+    return header, rows

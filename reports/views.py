@@ -1,0 +1,226 @@
+"""The manager dashboard, its charts, theme drill-downs and exports.
+
+Every figure comes from the cached trends document, the same one `trends --json` prints.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.http import urlencode
+
+from conversations.coverage import department_coverage, influencer_coverage
+from conversations.models import Action, Note
+from perception.models import Department, Theme
+from perception.roles import viewer_required
+from reports import charts, exports, summary
+from reports.cache import trends_document
+from reports.queries import raw_responses
+from surveys.models import Answer, Invitation, Response, Survey, Wave
+
+
+CHANNELS = {
+    "survey": "survey",
+    "focus_group": "focus group",
+    "one_on_one": "one-on-one",
+    "walkabout": "walkabout",
+}
+
+
+@dataclass
+class Filters:
+    """The dashboard's state, read from and written to the query string."""
+
+    survey: Survey
+    waves: list[Wave]
+    wave_from: Wave | None = None
+    wave_to: Wave | None = None
+    department: Department | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def since(self) -> date | None:
+        return self.wave_from.opens.date() if self.wave_from else None
+
+    @property
+    def until(self) -> date | None:
+        return self.wave_to.opens.date() if self.wave_to else None
+
+    def query(self, **extra) -> str:
+        params = {"survey": self.survey.slug}
+        if self.wave_from:
+            params["from"] = self.wave_from.label
+        if self.wave_to:
+            params["to"] = self.wave_to.label
+        if self.department:
+            params["department"] = self.department.name
+        return urlencode(params | extra)
+
+    def document(self) -> dict:
+        return trends_document(self.survey, self.department, self.since, self.until)
+
+
+def read_filters(request: HttpRequest) -> Filters:
+    """Survey (default: the first), wave range and department; unknown values are
+    ignored with a visible note rather than an error page."""
+    slug = request.GET.get("survey")
+    survey = Survey.objects.filter(slug=slug).first() if slug else Survey.objects.order_by("pk").first()
+    if survey is None:
+        raise Http404("No survey with that name.")
+    waves = list(survey.waves.order_by("opens", "pk"))
+    filters = Filters(survey, waves)
+    by_label = {w.label: w for w in waves}
+    for param, attribute in (("from", "wave_from"), ("to", "wave_to")):
+        label = request.GET.get(param)
+        if label:
+            if label in by_label:
+                setattr(filters, attribute, by_label[label])
+            else:
+                filters.problems.append(f"There is no wave “{label}”; showing all waves.")
+    name = request.GET.get("department")
+    if name:
+        filters.department = Department.objects.filter(name=name).first()
+        if filters.department is None:
+            filters.problems.append(f"There is no department “{name}”; showing everyone.")
+    if filters.wave_from and filters.wave_to and filters.wave_from.opens > filters.wave_to.opens:
+        filters.wave_from, filters.wave_to = filters.wave_to, filters.wave_from
+    return filters
+
+
+def _response_rate(survey: Survey, wave_label: str | None) -> dict | None:
+    """Share of personal links sent for the wave that were answered (None without invitations)."""
+    wave = survey.waves.filter(label=wave_label).first() if wave_label else None
+    if wave is None:
+        return None
+    sent = Invitation.objects.filter(wave=wave, sent_at__isnull=False).count()
+    if not sent:
+        return None
+    answered = Response.objects.filter(wave=wave, source=Response.LINK).count()
+    return {"invited": sent, "percent": round(100 * answered / sent)}
+
+
+@viewer_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    if not Survey.objects.exists():
+        return render(request, "reports/dashboard_empty.html")
+    filters = read_filters(request)
+    document = filters.document()
+    overall = summary.find_measure(document, "overall")
+    net = summary.net_score_measure(document)
+    latest_wave = next((w for w in reversed(document["waves"]) if not w["suppressed"]), None)
+    departments, heat_rows, heat_wave = summary.heatmap(document)
+    today = timezone.localdate()
+    theme_ids = dict(Theme.objects.values_list("name", "pk"))
+    chart_measures = [
+        m for m in document["measures"] if m["key"] == "overall" or m["key"].startswith("dimension:")
+    ]
+    context = {
+        "filters": filters,
+        "document": document,
+        "k": document["min_group_size"],
+        "overall": summary.headline(overall) if overall else None,
+        "net": summary.headline(net, "net_score") if net else None,
+        "latest_wave": latest_wave,
+        "response_rate": _response_rate(filters.survey, latest_wave["label"] if latest_wave else None),
+        "chart_measures": chart_measures,
+        "heat_departments": departments,
+        "heat_rows": heat_rows,
+        "heat_wave": heat_wave,
+        "themes": [
+            t
+            | {
+                "pk": theme_ids.get(t["theme"]),
+                "channel_names": ", ".join(CHANNELS.get(c, c) for c in t["channels"]),
+            }
+            for t in document["themes"]
+        ],
+        "single_voices": [t for t in document["themes"] if t["status"] == "single_voice"],
+        "overdue_departments": [r for r in department_coverage(today) if r.overdue],
+        "overdue_influencers": [r for r in influencer_coverage(today) if r.overdue],
+        "open_actions": list(Action.objects.filter(status__in=[Action.PLANNED, Action.IN_PROGRESS])[:8]),
+        "surveys": Survey.objects.order_by("title"),
+        "departments": Department.objects.order_by("name"),
+    }
+    return render(request, "reports/dashboard.html", context)
+
+
+@viewer_required
+def chart(request: HttpRequest) -> HttpResponse:
+    filters = read_filters(request)
+    measure = summary.find_measure(filters.document(), request.GET.get("measure", ""))
+    if measure is None:
+        raise Http404("No such measure.")
+    response = HttpResponse(charts.trend_svg(measure), content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@viewer_required
+def theme(request: HttpRequest, pk: int) -> HttpResponse:
+    """The notes and survey comments behind one theme; comments only from groups of at
+    least the minimum size (the waves the document shows)."""
+    found = get_object_or_404(Theme, pk=pk)
+    filters = read_filters(request)
+    document = filters.document()
+    shown_waves = [w["label"] for w in document["waves"] if not w["suppressed"]]
+    comments = Answer.objects.filter(
+        themes=found, response__wave__survey=filters.survey, response__wave__label__in=shown_waves
+    )
+    if filters.department:
+        comments = comments.filter(response__department=filters.department)
+    notes = (
+        Note.objects.filter(themes=found)
+        .select_related("person", "conversation")
+        .order_by("-conversation__date")
+    )
+    entry = next((t for t in document["themes"] if t["theme"] == found.name), None)
+    return render(
+        request,
+        "reports/theme.html",
+        {
+            "theme": found,
+            "entry": entry,
+            "filters": filters,
+            "k": document["min_group_size"],
+            "comments": comments.select_related("response__wave").order_by("-response__submitted")[:200],
+            "notes": notes[:200],
+        },
+    )
+
+
+def _download(content, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@viewer_required
+def export(request: HttpRequest, fmt: str) -> HttpResponse:
+    filters = read_filters(request)
+    rows = exports.measure_rows(filters.document())
+    name = f"perception-{filters.survey.slug}"
+    if fmt == "csv":
+        return _download(
+            exports.to_csv(exports.MEASURE_COLUMNS, rows), "text/csv; charset=utf-8", f"{name}.csv"
+        )
+    return _download(exports.to_xlsx(exports.MEASURE_COLUMNS, rows, "Measures"), XLSX, f"{name}.xlsx")
+
+
+@login_required
+def responses_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """Raw responses, for superusers only."""
+    if not request.user.is_superuser:
+        raise PermissionDenied
+    survey = get_object_or_404(Survey, slug=request.GET.get("survey", ""))
+    header, rows = raw_responses(survey)
+    name = f"responses-{survey.slug}"
+    if fmt == "csv":
+        return _download(exports.to_csv(header, rows), "text/csv; charset=utf-8", f"{name}.csv")
+    return _download(exports.to_xlsx(header, rows, "Responses"), XLSX, f"{name}.xlsx")
