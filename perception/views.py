@@ -23,4 +23,4 @@ def home(request: HttpRequest) -> HttpResponse:
                 "responses": wave.responses.count() if wave else 0,
             }
         )
-    return render(request, "home.html", {"rows": rows})
+    return render(request, "home.html", {"rows": rows, "any_wave": any(row["wave"] for row in rows)})

@@ -8,6 +8,7 @@ from datetime import date
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -21,7 +22,6 @@ from reports import charts, exports, summary
 from reports.cache import trends_document
 from reports.queries import raw_responses
 from surveys.models import Answer, Invitation, Response, Survey, Wave
-
 
 CHANNELS = {
     "survey": "survey",
@@ -186,8 +186,10 @@ def theme(request: HttpRequest, pk: int) -> HttpResponse:
             "entry": entry,
             "filters": filters,
             "k": document["min_group_size"],
-            "comments": comments.select_related("response__wave").order_by("-response__submitted")[:200],
-            "notes": notes[:200],
+            "comments": Paginator(
+                comments.select_related("response__wave").order_by("-response__submitted", "-id"), 25
+            ).get_page(request.GET.get("page")),
+            "notes": notes[:100],
         },
     )
 

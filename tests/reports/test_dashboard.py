@@ -1,0 +1,246 @@
+"""The manager dashboard agrees with `trends --json`, keeps small groups hidden in the
+page, the charts and the exports, and neutralises spreadsheet formulas."""
+
+import csv
+import io
+import json
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+from django.template.defaultfilters import floatformat
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from perception.models import Theme
+from surveys.models import Question, Survey
+from tests.factories import add_question, add_response, make_departments, make_survey, make_user, make_wave
+
+pytestmark = pytest.mark.django_db
+K = 5
+FORMULA = '=HYPERLINK("http://x","y")'
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    cache.clear()
+
+
+@pytest.fixture
+def viewer(client):
+    client.force_login(make_user("viewer", "Viewers"))
+    return client
+
+
+@pytest.fixture
+def org():
+    """Three waves; Finance has 8 people a wave, Sales 6, Legal K-1 = 4 (to be suppressed)."""
+    survey = make_survey(slug="pulse", anonymity=Survey.ANONYMOUS)
+    rating = add_question(survey, Question.RATING_5, text="IT is reliable", dimension="Reliability")
+    other = add_question(survey, Question.RATING_5, text="IT is quick", dimension="Responsiveness")
+    recommend = add_question(survey, Question.SCALE_10, text="Recommend IT?")
+    comment = add_question(survey, Question.TEXT, text="Change one thing")
+    finance, sales, legal = make_departments("Finance", "Sales", "Legal")
+    waves = []
+    for index, label in enumerate(["2026 Q1", "2026 Q2", "2026 Q3"]):
+        wave = make_wave(survey, "closed", label=label)
+        wave.opens -= timedelta(days=100 * (3 - index))
+        wave.closes -= timedelta(days=100 * (3 - index))
+        wave.save()
+        waves.append(wave)
+        number = 0
+        for department, count in ((finance, 8), (sales, 6), (legal, K - 1)):
+            for _ in range(count):
+                number += 1
+                add_response(
+                    wave,
+                    {
+                        rating: 1 + (number + index) % 5,
+                        other: 1 + (number * 2 + index) % 5,
+                        recommend: (number * 3 + index) % 11,
+                        comment: FORMULA if number == 1 else f"comment {number}",
+                    },
+                    department=department,
+                )
+    return {"survey": survey, "waves": waves, "legal": legal, "comment": comment}
+
+
+def trends_json(*args) -> dict:
+    out = StringIO()
+    call_command("trends", "--survey", "pulse", *args, "--json", stdout=out)
+    return json.loads(out.getvalue())
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "&department=Finance", "&from=2026 Q2", "&to=2026 Q2", "&from=2026 Q2&to=2026 Q3&department=Sales"],
+)
+def test_every_figure_on_the_page_equals_trends_json(viewer, org, query):
+    page = viewer.get(reverse("reports:dashboard") + "?survey=pulse" + query)
+    assert page.status_code == 200
+    args = []
+    params = dict(part.split("=") for part in query.strip("&").split("&") if part)
+    if "department" in params:
+        args += ["--department", params["department"]]
+    waves = {w.label: w for w in org["waves"]}
+    if "from" in params:
+        args += ["--since", waves[params["from"]].opens.date().isoformat()]
+    if "to" in params:
+        args += ["--until", waves[params["to"]].opens.date().isoformat()]
+    expected = trends_json(*args)
+    assert page.context["document"] == expected
+    html = page.content.decode()
+    overall = next(m for m in expected["measures"] if m["key"] == "overall")
+    latest = [w for w in overall["waves"] if not w["suppressed"]][-1]
+    # Numbers as the page rounds them (Django's floatformat: half away from zero).
+    assert floatformat(latest["mean"], 2) in html
+    assert (
+        f"95% interval {floatformat(latest['mean_ci'][0], 2)} to {floatformat(latest['mean_ci'][1], 2)}"
+        in html
+    )
+    assert f"Rests on {latest['n']} people" in html
+    net = next(m for m in expected["measures"] if m["scale"] == "0-10")
+    net_latest = [w for w in net["waves"] if not w["suppressed"]][-1]
+    assert f'<p class="display-6 mb-0">{floatformat(net_latest["net_score"], 0)}</p>' in html
+    for measure in expected["measures"]:
+        if measure["key"].startswith("dimension:"):
+            for wave in measure["waves"]:
+                if not wave["suppressed"]:
+                    assert f'<td class="text-end">{floatformat(wave["mean"], 2)}</td>' in html
+
+
+def test_a_department_of_k_minus_one_is_hidden_on_the_page(viewer, org):
+    html = viewer.get(reverse("reports:dashboard") + "?survey=pulse").content.decode()
+    document = trends_json()
+    legal = next(d for d in document["departments"] if d["department"] == "Legal")
+    assert legal["suppressed"] and all(w["suppressed"] for m in legal["measures"] for w in m["waves"])
+    # Legal's column shows the suppression notice, never a number.
+    assert html.count("fewer than 5 responses</td>") >= 2
+    page = viewer.get(reverse("reports:dashboard") + "?survey=pulse&department=Legal")
+    body = page.content.decode()
+    assert "No wave has 5 or more responses yet." in body
+    assert "Fewer than 5 responses: not shown." in body
+    assert page.context["document"]["themes"] == []
+
+
+def test_the_chart_of_a_small_department_shows_no_figures(viewer, org):
+    svg = viewer.get(
+        reverse("reports:chart") + "?survey=pulse&department=Legal&measure=dimension:Reliability"
+    ).content.decode()
+    assert "<svg" in svg and "fewer than" not in svg.split("<desc")[0]
+    assert "people)" not in svg  # the description lists no wave: none is shown
+    whole = viewer.get(reverse("reports:chart") + "?survey=pulse&measure=dimension:Reliability")
+    assert whole["Content-Type"] == "image/svg+xml"
+    assert '<title id="chart-title">Reliability</title>' in whole.content.decode()
+    assert "18 people" in whole.content.decode()
+
+
+def read_csv(response) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(response.content.decode())))
+
+
+def read_xlsx(response) -> list[list]:
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_exports_keep_small_groups_suppressed(viewer, org, fmt):
+    response = viewer.get(reverse(f"reports:export_{fmt}") + "?survey=pulse")
+    rows = read_csv(response) if fmt == "csv" else read_xlsx(response)
+    header = rows[0]
+    legal = [dict(zip(header, row, strict=True)) for row in rows[1:] if row[0] == "Legal"]
+    assert legal, "Legal appears, suppressed"
+    for row in legal:
+        assert row["mean"] in ("", None) and row["respondents"] in ("", None)
+        assert row["note"] == "fewer than 5 responses"
+    finance = [dict(zip(header, row, strict=True)) for row in rows[1:] if row[0] == "Finance"]
+    assert all(row["mean"] not in ("", None) for row in finance)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_formula_comment_is_neutralised_in_raw_exports(client, org, fmt):
+    admin = make_user("root")
+    admin.is_superuser = admin.is_staff = True
+    admin.save()
+    client.force_login(admin)
+    response = client.get(reverse(f"reports:responses_{fmt}") + "?survey=pulse")
+    rows = read_csv(response) if fmt == "csv" else read_xlsx(response)
+    cells = [cell for row in rows for cell in row]
+    assert "'" + FORMULA in cells
+    assert FORMULA not in cells
+    if fmt == "xlsx":
+        sheet = load_workbook(io.BytesIO(response.content)).active
+        assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_formula_in_a_question_text_is_neutralised_in_measure_exports(viewer, org, fmt):
+    Question.objects.filter(text="IT is reliable").update(text="=1+1 IT is reliable")
+    cache.clear()
+    response = viewer.get(reverse(f"reports:export_{fmt}") + "?survey=pulse")
+    rows = read_csv(response) if fmt == "csv" else read_xlsx(response)
+    labels = {row[2] for row in rows[1:]}
+    assert "'=1+1 IT is reliable" in labels and "=1+1 IT is reliable" not in labels
+
+
+def test_raw_responses_are_for_superusers_and_carry_no_identity_when_anonymous(client, viewer, org):
+    assert viewer.get(reverse("reports:responses_csv") + "?survey=pulse").status_code == 403
+    admin = make_user("root")
+    admin.is_superuser = True
+    admin.save()
+    client.force_login(admin)
+    rows = read_csv(client.get(reverse("reports:responses_csv") + "?survey=pulse"))
+    header = rows[0]
+    assert header[:4] == ["row", "wave", "submitted", "department"]
+    assert "respondent key" not in header and "email" not in header
+    keys = set(org["survey"].waves.values_list("responses__respondent_key", flat=True))
+    assert not keys & {cell for row in rows for cell in row}
+    departments = {row[3] for row in rows[1:]}
+    assert "Legal" not in departments  # 4 people a wave: too few to name
+    assert {"Finance", "Sales"} <= departments
+    assert all(len(row[2]) == 10 for row in rows[1:])  # the day only
+
+
+def test_new_responses_and_codings_refresh_the_cached_figures(viewer, org):
+    url = reverse("reports:dashboard") + "?survey=pulse"
+    first = viewer.get(url).context["document"]
+    assert viewer.get(url).context["document"] == first  # served from the cache
+    rating = org["survey"].questions.get(text="IT is reliable")
+    add_response(org["waves"][-1], {rating: 5})
+    after_response = viewer.get(url).context["document"]
+    assert after_response["waves"][-1]["respondents"] == first["waves"][-1]["respondents"] + 1
+    theme = Theme.objects.create(name="Printers")
+    org["waves"][-1].responses.first().answers.get(question=org["comment"]).themes.add(theme)
+    after_coding = viewer.get(url).context["document"]
+    assert [t["theme"] for t in after_coding["themes"]] == ["Printers"]
+
+
+def test_theme_drill_down_lists_comments_only_from_shown_groups(viewer, org):
+    theme = Theme.objects.create(name="Speed")
+    for wave in org["waves"]:
+        for answer in wave.responses.filter(department=org["legal"])[:1]:
+            answer.answers.get(question=org["comment"]).themes.add(theme)
+    whole = viewer.get(reverse("reports:theme", args=[theme.pk]) + "?survey=pulse")
+    assert whole.context["comments"].paginator.count == 3  # the waves are shown for everyone
+    legal_only = viewer.get(reverse("reports:theme", args=[theme.pk]) + "?survey=pulse&department=Legal")
+    assert legal_only.context["comments"].paginator.count == 0
+    assert "No survey comments carry this theme here." in legal_only.content.decode()
+
+
+def test_unknown_filters_are_named_not_fatal(viewer, org):
+    page = viewer.get(reverse("reports:dashboard") + "?survey=pulse&department=Nowhere&from=1999")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "There is no department “Nowhere”; showing everyone." in body
+    assert "There is no wave “1999”; showing all waves." in body
+    assert viewer.get(reverse("reports:dashboard") + "?survey=nope").status_code == 404
+
+
+def test_dashboard_without_surveys_explains_what_to_do(viewer):
+    Survey.objects.all().delete()
+    page = viewer.get(reverse("reports:dashboard"))
+    assert page.status_code == 200
+    assert "There is no survey yet" in page.content.decode()
