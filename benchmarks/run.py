@@ -10,6 +10,7 @@ every run are written to BENCHMARKS.md with the machine and the date.
 """
 
 import argparse
+import json
 import os
 import platform
 import statistics
@@ -104,8 +105,20 @@ def bench(name: str, respondents: int, waves: int, runs: int) -> dict:
     results = [timed_run(env) for _ in range(runs)]
     for index, (seconds, memory) in enumerate(results, 1):
         print(f"  run {index}: {seconds:.2f} s, peak {memory:.0f} MB", flush=True)
+    dashboard_env = env | {"ALLOWED_HOSTS": "testserver", "SECURE_SSL_REDIRECT": "0", "STATIC_MANIFEST": "0"}
+    measured = subprocess.run(
+        [sys.executable, "-W", "ignore", "-m", "benchmarks.dashboard", "--runs", str(runs)],
+        cwd=ROOT,
+        env=dashboard_env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    dashboard = json.loads(measured.stdout.strip().splitlines()[-1])
+    print(f"  dashboard: cold {dashboard['cold']}, cached {dashboard['cached']}", flush=True)
     vendor = "postgresql" if name == "postgres" else "sqlite"
     return {
+        "dashboard": {key: statistics.median(values) for key, values in dashboard.items()},
         "database": vendor,
         "seconds": [round(s, 2) for s, _ in results],
         "median": statistics.median(s for s, _ in results),
