@@ -1,7 +1,7 @@
 from django.http import HttpRequest
 
 from perception.models import SiteSettings
-from perception.roles import can_listen, can_view
+from perception.roles import can_listen, can_manage, can_view
 
 
 def site(request: HttpRequest) -> dict:
@@ -11,4 +11,5 @@ def site(request: HttpRequest) -> dict:
         "site": SiteSettings.load(),
         "can_view": bool(user) and can_view(user),
         "can_listen": bool(user) and can_listen(user),
+        "can_manage": bool(user) and can_manage(user),
     }

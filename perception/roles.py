@@ -1,6 +1,7 @@
-"""Roles as Django groups: Listeners log and code what IT hears; Viewers read.
+"""Roles as Django groups: Listeners log and code what IT hears; Viewers read;
+Managers also set up and send the monthly report.
 
-Listeners can do everything Viewers can. Superusers can do everything.
+Listeners and Managers can do everything Viewers can. Superusers can do everything.
 """
 
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 
 LISTENERS = "Listeners"
 VIEWERS = "Viewers"
+MANAGERS = "Managers"
 
 
 def _groups(user) -> set[str]:
@@ -24,8 +26,16 @@ def can_listen(user) -> bool:
     return user.is_authenticated and user.is_active and (user.is_superuser or LISTENERS in _groups(user))
 
 
+def can_manage(user) -> bool:
+    return user.is_authenticated and user.is_active and (user.is_superuser or MANAGERS in _groups(user))
+
+
 def can_view(user) -> bool:
-    return can_listen(user) or (user.is_authenticated and user.is_active and VIEWERS in _groups(user))
+    return (
+        can_listen(user)
+        or can_manage(user)
+        or (user.is_authenticated and user.is_active and VIEWERS in _groups(user))
+    )
 
 
 def _role_required(check: Callable) -> Callable:
@@ -44,3 +54,4 @@ def _role_required(check: Callable) -> Callable:
 
 viewer_required = _role_required(can_view)
 listener_required = _role_required(can_listen)
+manager_required = _role_required(can_manage)

@@ -3,6 +3,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from perception.roles import viewer_required
+from reports import monthly
 from surveys.models import Survey
 
 
@@ -23,4 +24,9 @@ def home(request: HttpRequest) -> HttpResponse:
                 "responses": wave.responses.count() if wave else 0,
             }
         )
-    return render(request, "home.html", {"rows": rows, "any_wave": any(row["wave"] for row in rows)})
+    context = {
+        "rows": rows,
+        "any_wave": any(row["wave"] for row in rows),
+        "report_overdue": monthly.overdue(timezone.localdate()),
+    }
+    return render(request, "home.html", context)

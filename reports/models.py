@@ -1,0 +1,92 @@
+"""Reports' own records: the monthly report, its settings, and help-desk service metrics."""
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+
+class ReportSettings(models.Model):
+    """The single row of monthly-report settings, edited by managers."""
+
+    survey = models.ForeignKey(
+        "surveys.Survey",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        help_text="The survey the figures come from.",
+    )
+    metrics = models.JSONField(default=list, help_text="Two or three metric keys, the first is the headline.")
+    recipients = models.TextField(blank=True, help_text="One address per line, e.g. an all-staff list.")
+    sender = models.EmailField(blank=True, help_text="From address; the site default when empty.")
+    contact_name = models.CharField(max_length=120, blank=True)
+    contact_email = models.EmailField(blank=True)
+    contact_phone = models.CharField(max_length=40, blank=True)
+    send_day = models.PositiveSmallIntegerField(
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(28)],
+        help_text="Day of the month on or after which last month's report goes out (1–28).",
+    )
+    include_chart = models.BooleanField(default=True, help_text="Add one small chart of the headline metric.")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "monthly report settings"
+
+    def __str__(self) -> str:
+        return "Monthly report settings"
+
+    def save(self, *args, **kwargs) -> None:
+        self.pk = 1
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def load(cls) -> "ReportSettings":
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
+
+    def recipient_list(self) -> list[str]:
+        return [line.strip() for line in self.recipients.replace(",", "\n").splitlines() if line.strip()]
+
+    def contact_line(self) -> str:
+        return " · ".join(
+            part for part in (self.contact_name, self.contact_email, self.contact_phone) if part
+        )
+
+
+class ServiceMetric(models.Model):
+    """One month's figure from the help desk, e.g. first-contact resolution 71 %."""
+
+    month = models.DateField(help_text="The first day of the month the figure is for.")
+    name = models.CharField(max_length=120)
+    value = models.FloatField()
+    unit = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["-month", "name"]
+        constraints = [models.UniqueConstraint(fields=["month", "name"], name="service_metric_once_a_month")]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.month:%Y-%m}: {self.value:g}{self.unit}"
+
+
+class MonthlyReport(models.Model):
+    """One month's report. One row per month: the unique period is what makes sending
+    exactly-once safe when cron runs the command daily, or twice at the same time."""
+
+    SENDING, SENT, FAILED = "sending", "sent", "failed"
+    STATUS_CHOICES = [(SENDING, "Sending"), (SENT, "Sent"), (FAILED, "Failed")]
+
+    period = models.DateField(unique=True, help_text="The first day of the month reported on.")
+    subject = models.CharField(max_length=200)
+    body_text = models.TextField()
+    body_html = models.TextField()
+    metrics = models.JSONField(default=list)
+    recipients = models.TextField()
+    status = models.CharField(max_length=8, choices=STATUS_CHOICES, default=SENDING)
+    created = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-period"]
+
+    def __str__(self) -> str:
+        return f"Report for {self.period:%B %Y}"

@@ -231,7 +231,7 @@ def _survey_data(
 
     named = kept.assign(
         wave=kept["wave"].map(label_of),
-        department=kept["department"].map(lambda pk: department_names.get(pk, NO_DEPARTMENT)),
+        department=kept["department"].map(department_names).astype(object).fillna(NO_DEPARTMENT),
     )
     department_respondents = named.groupby(["department", "wave"]).size().reset_index(name="respondents")
     respondents = named.groupby("wave").size().astype(int).to_dict()
@@ -241,7 +241,7 @@ def _survey_data(
     table = respondent_table(kept, questions)
     table = table.assign(
         wave=table["wave"].map(label_of),
-        department=table["department"].map(lambda pk: department_names.get(pk, NO_DEPARTMENT)),
+        department=table["department"].map(department_names).astype(object).fillna(NO_DEPARTMENT),
     )
     overall = OVERALL if OVERALL in scales else None
     department_scores = measure_scores(table, items, by=("department", "wave"), overall=overall)

@@ -11,4 +11,9 @@ urlpatterns = [
     path("export.xlsx", views.export, {"fmt": "xlsx"}, name="export_xlsx"),
     path("responses.csv", views.responses_export, {"fmt": "csv"}, name="responses_csv"),
     path("responses.xlsx", views.responses_export, {"fmt": "xlsx"}, name="responses_xlsx"),
+    path("monthly/", views.monthly_preview, name="monthly"),
+    path("monthly/send/", views.monthly_send, name="monthly_send"),
+    path("monthly/history/", views.monthly_history, name="monthly_history"),
+    path("monthly/settings/", views.monthly_settings, name="monthly_settings"),
+    path("monthly/service-metrics/", views.service_metrics_upload, name="service_metrics"),
 ]

@@ -6,21 +6,25 @@ Every figure comes from the cached trends document, the same one `trends --json`
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import urlencode
 
 from conversations.coverage import department_coverage, influencer_coverage
 from conversations.models import Action, Note
 from perception.models import Department, Theme
-from perception.roles import viewer_required
-from reports import charts, exports, summary
+from perception.roles import manager_required, viewer_required
+from reports import charts, exports, monthly, summary
 from reports.cache import trends_document
+from reports.forms import ReportSettingsForm, ServiceMetricsUploadForm
+from reports.models import MonthlyReport, ReportSettings, ServiceMetric
 from reports.queries import raw_responses
+from reports.service_metrics import ServiceMetricsError, import_service_metrics
 from surveys.models import Answer, Invitation, Response, Survey, Wave
 
 CHANNELS = {
@@ -142,6 +146,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "overdue_departments": [r for r in department_coverage(today) if r.overdue],
         "overdue_influencers": [r for r in influencer_coverage(today) if r.overdue],
         "open_actions": list(Action.objects.filter(status__in=[Action.PLANNED, Action.IN_PROGRESS])[:8]),
+        "report_overdue": monthly.overdue(today),
         "surveys": Survey.objects.order_by("title"),
         "departments": Department.objects.order_by("name"),
     }
@@ -226,3 +231,91 @@ def responses_export(request: HttpRequest, fmt: str) -> HttpResponse:
     if fmt == "csv":
         return _download(exports.to_csv(header, rows), "text/csv; charset=utf-8", f"{name}.csv")
     return _download(exports.to_xlsx(header, rows, "Responses"), XLSX, f"{name}.xlsx")
+
+
+# -- The monthly report (managers) -------------------------------------------------------
+
+
+def _last_period() -> date:
+    return monthly.previous_month(monthly.month_start(timezone.localdate()))
+
+
+@manager_required
+def monthly_preview(request: HttpRequest) -> HttpResponse:
+    """Exactly what will be sent for last month, with the send button."""
+    period = _last_period()
+    settings = ReportSettings.load()
+    composition, problem = None, None
+    try:
+        composition = monthly.compose(period, settings)
+    except monthly.ReportError as error:
+        problem = str(error)
+    sent = MonthlyReport.objects.filter(period=period, status=MonthlyReport.SENT).first()
+    return render(
+        request,
+        "reports/monthly_preview.html",
+        {
+            "period": period,
+            "composition": composition,
+            "problem": problem,
+            "sent": sent,
+            "settings": settings,
+        },
+    )
+
+
+@manager_required
+def monthly_send(request: HttpRequest) -> HttpResponse:
+    """GET asks for confirmation; POST sends last month's report now (once)."""
+    period = _last_period()
+    if request.method != "POST":
+        return render(
+            request, "reports/monthly_send.html", {"period": period, "settings": ReportSettings.load()}
+        )
+    try:
+        report = monthly.report_send(period=period)
+    except monthly.AlreadySent:
+        messages.info(request, f"The report for {period:%B %Y} has already been sent.")
+    except monthly.ReportError as error:
+        messages.error(request, str(error))
+        return redirect("reports:monthly")
+    else:
+        messages.success(request, f"Sent: {report.subject}")
+    return redirect("reports:monthly_history")
+
+
+@manager_required
+def monthly_history(request: HttpRequest) -> HttpResponse:
+    page = Paginator(MonthlyReport.objects.all(), 24).get_page(request.GET.get("page"))
+    return render(request, "reports/monthly_history.html", {"page": page})
+
+
+@manager_required
+def monthly_settings(request: HttpRequest) -> HttpResponse:
+    settings = ReportSettings.load()
+    if settings.survey is None:
+        settings.survey = Survey.objects.filter(slug="it-service").first()
+    form = ReportSettingsForm(request.POST or None, instance=settings, initial={"metrics": settings.metrics})
+    if request.method == "POST":
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Monthly report settings saved.")
+            return redirect("reports:monthly")
+        return render(request, "reports/monthly_settings.html", {"form": form}, status=400)
+    return render(request, "reports/monthly_settings.html", {"form": form})
+
+
+@manager_required
+def service_metrics_upload(request: HttpRequest) -> HttpResponse:
+    form = ServiceMetricsUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created, updated = import_service_metrics(form.cleaned_data["file"].read())
+        except ServiceMetricsError as error:
+            form.add_error("file", f"{error} Nothing was imported.")
+        else:
+            messages.success(request, f"Imported service metrics: {created} new, {updated} updated.")
+            return redirect("reports:service_metrics")
+    status = 400 if request.method == "POST" else 200
+    recent = ServiceMetric.objects.all()[:36]
+    return render(request, "reports/service_metrics.html", {"form": form, "recent": recent}, status=status)

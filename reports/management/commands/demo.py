@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from conversations import demo as listening_demo
+from reports import demo as report_demo
 from surveys import demo
 from surveys.models import Response
 
@@ -31,6 +32,7 @@ class Command(BaseCommand):
             user = self._ensure_demo_user()
             summary = demo.build(timezone.now())
             conversations = listening_demo.build(timezone.localdate(), facilitator=user)
+            report_demo.build()
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Demo loaded: {summary.departments} departments, {summary.waves} waves, "

@@ -1,0 +1,309 @@
+"""The monthly perception report: two or three key metrics, very short, every month.
+
+``compose`` reads the same trends document as the dashboard (cut at the end of the
+month) plus a few counts, and returns the subject, the plain-text and HTML bodies and the
+metrics behind them. ``report_send`` claims the month (one row per month), sends once and
+records it.
+"""
+
+import calendar
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+
+from django.conf import settings as django_settings
+from django.core import mail
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Sum
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from conversations.models import Action, Conversation
+from perception.models import SiteSettings
+from reports import charts, summary
+from reports.cache import trends_document
+from reports.models import MonthlyReport, ReportSettings, ServiceMetric
+from surveys.models import Response
+
+MAX_WORDS = 120
+MIN_METRICS, MAX_METRICS = 2, 3
+CLOSING = "IT exists to support your work."
+
+
+class ReportError(Exception):
+    """The report cannot be composed or sent; the message says what to fix."""
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def previous_month(start: date) -> date:
+    return month_start(start - timedelta(days=1))
+
+
+def month_end(start: date) -> date:
+    return start.replace(day=calendar.monthrange(start.year, start.month)[1])
+
+
+def due_period(today: date, send_day: int) -> date | None:
+    """The month whose report is due today: last month, once ``send_day`` has come."""
+    return previous_month(month_start(today)) if today.day >= send_day else None
+
+
+def metric_choices(survey) -> list[tuple[str, str]]:
+    """Every metric a report can carry, for the settings form."""
+    choices = [
+        ("overall", "Overall perception score"),
+        ("net_score", "Net score (0–10 question)"),
+        ("favorable", "Favourable share"),
+    ]
+    if survey is not None:
+        dimensions = sorted(set(survey.questions.exclude(dimension="").values_list("dimension", flat=True)))
+        choices += [(f"dimension:{name}", f"{name} score") for name in dimensions]
+    choices += [
+        ("people_heard", "People heard this month"),
+        ("actions_completed", "Follow-up actions completed"),
+    ]
+    names = ServiceMetric.objects.order_by("name").values_list("name", flat=True).distinct()
+    choices += [(f"service:{name}", f"{name} (help desk)") for name in names]
+    return choices
+
+
+@dataclass
+class Metric:
+    key: str
+    phrase: str  # for the subject line: "satisfaction 4.2 of 5, up from 4.0"
+    sentence: str  # for the body
+    value: float | None
+    previous: float | None = None
+    direction: str = ""
+
+
+def _change_words(direction: str, previous: str | None, previous_when: str | None) -> str:
+    if direction == "up":
+        return f", up from {previous}"
+    if direction == "down":
+        return f", down from {previous}"
+    if direction == "about the same":
+        return f", about the same as {previous_when}"
+    return ""
+
+
+def _survey_metric(key: str, document: dict) -> Metric | None:
+    """A figure from the trends document; None when the latest wave is too small to show."""
+    if key == "net_score":
+        measure, figure = summary.net_score_measure(document), "net_score"
+    elif key == "favorable":
+        measure, figure = summary.find_measure(document, "overall"), "favorable"
+    else:
+        measure, figure = summary.find_measure(document, key), "mean"
+    if measure is None:
+        return None
+    head = summary.headline(measure, figure)
+    if head.suppressed:
+        return None
+    high = measure["scale"].split("-")[1]
+    if figure == "net_score":
+        shown, previous = f"{head.value:+.0f}", f"{head.previous:+.0f}" if head.previous is not None else None
+        name, of = "net score", ""
+    elif figure == "favorable":
+        shown, previous = f"{head.value:.0%}", f"{head.previous:.0%}" if head.previous is not None else None
+        name, of = "favourable", ""
+    else:
+        shown, previous = f"{head.value:.1f}", f"{head.previous:.1f}" if head.previous is not None else None
+        name = "satisfaction" if key == "overall" else measure["label"].lower()
+        of = f" of {high}"
+    change = _change_words(head.direction, previous, head.previous_wave)
+    phrase = f"{shown} {name}{change}" if figure == "favorable" else f"{name} {shown}{of}{change}"
+    sentence = f"{phrase[0].upper()}{phrase[1:]} ({head.n} people, {head.wave} survey)"
+    return Metric(key, phrase, sentence, head.value, head.previous, head.direction)
+
+
+def _people_heard(start: date) -> int:
+    end = month_end(start)
+    surveyed = Response.objects.filter(submitted__date__gte=start, submitted__date__lte=end).count()
+    conversations = Conversation.objects.filter(date__gte=start, date__lte=end)
+    named = conversations.aggregate(n=Count("participants", distinct=True))["n"]
+    unnamed = conversations.aggregate(n=Sum("unnamed_participants"))["n"] or 0
+    return surveyed + named + unnamed
+
+
+def _actions_completed(start: date) -> list[Action]:
+    return list(
+        Action.objects.filter(done_on__gte=start, done_on__lte=month_end(start)).order_by("done_on", "id")
+    )
+
+
+def _count_metric(key: str, start: date) -> Metric | None:
+    before = previous_month(start)
+    if key == "people_heard":
+        now, then = _people_heard(start), _people_heard(before)
+        return Metric(
+            key,
+            f"we heard from {now} people",
+            f"We heard from {now} people ({then} the month before)",
+            now,
+            then,
+        )
+    if key == "actions_completed":
+        now, then = len(_actions_completed(start)), len(_actions_completed(before))
+        return Metric(
+            key,
+            f"{now} changes made",
+            f"We completed {now} follow-up actions ({then} the month before)",
+            now,
+            then,
+        )
+    name = key.removeprefix("service:")
+    current = ServiceMetric.objects.filter(name=name, month=start).first()
+    if current is None:
+        return None
+    earlier = ServiceMetric.objects.filter(name=name, month=before).first()
+    shown = f"{current.value:g}{current.unit}"
+    tail = f" ({earlier.value:g}{earlier.unit} the month before)" if earlier else ""
+    return Metric(
+        key, f"{name} {shown}", f"{name}: {shown}{tail}", current.value, earlier.value if earlier else None
+    )
+
+
+@dataclass
+class Composition:
+    period: date
+    subject: str
+    body_text: str
+    body_html: str
+    metrics: list[dict]
+    recipients: list[str]
+    sender: str
+    chart_png: bytes | None = field(default=None, repr=False)
+
+    @property
+    def words(self) -> int:
+        return len(self.body_text.split())
+
+
+def compose(period: date, settings: ReportSettings | None = None) -> Composition:
+    """Build the report for the month starting at ``period`` (nothing is saved or sent)."""
+    settings = settings or ReportSettings.load()
+    if not MIN_METRICS <= len(settings.metrics) <= MAX_METRICS:
+        raise ReportError("Choose two or three metrics in the monthly report settings.")
+    document = None
+    if settings.survey is not None:
+        document = trends_document(settings.survey, until=month_end(period))
+    metrics = []
+    for key in settings.metrics:
+        if key in {"people_heard", "actions_completed"} or key.startswith("service:"):
+            metric = _count_metric(key, period)
+        else:
+            metric = _survey_metric(key, document) if document else None
+        if metric is not None:
+            metrics.append(metric)
+    if not metrics:
+        raise ReportError("None of the chosen metrics has a figure for this month yet.")
+    month = f"{period:%B}"
+    site = SiteSettings.load()
+    changed = [action.title for action in _actions_completed(period)]
+    context = {
+        "month": month,
+        "year": period.year,
+        "site": site,
+        "metrics": metrics,
+        "changed": changed,
+        "closing": CLOSING,
+        "contact": settings.contact_line() or site.contact_line,
+        "chart": False,
+    }
+    body_text = render_to_string("emails/monthly-body-text.txt", context).strip() + "\n"
+    while len(body_text.split()) > MAX_WORDS and context["changed"]:
+        context["changed"] = context["changed"][:-1]  # keep the report short: fewer examples
+        body_text = render_to_string("emails/monthly-body-text.txt", context).strip() + "\n"
+    chart_png = None
+    headline_measure = summary.find_measure(document, metrics[0].key) if document else None
+    if (
+        settings.include_chart
+        and headline_measure
+        and sum(not w["suppressed"] for w in headline_measure["waves"]) >= 2
+    ):
+        chart_png = charts.trend_png(headline_measure)
+        context["chart"] = True
+    it_name = site.it_team_name
+    return Composition(
+        period=period,
+        subject=render_to_string("emails/monthly-subject.txt", context | {"it": it_name}).strip(),
+        body_text=body_text,
+        body_html=render_to_string("emails/monthly-body-html.html", context),
+        metrics=[asdict(m) for m in metrics],
+        recipients=settings.recipient_list(),
+        sender=settings.sender or django_settings.DEFAULT_FROM_EMAIL,
+        chart_png=chart_png,
+    )
+
+
+def message_for(composition: Composition) -> mail.EmailMultiAlternatives:
+    message = mail.EmailMultiAlternatives(
+        subject=composition.subject,
+        body=composition.body_text,
+        from_email=composition.sender,
+        to=composition.recipients,
+    )
+    message.attach_alternative(composition.body_html, "text/html")
+    if composition.chart_png:
+        from email.mime.image import MIMEImage
+
+        image = MIMEImage(composition.chart_png, "png")
+        image.add_header("Content-ID", "<headline-chart>")
+        image.add_header("Content-Disposition", "inline", filename="trend.png")
+        message.mixed_subtype = "related"
+        message.attach(image)
+    return message
+
+
+class AlreadySent(Exception):
+    """This month's report went out already, or another run is sending it now."""
+
+
+def report_send(*, period: date, settings: ReportSettings | None = None) -> MonthlyReport:
+    """Compose, claim the month, send once, record. Raises AlreadySent or ReportError."""
+    settings = settings or ReportSettings.load()
+    if not settings.recipient_list():
+        raise ReportError("No recipients: add them in the monthly report settings.")
+    composition = compose(period, settings)
+    fields = {
+        "subject": composition.subject,
+        "body_text": composition.body_text,
+        "body_html": composition.body_html,
+        "metrics": composition.metrics,
+        "recipients": "\n".join(composition.recipients),
+        "status": MonthlyReport.SENDING,
+        "created": timezone.now(),
+        "error": "",
+    }
+    try:
+        with transaction.atomic():
+            report = MonthlyReport.objects.create(period=period, **fields)
+    except IntegrityError:
+        # A failed attempt may be retried; a sent or sending one may not.
+        if not MonthlyReport.objects.filter(period=period, status=MonthlyReport.FAILED).update(**fields):
+            raise AlreadySent from None
+        report = MonthlyReport.objects.get(period=period)
+    try:
+        message_for(composition).send()
+    except Exception as error:
+        MonthlyReport.objects.filter(pk=report.pk).update(
+            status=MonthlyReport.FAILED, error=str(error)[:2000]
+        )
+        raise ReportError(f"Sending failed: {error}") from error
+    report.status, report.sent_at = MonthlyReport.SENT, timezone.now()
+    report.save(update_fields=["status", "sent_at"])
+    return report
+
+
+def overdue(today: date) -> date | None:
+    """Last month's period when its report is due and has not gone out; else None."""
+    settings = ReportSettings.load()
+    if not settings.pk or not ReportSettings.objects.exists():
+        return None
+    period = due_period(today, settings.send_day)
+    if period is None or MonthlyReport.objects.filter(period=period, status=MonthlyReport.SENT).exists():
+        return None
+    return period
