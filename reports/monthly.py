@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from conversations.models import Action, Conversation
 from perception.models import SiteSettings
-from reports import charts, summary
+from reports import summary
 from reports.cache import trends_document
 from reports.models import MonthlyReport, ReportSettings, ServiceMetric
 from surveys.models import Response
@@ -224,6 +224,8 @@ def compose(period: date, settings: ReportSettings | None = None) -> Composition
         and headline_measure
         and sum(not w["suppressed"] for w in headline_measure["waves"]) >= 2
     ):
+        from reports import charts  # matplotlib loads only when a chart is drawn
+
         chart_png = charts.trend_png(headline_measure)
         context["chart"] = True
     it_name = site.it_team_name
