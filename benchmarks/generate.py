@@ -9,7 +9,6 @@ on SQLite): the ORM would take minutes for three million rows.
 """
 
 import argparse
-import io
 import os
 import sys
 import time
@@ -31,6 +30,7 @@ def generate(respondents: int, waves: int, seed: int = 1) -> int:
     from django.db import connection, transaction
 
     from perception.models import Department, Theme
+    from surveys.bulk import insert_numeric_answers
     from surveys.models import Answer, Question, Response, Survey, Wave
 
     rng = np.random.default_rng(seed)
@@ -92,7 +92,7 @@ def generate(respondents: int, waves: int, seed: int = 1) -> int:
                 matrix.ravel()[answered.ravel()],
             )
             numbers = len(rows[0])
-            _write_numbers(connection, rows)
+            insert_numeric_answers(*(column.tolist() for column in rows))
             commented = ids[rng.random(respondents) < 0.3]
             texts = Answer.objects.bulk_create(
                 [Answer(response_id=int(r), question=comment, text="Please fix it") for r in commented],
@@ -116,25 +116,6 @@ def generate(respondents: int, waves: int, seed: int = 1) -> int:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     return total_answers
-
-
-def _write_numbers(connection, rows) -> None:
-    """Bulk-insert numeric answers given as three aligned arrays: response, question, value."""
-    response_ids, question_ids, values = (column.tolist() for column in rows)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            copy_sql = "COPY surveys_answer (response_id, question_id, number, text) FROM STDIN"
-            with cursor.cursor.copy(copy_sql) as copy:
-                buffer = io.StringIO()
-                for response_id, question_id, value in zip(response_ids, question_ids, values, strict=True):
-                    buffer.write(f"{response_id}\t{question_id}\t{value}\t\n")
-                copy.write(buffer.getvalue())
-    else:
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                "INSERT INTO surveys_answer (response_id, question_id, number, text) VALUES (%s, %s, %s, '')",
-                zip(response_ids, question_ids, values, strict=True),
-            )
 
 
 def main() -> None:

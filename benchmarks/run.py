@@ -80,7 +80,7 @@ def machine() -> str:
     )
 
 
-def bench(name: str, respondents: int, waves: int, runs: int) -> dict:
+def bench(name: str, respondents: int, waves: int, runs: int, import_rows: int) -> dict:
     print(f"== {name}: {respondents} respondents x {waves} waves", flush=True)
     url = database_url(name)
     env = environment(url)
@@ -116,8 +116,20 @@ def bench(name: str, respondents: int, waves: int, runs: int) -> dict:
     )
     dashboard = json.loads(measured.stdout.strip().splitlines()[-1])
     print(f"  dashboard: cold {dashboard['cold']}, cached {dashboard['cached']}", flush=True)
+    imported = subprocess.run(
+        [sys.executable, "-m", "benchmarks.imports", "--rows", str(import_rows)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    import_seconds = json.loads(imported.stdout.strip().splitlines()[-1])["seconds"]
+    print(f"  import of {import_rows:,} rows: {import_seconds:.1f} s", flush=True)
     vendor = "postgresql" if name == "postgres" else "sqlite"
     return {
+        "import_seconds": import_seconds,
+        "import_rows": import_rows,
         "dashboard": {key: statistics.median(values) for key, values in dashboard.items()},
         "database": vendor,
         "seconds": [round(s, 2) for s, _ in results],
@@ -174,6 +186,7 @@ def main() -> None:
     parser.add_argument("--respondents", type=int, default=20000, help="respondents per wave (default 20000)")
     parser.add_argument("--waves", type=int, default=6)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--import-rows", type=int, default=100_000, help="rows of the import benchmark")
     parser.add_argument("--databases", default="sqlite,postgres")
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
     args = parser.parse_args()

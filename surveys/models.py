@@ -269,3 +269,42 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"Answer to {self.question_id}"
+
+
+class ImportRecord(models.Model):
+    """One imported file: which wave it became, and its content hash, so the same file is
+    not imported twice by accident."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="imports")
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="imports")
+    content_hash = models.CharField(max_length=64, db_index=True)
+    filename = models.CharField(max_length=255, blank=True)
+    format = models.CharField(max_length=20)
+    responses = models.PositiveIntegerField(default=0)
+    skipped_incomplete = models.PositiveIntegerField(default=0)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.filename or 'Import'} into {self.wave}"
+
+
+class ImportUpload(models.Model):
+    """A file uploaded on the import page, kept only between its steps (mapping, preview,
+    import) and deleted once imported."""
+
+    data = models.BinaryField()
+    filename = models.CharField(max_length=255)
+    slug = models.SlugField()
+    wave_label = models.CharField(max_length=60, blank=True)
+    format = models.CharField(max_length=20, default="auto")
+    created_by = models.ForeignKey("auth.User", null=True, on_delete=models.CASCADE, related_name="+")
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return self.filename

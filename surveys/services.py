@@ -5,7 +5,7 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -128,3 +128,149 @@ def response_submit(
                 rows.append(Answer(response=response, question=question, text=value))
         Answer.objects.bulk_create(rows)
     return response
+
+
+# -- Importing responses from other tools -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    survey: Survey
+    wave: Wave
+    responses: int
+    skipped_incomplete: int
+    created_survey: bool
+
+
+def _question_kind(kind: str) -> str:
+    return {"rating_5": Question.RATING_5, "rating_7": Question.RATING_7, "scale_10": Question.SCALE_10}.get(
+        kind, {"single": Question.SINGLE, "multiple": Question.MULTIPLE}.get(kind, Question.TEXT)
+    )
+
+
+def responses_import(
+    *,
+    slug: str,
+    table,
+    converted,
+    mapping: dict[str, str],
+    content_hash: str,
+    filename: str = "",
+    wave_label: str | None = None,
+    force: bool = False,
+    progress=None,
+) -> ImportResult:
+    """Store converted rows as one new wave, all or nothing.
+
+    The survey is created from the file when ``slug`` is new (question texts from the
+    headers, kinds from the mapping); otherwise columns are matched to its questions by
+    text and any new ones are added at the end. Names and emails never reach this point
+    (the reader drops them); a respondent id becomes a keyed hash.
+    """
+    from perception.models import Department as DepartmentModel
+    from surveys.bulk import insert_answers
+    from surveys.importing import QUESTION_KINDS, ImportProblem
+    from surveys.models import Choice, ImportRecord
+
+    if converted.problems:
+        listed = "\n".join(converted.problems[:20])
+        more = f"\n… and {len(converted.problems) - 20} more." if len(converted.problems) > 20 else ""
+        raise ImportProblem(f"Nothing was imported; fix these first:\n{listed}{more}")
+    existing = Survey.objects.filter(slug=slug).first()
+    if (
+        existing
+        and not force
+        and ImportRecord.objects.filter(survey=existing, content_hash=content_hash).exists()
+    ):
+        raise ImportProblem("This file was imported into this survey before; use --force to import it again.")
+    stamps = [row["timestamp"] for row in converted.rows if row["timestamp"]]
+    now = timezone.now()
+    aware = [timezone.make_aware(s) if timezone.is_naive(s) else s for s in stamps]
+    opens = min(aware) if aware else now
+    closes = max(aware) if aware else now
+    label = wave_label or (
+        f"{opens:%Y-%m-%d} to {closes:%Y-%m-%d}" if aware else f"Imported {now:%Y-%m-%d %H:%M}"
+    )
+    with transaction.atomic():
+        survey, created = Survey.objects.get_or_create(
+            slug=slug, defaults={"title": slug.replace("-", " ").capitalize()}
+        )
+        if Wave.objects.filter(survey=survey, label=label).exists():
+            raise ImportProblem(
+                f"The survey already has a wave called '{label}'; choose another with --wave."
+            )
+        wave = Wave.objects.create(
+            survey=survey, label=label, opens=opens, closes=closes + timedelta(seconds=1)
+        )
+        by_text = {q.text.lower(): q for q in survey.questions.all()}
+        order = max([q.order for q in by_text.values()], default=0)
+        questions: dict[str, Question] = {}
+        for header, kind in mapping.items():
+            if kind not in QUESTION_KINDS:
+                continue
+            question = by_text.get(header[:300].lower())
+            if question is None:
+                order += 10
+                question = Question.objects.create(
+                    survey=survey, order=order, text=header[:300], kind=_question_kind(kind)
+                )
+            questions[header] = question
+        choices: dict[tuple[int, str], Choice] = {
+            (c.question_id, c.label.lower()): c for c in Choice.objects.filter(question__survey=survey)
+        }
+        departments = {d.name.lower(): d for d in DepartmentModel.objects.all()}
+        responses = []
+        for row in converted.rows:
+            name = row["department"]
+            department = None
+            if name:
+                department = departments.get(name.lower())
+                if department is None:
+                    department = DepartmentModel.objects.create(name=name)
+                    departments[name.lower()] = department
+            key = keyed_hash("import:" + row["respondent"]) if row["respondent"] else uuid.uuid4().hex
+            stamp = row["timestamp"]
+            if stamp is not None and timezone.is_naive(stamp):
+                stamp = timezone.make_aware(stamp)
+            responses.append(
+                Response(
+                    wave=wave,
+                    respondent_key=key,
+                    department=department,
+                    submitted=stamp or opens,
+                    source=Response.IMPORT,
+                )
+            )
+        Response.objects.bulk_create(responses, batch_size=2000)
+        rows = []
+        for index, (response, row) in enumerate(zip(responses, converted.rows, strict=True)):
+            for header, value in row["answers"].items():
+                question = questions.get(header)
+                if question is None:
+                    continue
+                if question.is_numeric:
+                    rows.append((response.pk, question.pk, float(value), None, ""))
+                elif question.kind in (Question.SINGLE, Question.MULTIPLE):
+                    for label in value if isinstance(value, list) else [value]:
+                        choice = choices.get((question.pk, label.lower()))
+                        if choice is None:
+                            choice = Choice.objects.create(
+                                question=question, label=label[:200], order=len(choices)
+                            )
+                            choices[(question.pk, label.lower())] = choice
+                        rows.append((response.pk, question.pk, None, choice.pk, ""))
+                else:
+                    rows.append((response.pk, question.pk, None, None, value))
+            if progress and (index + 1) % 10000 == 0:
+                progress(index + 1)
+        insert_answers(rows)
+        ImportRecord.objects.create(
+            survey=survey,
+            wave=wave,
+            content_hash=content_hash,
+            filename=filename[:255],
+            format=table.format,
+            responses=len(responses),
+            skipped_incomplete=table.skipped_incomplete,
+        )
+    return ImportResult(survey, wave, len(responses), table.skipped_incomplete, created)

@@ -3,15 +3,21 @@
 They need no account and reveal nothing about other responses.
 """
 
+import hashlib
+
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from perception.models import Department
-from surveys import services
+from perception.roles import manager_required
+from surveys import importing, services
 from surveys.forms import SurveyForm
-from surveys.models import Invitation, Survey, Wave, hash_token
+from surveys.import_forms import MappingForm, UploadForm
+from surveys.models import ImportUpload, Invitation, Survey, Wave, hash_token
 
 # A wave that is not open is a page, not a form, with a status that says why.
 STATUS_CODES = {Wave.UPCOMING: 403, Wave.CLOSED: 410, "none": 404}
@@ -95,3 +101,81 @@ def personal_link(request: HttpRequest, token: str) -> HttpResponse:
 def thanks(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
     return render(request, "surveys/thanks.html", {"survey": survey})
+
+
+# -- Importing responses (staff: managers) --------------------------------------------------
+
+
+@manager_required
+def import_upload(request: HttpRequest) -> HttpResponse:
+    """Step 1: upload an export; it is read at once so a bad file is refused here."""
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data["file"].read()
+        try:
+            importing.read_export(data, form.cleaned_data["format"])
+        except importing.ImportProblem as error:
+            form.add_error("file", f"{error} Nothing was imported.")
+        else:
+            upload = ImportUpload.objects.create(
+                data=data,
+                filename=form.cleaned_data["file"].name[:255],
+                slug=form.cleaned_data["survey"],
+                wave_label=form.cleaned_data["wave"],
+                format=form.cleaned_data["format"],
+                created_by=request.user,
+            )
+            return redirect("import_mapping", pk=upload.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "surveys/import_upload.html", {"form": form}, status=status)
+
+
+@manager_required
+def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
+    """Steps 2 and 3: a kind for every column, every problem found, a preview; then import."""
+    upload = get_object_or_404(ImportUpload, pk=pk, created_by=request.user)
+    table = importing.read_export(bytes(upload.data), upload.format)
+    proposed = importing.propose_mapping(table)
+    chosen = {h: request.POST.get(f"column_{i}", proposed[h]) for i, h in enumerate(table.headers)}
+    converted = importing.convert(table, chosen)
+    form = MappingForm(
+        request.POST or None, headers=table.headers, proposed=proposed, unknown=converted.unknown_labels
+    )
+    if request.method == "POST" and form.is_valid():
+        converted = importing.convert(table, form.mapping(), form.labels())
+        if request.POST.get("action") == "import" and not converted.problems:
+            try:
+                result = services.responses_import(
+                    slug=upload.slug,
+                    table=table,
+                    converted=converted,
+                    mapping=form.mapping(),
+                    content_hash=hashlib.sha256(bytes(upload.data)).hexdigest(),
+                    filename=upload.filename,
+                    wave_label=upload.wave_label or None,
+                )
+            except importing.ImportProblem as error:
+                converted.problems.append(str(error))
+            else:
+                upload.delete()
+                messages.success(
+                    request, f"Imported {result.responses} responses as wave “{result.wave.label}”."
+                )
+                return redirect(reverse("reports:dashboard") + f"?survey={result.survey.slug}")
+    samples = {
+        header: [row[i] for row in table.rows if row[i].strip()][:3] for i, header in enumerate(table.headers)
+    }
+    return render(
+        request,
+        "surveys/import_mapping.html",
+        {
+            "upload": upload,
+            "table": table,
+            "form": form,
+            "columns": [(form[f"column_{i}"], samples[h]) for i, h in enumerate(table.headers)],
+            "label_fields": [form[name] for name, _, _ in form.label_fields],
+            "problems": converted.problems,
+            "preview": converted.rows[:5],
+        },
+        status=400 if request.method == "POST" and converted.problems else 200,
+    )

@@ -1,0 +1,316 @@
+"""Bringing existing surveys in: real exports from other tools, all rows or none."""
+
+import io
+import json
+from io import StringIO
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from django.core.management import CommandError, call_command
+from openpyxl import Workbook
+
+from surveys import importing
+from surveys.models import Answer, Choice, ImportRecord, Question, Response, Survey
+
+pytestmark = pytest.mark.django_db
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def run(path, *args) -> str:
+    out = StringIO()
+    call_command("import_responses", str(path), *args, stdout=out)
+    return out.getvalue()
+
+
+def trends(slug: str) -> dict:
+    out = StringIO()
+    call_command("trends", "--survey", slug, "--json", stdout=out)
+    return json.loads(out.getvalue())
+
+
+LIKERT = {"Strongly disagree": 1, "Disagree": 2, "Neutral": 3, "Agree": 4, "Strongly agree": 5}
+
+
+def test_trends_after_import_equal_a_direct_pandas_computation():
+    """Per-question n and mean from `trends --json` match pandas on the same file."""
+    path = FIXTURES / "carpentries-longterm-2020-other-no-open.csv"
+    run(path, "--survey", "carpentries", "--wave", "2020")
+    document = trends("carpentries")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    by_label = {m["label"]: m["waves"][0] for m in document["measures"]}
+    likert = [c for c in frame.columns if c.startswith("impact_")]
+    assert likert
+    for column in likert:
+        values = frame[column].map(LIKERT).dropna()
+        assert by_label[column]["n"] == len(values)
+        assert by_label[column]["mean"] == pytest.approx(values.mean(), abs=1e-4)
+    scores = pd.to_numeric(frame["recommendation_score"].replace("NA", None), errors="coerce").dropna()
+    assert by_label["recommendation_score"]["n"] == len(scores)
+    assert by_label["recommendation_score"]["mean"] == pytest.approx(scores.mean(), abs=1e-4)
+
+
+def test_google_forms_export_becomes_a_new_survey_and_a_wave_named_by_its_dates():
+    output = run(FIXTURES / "jupyter-2016-education-responses.csv", "--survey", "jupyter-education")
+    survey = Survey.objects.get(slug="jupyter-education")
+    wave = survey.waves.get()
+    assert "google-forms export" in output and "(new survey)" in output
+    assert wave.label == f"{wave.opens:%Y-%m-%d} to {(wave.closes):%Y-%m-%d}"
+    assert Response.objects.filter(wave=wave).count() == 125
+    assert survey.questions.filter(kind=Question.TEXT).exists()
+    # Quoted line breaks inside cells survive.
+    assert Answer.objects.filter(response__wave=wave, text__contains="\n").exists()
+
+
+def test_microsoft_forms_windows_1252_csv_drops_names_and_emails():
+    run(FIXTURES / "uva-hotdog-fa24-msforms.csv", "--survey", "hotdog")
+    survey = Survey.objects.get(slug="hotdog")
+    texts = set(survey.questions.values_list("text", flat=True))
+    assert not {"Email", "Name"} & texts
+    assert Response.objects.filter(wave__survey=survey).count() == 187
+    # The file is Windows-1252: its curly apostrophe (byte 0x92) is read as ’, wherever it landed.
+    stored = list(Answer.objects.values_list("text", flat=True)) + list(
+        Choice.objects.values_list("label", flat=True)
+    )
+    assert any("’" in value for value in stored)
+
+
+def test_qualtrics_export_skips_incomplete_and_never_stores_ip_or_location():
+    output = run(FIXTURES / "qualtrics-sample.csv", "--survey", "qualtrics")
+    survey = Survey.objects.get(slug="qualtrics")
+    assert "qualtrics export" in output
+    texts = " ".join(survey.questions.values_list("text", flat=True))
+    for private in ("IPAddress", "Location", "Recipient"):
+        assert private not in texts
+    stored = " ".join(str(v) for v in Answer.objects.values_list("text", flat=True))
+    assert "Hello World!" in stored
+    raw = (FIXTURES / "qualtrics-sample.csv").read_text()
+    lat = raw.splitlines()[3].split(",")[13]
+    assert lat and lat not in stored
+
+
+def test_qualtrics_unfinished_responses_are_skipped_and_counted(tmp_path):
+    lines = (FIXTURES / "qualtrics-sample.csv").read_text().splitlines()
+    unfinished = lines[3].replace(",100,38,1,", ",40,38,0,", 1)  # Progress 40, Finished 0
+    path = tmp_path / "qualtrics.csv"
+    path.write_text("\n".join([*lines, unfinished]) + "\n")
+    output = run(path, "--survey", "qualtrics-two")
+    assert "1 complete responses, 1 incomplete skipped" in output
+    assert Response.objects.filter(wave__survey__slug="qualtrics-two").count() == 1
+
+
+def test_limesurvey_and_surveymonkey_exports_import():
+    run(FIXTURES / "ssi-rse-2017-de-public-data.csv", "--survey", "rse", "--dry-run")
+    run(FIXTURES / "ohbm-2022-community-survey.csv", "--survey", "ohbm")
+    assert Response.objects.filter(wave__survey__slug="ohbm").count() == 311
+    assert not Survey.objects.filter(slug="rse").exists()  # a dry run stores nothing
+
+
+def test_bom_and_crlf_are_read():
+    run(FIXTURES / "touchpoints-cx-responses-bom.csv", "--survey", "touchpoints")
+    survey = Survey.objects.get(slug="touchpoints")
+    assert survey.questions.filter(text="question_1").exists()  # no BOM in the first header
+
+
+def microsoft_forms_xlsx() -> bytes:
+    """A synthetic Microsoft Forms export, laid out as its documentation shows."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append(
+        [
+            "ID",
+            "Start time",
+            "Completion time",
+            "Email",
+            "Name",
+            "IT fixes problems quickly",
+            "Which channels do you use?",
+            "Department",
+        ]
+    )
+    for index in range(6):
+        sheet.append(
+            [
+                index + 1,
+                "11/2/26 09:00:00",
+                "11/2/26 09:03:00",
+                "ana@example.org",
+                "Ana",
+                ["Strongly agree", "Agree", "Disagree"][index % 3],
+                "Email;Chat" if index % 2 else "Phone",
+                "Finance",
+            ]
+        )
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_microsoft_forms_xlsx_with_semicolon_multi_select(tmp_path):
+    path = tmp_path / "forms.xlsx"
+    path.write_bytes(microsoft_forms_xlsx())
+    run(path, "--survey", "forms", "--wave", "Pilot")
+    survey = Survey.objects.get(slug="forms")
+    rating = survey.questions.get(text="IT fixes problems quickly")
+    assert rating.kind == Question.RATING_5
+    assert sorted(Answer.objects.filter(question=rating).values_list("number", flat=True)) == [
+        2,
+        2,
+        4,
+        4,
+        5,
+        5,
+    ]
+    multiple = survey.questions.get(text="Which channels do you use?")
+    assert multiple.kind == Question.MULTIPLE
+    assert set(multiple.choices.values_list("label", flat=True)) == {"Email", "Chat", "Phone"}
+    assert set(Response.objects.filter(wave__survey=survey).values_list("department__name", flat=True)) == {
+        "Finance"
+    }
+    assert not Answer.objects.filter(text__icontains="ana").exists()
+
+
+def test_limesurvey_code_headings_with_agreement_labels(tmp_path):
+    """A synthetic LimeSurvey export with code headings, ';' delimiter and a BOM."""
+    rows = ["id;submitdate;lastpage;startlanguage;Q1[SQ001];Q1[SQ002];Q2"]
+    for index in range(6):
+        submitted = f"2026-10-0{index + 1} 10:00:00" if index < 5 else ""
+        rows.append(f"{index + 1};{submitted};3;en;5 - Strongly agree;{index % 5 + 1};Fine")
+    path = tmp_path / "lime.csv"
+    path.write_bytes(("\ufeff" + "\r\n".join(rows) + "\r\n").encode("utf-8"))
+    output = run(path, "--survey", "lime")
+    assert "limesurvey export, 5 complete responses, 1 incomplete skipped" in output
+    question = Survey.objects.get(slug="lime").questions.get(text="Q1[SQ001]")
+    assert set(Answer.objects.filter(question=question).values_list("number", flat=True)) == {5}
+
+
+def test_unknown_labels_are_asked_about_not_guessed(tmp_path):
+    path = tmp_path / "labels.csv"
+    path.write_text(
+        "Timestamp,IT is helpful\n"
+        + "".join(f"10/1/2026 9:00:0{i},{'Very much' if i == 0 else 'Agree'}\n" for i in range(6))
+    )
+    with pytest.raises(CommandError, match="labels with no number yet: 'Very much'"):
+        run(
+            path,
+            "--survey",
+            "labels",
+            "--mapping",
+            str(mapping_file(tmp_path, {"columns": {"IT is helpful": "rating_5"}})),
+        )
+    assert not Survey.objects.filter(slug="labels").exists()
+    fixed = mapping_file(
+        tmp_path, {"columns": {"IT is helpful": "rating_5"}, "labels": {"IT is helpful": {"Very much": 5}}}
+    )
+    run(path, "--survey", "labels", "--mapping", str(fixed))
+    assert sorted(Answer.objects.values_list("number", flat=True)) == [4, 4, 4, 4, 4, 5]
+
+
+def mapping_file(tmp_path, content) -> Path:
+    path = tmp_path / f"mapping-{len(list(tmp_path.iterdir()))}.json"
+    path.write_text(json.dumps(content))
+    return path
+
+
+def test_the_same_file_twice_is_refused_unless_forced():
+    path = FIXTURES / "touchpoints-cx-responses-bom.csv"
+    run(path, "--survey", "tp", "--wave", "First")
+    with pytest.raises(CommandError, match="imported into this survey before; use --force"):
+        run(path, "--survey", "tp", "--wave", "Second")
+    run(path, "--survey", "tp", "--wave", "Second", "--force")
+    assert ImportRecord.objects.filter(survey__slug="tp").count() == 2
+
+
+HOSTILE = {
+    "formula": (
+        'Timestamp,Comment\n10/1/2026 9:00:00,"=HYPERLINK(""http://x"",""y"")"\n',
+        "looks like a spreadsheet formula",
+    ),
+    "cell of 10 MB": (
+        'Timestamp,Comment\n10/1/2026 9:00:00,"' + "x" * (10 * 1024 * 1024) + '"\n',
+        "larger than 128 KB",
+    ),
+    "wrong number of fields": (
+        "Timestamp,A,B\n10/1/2026 9:00:00,1,2\n10/1/2026 9:00:01,1\n",
+        "Row 3: 2 fields where the header has 3.",
+    ),
+    "binary junk": (bytes(range(256)) * 40, "binary data"),
+    "empty": (b"", "The file is empty."),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_files_are_refused_cleanly_with_nothing_stored(tmp_path, case):
+    content, message = HOSTILE[case]
+    path = tmp_path / "hostile.csv"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(CommandError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        run(path, "--survey", "hostile")
+    assert not Survey.objects.filter(slug="hostile").exists()
+    assert Response.objects.count() == 0
+
+
+def test_too_large_a_file_gets_a_clear_message(monkeypatch, tmp_path):
+    monkeypatch.setattr(importing, "MAX_BYTES", 100)
+    path = tmp_path / "big.csv"
+    path.write_text("Timestamp,A\n" + "10/1/2026 9:00:00,1\n" * 20)
+    with pytest.raises(CommandError, match="larger than"):
+        run(path, "--survey", "big")
+
+
+def test_utf16_excel_csv_is_read(tmp_path):
+    text = "Timestamp\tIT is quick\n" + "".join(f"10/1/2026 9:00:0{i}\t{i % 5 + 1}\n" for i in range(6))
+    path = tmp_path / "utf16.csv"
+    path.write_bytes(text.encode("utf-16"))
+    run(path, "--survey", "utf16")
+    assert Answer.objects.filter(question__survey__slug="utf16").count() == 6
+
+
+def test_the_upload_page_proposes_a_mapping_asks_about_labels_then_imports(client, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.factories import make_user
+
+    client.force_login(make_user("manager", "Managers"))
+    text = "Timestamp,IT is helpful,Department\n" + "".join(
+        f"10/1/2026 9:00:0{i},{'Very much' if i == 0 else 'Agree'},Finance\n" for i in range(6)
+    )
+    upload = client.post(
+        "/import/",
+        {
+            "file": SimpleUploadedFile("forms.csv", text.encode()),
+            "survey": "Staff pulse",
+            "wave": "",
+            "format": "auto",
+        },
+    )
+    assert upload.status_code == 302
+    mapping_url = upload["Location"]
+    page = client.get(mapping_url)
+    body = page.content.decode()
+    assert "Detected a <strong>google-forms</strong> export with 6 complete responses" in body
+    fields = {f"column_{i}": kind for i, kind in enumerate(["timestamp", "rating_5", "department"])}
+    checked = client.post(mapping_url, fields | {"action": "import"})
+    assert checked.status_code == 400
+    assert "labels with no number yet: &#x27;Very much&#x27;" in checked.content.decode()
+    assert not Survey.objects.filter(slug="staff-pulse").exists()
+    label_field = next(name for name in checked.context["form"].fields if name.startswith("label_"))
+    done = client.post(mapping_url, fields | {label_field: "5", "action": "import"})
+    assert done.status_code == 302 and "/dashboard/?survey=staff-pulse" in done["Location"]
+    assert sorted(Answer.objects.values_list("number", flat=True)) == [4, 4, 4, 4, 4, 5]
+
+
+def test_the_upload_page_refuses_a_bad_file_and_needs_the_manager_role(client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.factories import make_user
+
+    client.force_login(make_user("viewer", "Viewers"))
+    assert client.get("/import/").status_code == 403
+    client.force_login(make_user("manager", "Managers"))
+    page = client.post(
+        "/import/",
+        {"file": SimpleUploadedFile("junk.csv", bytes(range(256)) * 40), "survey": "junk", "format": "auto"},
+    )
+    assert page.status_code == 400
+    assert "binary data" in page.content.decode()
