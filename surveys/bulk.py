@@ -31,15 +31,34 @@ def insert_numeric_answers(response_ids, question_ids, values) -> None:
             )
 
 
+NULL = "\\N"
+
+
+def _copy_text(text: str) -> str:
+    """Escape text for COPY's text format: backslash, tab, newline and carriage return."""
+    if not text:
+        return ""
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
 def insert_answers(rows: list[tuple]) -> None:
     """Insert (response id, question id, number or None, choice id or None, text) rows."""
     if not rows:
         return
     if connection.vendor == "postgresql":
+        buffer = io.StringIO()
+        for response_id, question_id, number, choice_id, text in rows:
+            buffer.write(
+                f"{response_id}\t{question_id}\t{NULL if number is None else number}\t"
+                f"{NULL if choice_id is None else choice_id}\t{_copy_text(text)}\n"
+            )
         with connection.cursor() as cursor:
+            # Check the foreign keys row by row now rather than queue millions of checks
+            # for the commit, which PostgreSQL does far more slowly.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             with cursor.cursor.copy(f"COPY surveys_answer {COLUMNS} FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+                copy.write(buffer.getvalue())
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     else:
         with connection.cursor() as cursor:
             cursor.executemany(f"INSERT INTO surveys_answer {COLUMNS} VALUES (%s, %s, %s, %s, %s)", rows)  # noqa: S608

@@ -51,7 +51,7 @@ AGREEMENT = {
 PRIVATE = re.compile(
     r"^(ip ?address|ipaddress|location ?latitude|location ?longitude|latitude|longitude|"
     r"recipient ?(last|first) ?name|recipient ?email|recipientemail|recipientfirstname|recipientlastname|"
-    r"email|email address|e-mail|name|full name|ipaddr)$",
+    r"email|email address|e-mail|name|full name|first name|last name|ipaddr)$",
     re.IGNORECASE,
 )
 FORMULA = re.compile(r"^(=|[+\-@]\s*[A-Za-z_]+\s*\()")
@@ -227,12 +227,38 @@ def read_export(data: bytes, format: str = "auto") -> Table:
             raise ImportProblem(f"Row {number}: {len(row)} fields where the header has {width}.")
         data_rows.append(row[1:] if drop_first else row)
     headers = headers[1:] if drop_first else headers
+    if detected == "surveymonkey":
+        headers, data_rows = _combine_option_columns(headers, data_rows)
     headers = _unique([h or f"Column {i + 1}" for i, h in enumerate(headers)])
     if not data_rows:
         raise ImportProblem("The file has headers but no responses.")
     table = Table(detected, headers, data_rows, header_rows + 1)
     _skip_incomplete(table)
     return table
+
+
+def _combine_option_columns(headers: list[str], rows: list[list[str]]) -> tuple[list[str], list[list[str]]]:
+    """SurveyMonkey gives a multiple-choice question one column per option ("Question |
+    Option", holding the option's label when ticked): fold them into one column whose
+    cells join the ticked options with ";"."""
+    groups: list[tuple[str, list[int]]] = []
+    for index, header in enumerate(headers):
+        question = header.split(" | ", 1)[0] if " | " in header else None
+        if question and groups and groups[-1][0] == question:
+            groups[-1][1].append(index)
+        else:
+            groups.append((question or header, [index]))
+    combined_headers = [name for name, _ in groups]
+    combined_rows = [
+        [
+            row[columns[0]]
+            if len(columns) == 1 and " | " not in headers[columns[0]]
+            else ";".join(row[i].strip() for i in columns if row[i].strip())
+            for _, columns in groups
+        ]
+        for row in rows
+    ]
+    return combined_headers, combined_rows
 
 
 def _unique(headers: list[str]) -> list[str]:

@@ -252,9 +252,12 @@ class Answer(models.Model):
     """One answer: a number for scales, a choice (one row per ticked option) or text."""
 
     response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
+    # No index of its own: the (question, response) index below serves lookups by question,
+    # and each index costs time on every one of the millions of rows an import writes.
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers", db_index=False)
     number = models.FloatField(null=True, blank=True)
-    choice = models.ForeignKey(Choice, null=True, blank=True, on_delete=models.CASCADE)
+    # Most answers are numbers or text: index only the rows that name a choice.
+    choice = models.ForeignKey(Choice, null=True, blank=True, on_delete=models.CASCADE, db_index=False)
     text = models.TextField(blank=True)
     themes = models.ManyToManyField(Theme, blank=True, related_name="answers")
     reviewed_at = models.DateTimeField(
@@ -265,7 +268,12 @@ class Answer(models.Model):
 
     class Meta:
         ordering = ["response", "question", "id"]
-        indexes = [models.Index(fields=["question", "response"])]
+        indexes = [
+            models.Index(fields=["question", "response"]),
+            models.Index(
+                fields=["choice"], condition=models.Q(choice__isnull=False), name="answer_choice_set"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Answer to {self.question_id}"

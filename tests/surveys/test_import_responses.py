@@ -314,3 +314,84 @@ def test_the_upload_page_refuses_a_bad_file_and_needs_the_manager_role(client):
     )
     assert page.status_code == 400
     assert "binary data" in page.content.decode()
+
+
+def test_surveymonkey_two_header_rows_with_one_column_per_option(tmp_path):
+    """A synthetic SurveyMonkey export: metadata, a question's text only above its first
+    column, "Response" or the option label below; personal columns are dropped."""
+    header = [
+        "Respondent ID",
+        "Collector ID",
+        "Start Date",
+        "End Date",
+        "IP Address",
+        "Email Address",
+        "First Name",
+        "Last Name",
+        "How satisfied are you with IT?",
+        "Which channels do you use?",
+        "",
+        "",
+        "Any comments?",
+    ]
+    sub = ["", "", "", "", "", "", "", "", "Response", "Email", "Chat", "Phone", "Open-Ended Response"]
+    rows = [
+        [
+            f"1100{i}",
+            "42",
+            "10/01/2026 09:00:00 AM",
+            f"10/01/2026 09:0{i}",
+            "203.0.113.9",
+            "ana@example.org",
+            "Ana",
+            "Lopez",
+            ["Agree", "Strongly agree", "Disagree"][i % 3],
+            "Email" if i % 2 else "",
+            "Chat",
+            "Phone" if i % 3 == 0 else "",
+            "Fine" if i % 2 else "",
+        ]
+        for i in range(6)
+    ]
+    path = tmp_path / "monkey.csv"
+    with path.open("w", newline="") as handle:
+        import csv
+
+        writer = csv.writer(handle)
+        writer.writerows([header, sub, *rows])
+    output = run(path, "--survey", "monkey", "--wave", "October")
+    assert "surveymonkey export, 6 complete responses" in output
+    survey = Survey.objects.get(slug="monkey")
+    channels = survey.questions.get(text="Which channels do you use?")
+    assert channels.kind == Question.MULTIPLE
+    assert set(channels.choices.values_list("label", flat=True)) == {"Email", "Chat", "Phone"}
+    assert Answer.objects.filter(question=channels).count() == 3 + 6 + 2
+    texts = set(survey.questions.values_list("text", flat=True))
+    assert not {"IP Address", "Email Address", "First Name", "Last Name"} & texts
+    stored = " ".join(str(row) for row in Answer.objects.values_list("text", flat=True))
+    assert "Lopez" not in stored and "203.0.113.9" not in stored
+
+
+def test_text_with_backslashes_tabs_and_line_breaks_is_stored_exactly(tmp_path):
+    comment = "C:\\Users\\ana\tneeds admin rights\nto install R\r\nplease"
+    path = tmp_path / "text.csv"
+    with path.open("w", newline="") as handle:
+        import csv
+
+        writer = csv.writer(handle)
+        writer.writerow(["Timestamp", "What one thing should IT change?"])
+        for index in range(6):
+            writer.writerow(
+                [
+                    f"10/1/2026 9:00:0{index}",
+                    comment if index == 0 else f"Comment number {index} is long enough",
+                ]
+            )
+    run(
+        path,
+        "--survey",
+        "text",
+        "--mapping",
+        str(mapping_file(tmp_path, {"columns": {"What one thing should IT change?": "text"}})),
+    )
+    assert Answer.objects.filter(text=comment).count() == 1
