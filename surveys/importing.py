@@ -438,6 +438,46 @@ def _parse_timestamp(value: str, preferred: list[str] | None = None) -> datetime
     return None
 
 
+SKIP, VALUE, PROBLEM, UNKNOWN = range(4)
+# Kinds whose cells repeat (a handful of labels): each distinct cell is read once.
+REPEATING = {"rating_5", "rating_7", "scale_10", "single", "multiple", "department"}
+
+
+def _read_cell(kind: str, value: str, known: dict[str, int], separator: str, timestamps: list[str]) -> tuple:
+    """One cell as (status, payload): skipped, a value, a problem message, or an unknown label."""
+    value = value.strip()
+    if "\ufeff" in value:
+        value = _clean(value)
+    if not value or value.lower() in MISSING:
+        return SKIP, None
+    if value[0] in "=+-@" and FORMULA.match(value):
+        return PROBLEM, "a cell that looks like a spreadsheet formula."
+    if kind == "timestamp":
+        parsed = _parse_timestamp(value, timestamps)
+        return (VALUE, parsed) if parsed else (PROBLEM, f"'{value[:40]}' is not a date and time.")
+    if kind == "respondent_id":
+        return VALUE, value[:200]
+    if kind == "department":
+        return VALUE, value[:120]
+    if kind in SCALES:
+        low, high = SCALES[kind]
+        found = known.get(value)
+        found = found if found is not None else label_number(value)
+        if found is None:
+            return UNKNOWN, value
+        if not low <= found <= high:
+            return PROBLEM, f"{found} is outside {low}–{high}."
+        return VALUE, found
+    if kind == "multiple":
+        return VALUE, [part.strip() for part in value.split(separator) if part.strip()]
+    if len(value) > 5000:
+        return PROBLEM, "longer than 5,000 characters."
+    return VALUE, value if kind == "text" else value[:200]
+
+
+SLOTS = {"timestamp": "timestamp", "respondent_id": "respondent", "department": "department"}
+
+
 def convert(
     table: Table, mapping: dict[str, str], labels: dict[str, dict[str, int]] | None = None
 ) -> Converted:
@@ -447,57 +487,38 @@ def convert(
     """
     labels = labels or {}
     result = Converted(rows=[])
-    columns = [(i, h, mapping.get(h, "ignore")) for i, h in enumerate(table.headers)]
-    timestamp_format: list[str] = []
+    active = [
+        (index, header, mapping.get(header, "ignore"))
+        for index, header in enumerate(table.headers)
+        if mapping.get(header, "ignore") != "ignore" and not PRIVATE.match(header)
+    ]
+    timestamps: list[str] = []
     separators = {
-        h: _separator([row[i] for row in table.rows]) for i, h, kind in columns if kind == "multiple"
+        h: _separator([row[i] for row in table.rows]) for i, h, kind in active if kind == "multiple"
     }
+    memo = {header: {} for _, header, kind in active if kind in REPEATING}
     for offset, row in enumerate(table.rows):
-        number = table.first_data_row + offset
         converted = {"timestamp": None, "respondent": None, "department": None, "answers": {}}
-        for index, header, kind in columns:
+        for index, header, kind in active:
             raw = row[index]
-            if kind == "ignore" or PRIVATE.match(header):
-                continue
-            value = raw.strip()
-            if "\ufeff" in value:
-                value = _clean(value)
-            if not value or value.lower() in MISSING:
-                continue
-            if value[0] in "=+-@" and FORMULA.match(value):
-                result.problems.append(
-                    f"Row {number}, column '{header}': a cell that looks like a spreadsheet formula."
+            cache = memo.get(header)
+            outcome = cache.get(raw) if cache is not None else None
+            if outcome is None:
+                outcome = _read_cell(
+                    kind, raw, labels.get(header, {}), separators.get(header, ","), timestamps
                 )
-                continue
-            if kind == "timestamp":
-                converted["timestamp"] = _parse_timestamp(value, timestamp_format)
-                if converted["timestamp"] is None:
-                    result.problems.append(
-                        f"Row {number}, column '{header}': '{value[:40]}' is not a date and time."
-                    )
-            elif kind == "respondent_id":
-                converted["respondent"] = value[:200]
-            elif kind == "department":
-                converted["department"] = value[:120]
-            elif kind in SCALES:
-                low, high = SCALES[kind]
-                found = labels.get(header, {}).get(value)
-                found = found if found is not None else label_number(value)
-                if found is None:
-                    result.unknown_labels.setdefault(header, set()).add(value)
-                elif not low <= found <= high:
-                    result.problems.append(
-                        f"Row {number}, column '{header}': {found} is outside {low}–{high}."
-                    )
+                if cache is not None:
+                    cache[raw] = outcome
+            status, payload = outcome
+            if status == VALUE:
+                if kind in SLOTS:
+                    converted[SLOTS[kind]] = payload
                 else:
-                    converted["answers"][header] = found
-            elif kind == "multiple":
-                parts = [p.strip() for p in value.split(separators[header]) if p.strip()]
-                converted["answers"][header] = parts
-            else:
-                if len(value) > 5000:
-                    result.problems.append(f"Row {number}, column '{header}': longer than 5,000 characters.")
-                converted["answers"][header] = value[:5000] if kind == "text" else value[:200]
+                    converted["answers"][header] = payload
+            elif status == PROBLEM:
+                result.problems.append(f"Row {table.first_data_row + offset}, column '{header}': {payload}")
+            elif status == UNKNOWN:
+                result.unknown_labels.setdefault(header, set()).add(payload)
         result.rows.append(converted)
     for header, unknown in sorted(result.unknown_labels.items()):
         shown = ", ".join(f"'{v}'" for v in sorted(unknown)[:5])
