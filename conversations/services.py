@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from conversations.models import Action, Conversation, Note, Person
+from perception.csvfiles import CsvProblem, read_rows
 from perception.models import Department, Theme
 from perception.spreadsheets import neutralise
 from surveys.models import Answer
@@ -156,20 +157,12 @@ def codebook_import(data: bytes) -> ImportResult:
     names are created. A parent must be a theme in the file or already in the codebook.
     """
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise CodebookError("The file is not UTF-8 text; save it as CSV UTF-8 and try again.") from None
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [column for column in CODEBOOK_COLUMNS if column not in header]
-    if missing:
-        raise CodebookError(
-            f"The file needs the columns name, description and parent; missing: {', '.join(missing)}."
-        )
+        parsed = read_rows(data, CODEBOOK_COLUMNS)
+    except CsvProblem as problem:
+        raise CodebookError(str(problem)) from None
     rows = []
     seen: dict[str, int] = {}
-    for number, raw in enumerate(reader, start=2):
-        row = {key.strip().lower(): (value or "").strip() for key, value in raw.items() if key}
+    for number, row in parsed:
         name = " ".join(row["name"].split())
         if not name:
             raise CodebookError(f"Row {number}, column name: a theme needs a name.")

@@ -42,7 +42,23 @@ class Theme(models.Model):
         return self.name
 
 
-class SiteSettings(models.Model):
+class SingleRow(models.Model):
+    """A table of exactly one row (settings): saving always writes row 1, and reading
+    never writes: until someone saves, the defaults apply."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        self.pk = 1
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def load(cls):
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
+
+
+class SiteSettings(SingleRow):
     """The single row of settings an administrator edits in the admin."""
 
     organisation_name = models.CharField(max_length=120, default="Our organisation")
@@ -68,12 +84,3 @@ class SiteSettings(models.Model):
 
     def __str__(self) -> str:
         return "Site settings"
-
-    def save(self, *args, **kwargs) -> None:
-        self.pk = 1
-        super().save(*args, **kwargs)
-
-    @classmethod
-    def load(cls) -> "SiteSettings":
-        # Reading never writes: until an administrator saves the row, defaults apply.
-        return cls.objects.filter(pk=1).first() or cls(pk=1)

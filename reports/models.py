@@ -4,8 +4,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from perception.models import SingleRow
 
-class ReportSettings(models.Model):
+
+class ReportSettings(SingleRow):
     """The single row of monthly-report settings, edited by managers."""
 
     survey = models.ForeignKey(
@@ -33,14 +35,6 @@ class ReportSettings(models.Model):
 
     def __str__(self) -> str:
         return "Monthly report settings"
-
-    def save(self, *args, **kwargs) -> None:
-        self.pk = 1
-        super().save(*args, **kwargs)
-
-    @classmethod
-    def load(cls) -> "ReportSettings":
-        return cls.objects.filter(pk=1).first() or cls(pk=1)
 
     def recipient_list(self) -> list[str]:
         return [line.strip() for line in self.recipients.replace(",", "\n").splitlines() if line.strip()]

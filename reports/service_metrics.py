@@ -1,12 +1,11 @@
 """Importing help-desk service metrics from CSV: validated whole, applied all or nothing."""
 
-import csv
-import io
 import math
 from datetime import date
 
 from django.db import transaction
 
+from perception.csvfiles import CsvProblem, read_rows
 from reports.models import ServiceMetric
 
 COLUMNS = ["month", "metric", "value", "unit"]
@@ -43,21 +42,11 @@ def import_service_metrics(data: bytes) -> tuple[int, int]:
     if len(data) > MAX_BYTES:
         raise ServiceMetricsError("The file is larger than 2 MB; service metrics are a few rows a month.")
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ServiceMetricsError("The file is not UTF-8 text; save it as CSV UTF-8 and try again.") from None
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [c for c in COLUMNS if c not in header]
-    if missing:
-        raise ServiceMetricsError(
-            f"The file needs the columns month, metric, value and unit; missing: {', '.join(missing)}."
-        )
+        parsed = read_rows(data, COLUMNS)
+    except CsvProblem as problem:
+        raise ServiceMetricsError(str(problem)) from None
     rows, seen = [], {}
-    for number, raw in enumerate(reader, start=2):
-        cells = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
-        if None in raw:
-            raise ServiceMetricsError(f"Row {number}: more cells than columns.")
+    for number, cells in parsed:
         month = _month(cells["month"], number)
         name = cells["metric"]
         if not name:
