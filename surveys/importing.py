@@ -311,7 +311,7 @@ def label_number(value: str) -> int | None:
 MISSING = {"na", "n/a", "-99", "nan"}
 
 
-def _is_missing(value: str) -> bool:
+def is_missing(value: str) -> bool:
     cleaned = _clean(value).lower()
     return not cleaned or cleaned in MISSING
 
@@ -327,7 +327,7 @@ def propose_mapping(table: Table) -> dict[str, str]:
     for index, header in enumerate(table.headers):
         lowered = header.lower().strip()
         # A sample is enough to propose a kind; every cell is checked when converting.
-        values = [_clean(row[index]) for row in table.rows[:PROPOSAL_SAMPLE] if not _is_missing(row[index])]
+        values = [_clean(row[index]) for row in table.rows[:PROPOSAL_SAMPLE] if not is_missing(row[index])]
         mapping[header] = _kind_for(lowered, values)
     return mapping
 

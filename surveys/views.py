@@ -163,8 +163,13 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 return redirect(reverse("reports:dashboard") + f"?survey={result.survey.slug}")
     samples = {
-        header: [row[i] for row in table.rows if row[i].strip()][:3] for i, header in enumerate(table.headers)
+        header: [row[i] for row in table.rows[:500] if not importing.is_missing(row[i])][:3]
+        for i, header in enumerate(table.headers)
     }
+    preview = [
+        row | {"answers": {h: "; ".join(v) if isinstance(v, list) else v for h, v in row["answers"].items()}}
+        for row in converted.rows[:5]
+    ]
     return render(
         request,
         "surveys/import_mapping.html",
@@ -175,7 +180,7 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
             "columns": [(form[f"column_{i}"], samples[h]) for i, h in enumerate(table.headers)],
             "label_fields": [form[name] for name, _, _ in form.label_fields],
             "problems": converted.problems,
-            "preview": converted.rows[:5],
+            "preview": preview,
         },
         status=400 if request.method == "POST" and converted.problems else 200,
     )
