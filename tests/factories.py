@@ -76,3 +76,15 @@ def make_conversation(kind: str = "focus_group", days_ago: int = 3, departments=
     conversation.departments.set(departments)
     conversation.participants.set(people)
     return conversation
+
+
+def make_past_waves(survey: Survey, labels: list[str]) -> list[Wave]:
+    """Closed waves about a quarter apart, oldest first, the last one ending last week."""
+    waves = []
+    for index, label in enumerate(labels):
+        wave = make_wave(survey, "closed", label=label)
+        back = timedelta(days=100 * (len(labels) - index))
+        wave.opens, wave.closes = wave.opens - back, wave.closes - back
+        wave.save(update_fields=["opens", "closes"])
+        waves.append(wave)
+    return waves

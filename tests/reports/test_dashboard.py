@@ -4,7 +4,6 @@ page, the charts and the exports, and neutralises spreadsheet formulas."""
 import csv
 import io
 import json
-from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -16,7 +15,14 @@ from openpyxl import load_workbook
 
 from perception.models import Theme
 from surveys.models import Question, Survey
-from tests.factories import add_question, add_response, make_departments, make_survey, make_user, make_wave
+from tests.factories import (
+    add_question,
+    add_response,
+    make_departments,
+    make_past_waves,
+    make_survey,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 K = 5
@@ -43,13 +49,8 @@ def org():
     recommend = add_question(survey, Question.SCALE_10, text="Recommend IT?")
     comment = add_question(survey, Question.TEXT, text="Change one thing")
     finance, sales, legal = make_departments("Finance", "Sales", "Legal")
-    waves = []
-    for index, label in enumerate(["2026 Q1", "2026 Q2", "2026 Q3"]):
-        wave = make_wave(survey, "closed", label=label)
-        wave.opens -= timedelta(days=100 * (3 - index))
-        wave.closes -= timedelta(days=100 * (3 - index))
-        wave.save()
-        waves.append(wave)
+    waves = make_past_waves(survey, ["2026 Q1", "2026 Q2", "2026 Q3"])
+    for index, wave in enumerate(waves):
         number = 0
         for department, count in ((finance, 8), (sales, 6), (legal, K - 1)):
             for _ in range(count):

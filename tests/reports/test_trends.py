@@ -17,7 +17,7 @@ from reports import analysis
 from reports.queries import survey_data, survey_items
 from reports.trends import build_trends
 from surveys.models import Answer, Question, Response
-from tests.factories import add_question, add_response, make_departments, make_survey, make_wave
+from tests.factories import add_question, add_response, make_departments, make_past_waves, make_survey
 
 pytestmark = pytest.mark.django_db
 
@@ -31,13 +31,8 @@ def org():
     q3 = add_question(survey, Question.SCALE_10)
     comment = add_question(survey, Question.TEXT)
     finance, sales, legal = make_departments("Finance", "Sales", "Legal")
-    waves = []
-    for index, label in enumerate(["2026 Q1", "2026 Q2", "2026 Q3"]):
-        wave = make_wave(survey, "closed", label=label)
-        wave.opens -= timedelta(days=100 * (3 - index))
-        wave.closes -= timedelta(days=100 * (3 - index))
-        wave.save()
-        waves.append(wave)
+    waves = make_past_waves(survey, ["2026 Q1", "2026 Q2", "2026 Q3"])
+    for index, wave in enumerate(waves):
         people = [(finance, 12), (sales, 7), (legal, 3), (None, 2)]
         number = 0
         for department, count in people:
