@@ -301,9 +301,11 @@ def report_send(*, period: date, settings: ReportSettings | None = None) -> Mont
 
 
 def overdue(today: date) -> date | None:
-    """Last month's period when its report is due and has not gone out; else None."""
-    settings = ReportSettings.load()
-    if not settings.pk or not ReportSettings.objects.exists():
+    """Last month's period when its report is due and has not gone out; else None.
+
+    Nothing is overdue before a manager has saved the report settings."""
+    settings = ReportSettings.objects.filter(pk=1).first()
+    if settings is None:
         return None
     period = due_period(today, settings.send_day)
     if period is None or MonthlyReport.objects.filter(period=period, status=MonthlyReport.SENT).exists():

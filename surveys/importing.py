@@ -209,7 +209,8 @@ def read_export(data: bytes, format: str = "auto") -> Table:
     if not rows:
         raise ImportProblem("The file is empty.")
     detected, header_rows, headers = _detect(rows)
-    if format not in ("auto", detected) and not (format == "csv"):
+    # "csv" reads any file as one plain header row; any other named format must match.
+    if format not in ("auto", "csv", detected):
         raise ImportProblem(
             f"This looks like a {detected} export, not {format}; use --format auto or {detected}."
         )

@@ -12,7 +12,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from perception.models import Department
-from surveys.models import Answer, Invitation, Question, Response, Survey, Wave, hash_token
+from surveys.bulk import insert_answers
+from surveys.importing import QUESTION_KINDS, ImportProblem
+from surveys.models import (
+    Answer,
+    Choice,
+    ImportRecord,
+    Invitation,
+    Question,
+    Response,
+    Survey,
+    Wave,
+    hash_token,
+)
 
 
 class InvitationAlreadyUsed(Exception):
@@ -167,11 +179,6 @@ def responses_import(
     text and any new ones are added at the end. Names and emails never reach this point
     (the reader drops them); a respondent id becomes a keyed hash.
     """
-    from perception.models import Department as DepartmentModel
-    from surveys.bulk import insert_answers
-    from surveys.importing import QUESTION_KINDS, ImportProblem
-    from surveys.models import Choice, ImportRecord
-
     if converted.problems:
         listed = "\n".join(converted.problems[:20])
         more = f"\n… and {len(converted.problems) - 20} more." if len(converted.problems) > 20 else ""
@@ -218,7 +225,7 @@ def responses_import(
         choices: dict[tuple[int, str], Choice] = {
             (c.question_id, c.label.lower()): c for c in Choice.objects.filter(question__survey=survey)
         }
-        departments = {d.name.lower(): d for d in DepartmentModel.objects.all()}
+        departments = {d.name.lower(): d for d in Department.objects.all()}
         responses = []
         for row in converted.rows:
             name = row["department"]
@@ -226,7 +233,7 @@ def responses_import(
             if name:
                 department = departments.get(name.lower())
                 if department is None:
-                    department = DepartmentModel.objects.create(name=name)
+                    department = Department.objects.create(name=name)
                     departments[name.lower()] = department
             key = keyed_hash("import:" + row["respondent"]) if row["respondent"] else uuid.uuid4().hex
             stamp = row["timestamp"]
