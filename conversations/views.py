@@ -176,7 +176,8 @@ def quick_capture(request: HttpRequest) -> HttpResponse:
 
 
 def coding_queue():
-    """Comments waiting to be coded, oldest first, only from waves big enough to show."""
+    """Comments waiting to be coded (never reviewed, no theme yet), oldest first, only
+    from waves big enough to show."""
     shown_waves = [
         wave.pk
         for wave in Wave.objects.select_related("survey").annotate(n=Count("responses"))
@@ -184,7 +185,10 @@ def coding_queue():
     ]
     return (
         Answer.objects.filter(
-            question__kind=Question.TEXT, reviewed_at__isnull=True, response__wave__in=shown_waves
+            question__kind=Question.TEXT,
+            reviewed_at__isnull=True,
+            themes__isnull=True,
+            response__wave__in=shown_waves,
         )
         .exclude(text="")
         .select_related("question", "response__wave__survey")

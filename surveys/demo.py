@@ -4,7 +4,8 @@ The data carries real signal so the product looks alive on first run:
 - Communication and empathy improves wave on wave;
 - Finance grows less satisfied wave on wave;
 - Legal is small (fewer than 5 respondents a wave), so its figures are suppressed;
-- comments recur on a few themes, and one theme is raised by many people.
+- comments recur on a few themes, and one theme is raised by many people; the past
+  waves' comments are coded, the open wave's wait in the coding queue.
 Everything is drawn from one seeded random generator: same date, same data.
 """
 
@@ -170,9 +171,17 @@ def build(now: datetime) -> DemoSummary:
                         else rng.choices(theme_names, weights=list(THEME_WEIGHTS.values()))[0]
                     )
                     text = rng.choice(THEMES[theme][1])
-                    answer = Answer(response=response, question=question, text=text)
+                    # Past waves' comments were coded; the open wave's wait in the coding queue.
+                    coded = index < 3
+                    answer = Answer(
+                        response=response,
+                        question=question,
+                        text=text,
+                        reviewed_at=response.submitted if coded else None,
+                    )
                     answers.append(answer)
-                    codings.append((answer, themes[theme]))
+                    if coded:
+                        codings.append((answer, themes[theme]))
         Response.objects.bulk_create(responses)
         for answer in answers:
             answer.response_id = answer.response.pk

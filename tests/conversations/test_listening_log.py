@@ -235,3 +235,12 @@ def test_people_can_be_searched_and_filtered(client, listener):
     assert names(reverse("conversations:people") + "?q=shah") == ["Priya Shah"]
     assert names(reverse("conversations:people") + f"?department={sales.pk}") == ["Tom Becker"]
     assert names(reverse("conversations:people") + "?influencers=1") == ["Priya Shah"]
+
+
+def test_comments_already_coded_elsewhere_are_not_queued(client, listener, comments):
+    """A comment that carries a theme (coded before, or imported coded) is not asked again."""
+    coded = Answer.objects.filter(response__wave=comments).order_by("id").first()
+    coded.themes.add(Theme.objects.create(name="Wi-Fi"))
+    page = client.get(reverse("conversations:coding"))
+    assert "4 comments waiting" in page.content.decode()
+    assert page.context["answer"] != coded
