@@ -290,7 +290,7 @@ def build(today: date, facilitator) -> int:
                 "email": email,
             },
         )
-    printers = services.theme_get_or_create("Printers")
+    printers = Theme.objects.named("Printers")
     printers.description = "Printing problems in the offices and the warehouse."
     printers.save(update_fields=["description"])
     for days_ago, kind, where, named, unnamed, summary, notes in CONVERSATIONS:
@@ -308,7 +308,7 @@ def build(today: date, facilitator) -> int:
                 conversation=conversation,
                 text=text,
                 person=people.get(person),
-                themes=[services.theme_get_or_create(t) for t in themes],
+                themes=[Theme.objects.named(t) for t in themes],
                 sentiment=sentiment,
                 is_quote=quote,
             )

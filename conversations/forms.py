@@ -3,34 +3,10 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from conversations.models import Action, Conversation, Note, Person
+from perception.forms import ThemeChoiceField, clean_new_theme
 from perception.models import Department, Theme
 
 UNKNOWN_PERSON = "That person is not in the list; choose someone from the list or leave it empty."
-
-
-class ThemeChoiceField(forms.ModelMultipleChoiceField):
-    def __init__(self, **kwargs):
-        super().__init__(
-            queryset=Theme.objects.order_by("name"),
-            required=False,
-            widget=forms.CheckboxSelectMultiple,
-            error_messages={
-                "invalid_choice": "Choose themes from the codebook.",
-                "invalid_pk_value": "Choose themes from the codebook.",
-            },
-            **kwargs,
-        )
-
-
-def clean_new_theme(value: str) -> str:
-    """A new theme's name must not repeat an existing one, whatever its case."""
-    name = " ".join(value.split())
-    if name and Theme.objects.filter(name__iexact=name).exists():
-        existing = Theme.objects.get(name__iexact=name).name
-        raise forms.ValidationError(
-            f"A theme called “{existing}” already exists; tick it in the list instead."
-        )
-    return name
 
 
 class NoteFields(forms.Form):
@@ -163,14 +139,6 @@ class ThemeMergeForm(forms.Form):
 
 class CodebookImportForm(forms.Form):
     file = forms.FileField(label="Codebook CSV (columns: name, description, parent)")
-
-
-class CodingForm(forms.Form):
-    themes = ThemeChoiceField(label="Themes in this comment")
-    new_theme = forms.CharField(label="Or add a new theme", required=False, max_length=120)
-
-    def clean_new_theme(self) -> str:
-        return clean_new_theme(self.cleaned_data["new_theme"])
 
 
 class ActionForm(forms.ModelForm):

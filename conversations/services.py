@@ -12,19 +12,12 @@ from conversations.models import Action, Conversation, Note, Person
 from perception.csvfiles import CsvProblem, read_rows
 from perception.models import Department, Theme
 from perception.spreadsheets import neutralise
-from surveys.models import Answer
 
 CODEBOOK_COLUMNS = ["name", "description", "parent"]
 
 
 class CodebookError(ValueError):
     """A codebook file that cannot be imported; the message names the row and column."""
-
-
-def theme_get_or_create(name: str) -> Theme:
-    """The theme with this name, ignoring case and surrounding spaces, created if new."""
-    name = " ".join(name.split())
-    return Theme.objects.filter(name__iexact=name).first() or Theme.objects.create(name=name)
 
 
 @transaction.atomic
@@ -43,7 +36,7 @@ def note_add(
     )
     chosen = list(themes)
     if new_theme.strip():
-        chosen.append(theme_get_or_create(new_theme))
+        chosen.append(Theme.objects.named(new_theme))
     note.themes.set(chosen)
     if person is not None:
         conversation.participants.add(person)
@@ -81,17 +74,6 @@ def quick_capture(
     )
 
 
-@transaction.atomic
-def answer_code(*, answer: Answer, themes: list[Theme], new_theme: str = "") -> None:
-    """Code a survey comment with themes (none means "nothing to code") and take it off the queue."""
-    chosen = list(themes)
-    if new_theme.strip():
-        chosen.append(theme_get_or_create(new_theme))
-    answer.themes.set(chosen)
-    answer.reviewed_at = timezone.now()
-    answer.save(update_fields=["reviewed_at"])
-
-
 @dataclass(frozen=True)
 class MergeResult:
     answers: int
@@ -107,7 +89,7 @@ def theme_merge(*, source: Theme, target: Theme) -> MergeResult:
         raise ValueError("A theme cannot be merged into itself.")
     moved = {}
     for name, through, field in (
-        ("answers", Answer.themes.through, "answer_id"),
+        ("answers", Theme.answers.through, "answer_id"),
         ("notes", Note.themes.through, "note_id"),
         ("actions", Action.themes.through, "action_id"),
     ):

@@ -1,19 +1,17 @@
-"""The listening log: people, conversations, notes, quick capture, coding, codebook,
-coverage and follow-up actions. Views fetch, validate a form, call a service, redirect."""
+"""The listening log: people, conversations, notes, quick capture, the codebook and
+follow-up actions. Views fetch, validate a form, call a service, redirect."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from conversations import coverage, services
+from conversations import services
 from conversations.forms import (
     ActionForm,
     CodebookImportForm,
-    CodingForm,
     ConversationForm,
     NoteForm,
     PersonForm,
@@ -24,7 +22,6 @@ from conversations.forms import (
 from conversations.models import Action, Conversation, Note, Person
 from perception.models import Department, Theme
 from perception.roles import listener_required, viewer_required
-from surveys.models import Answer, Question, Wave
 
 PAGE_SIZE = 25
 
@@ -172,55 +169,6 @@ def quick_capture(request: HttpRequest) -> HttpResponse:
     return render(request, "conversations/capture.html", {"form": form})
 
 
-# -- Coding survey comments -----------------------------------------------------------
-
-
-def coding_queue():
-    """Comments waiting to be coded (never reviewed, no theme yet), oldest first, only
-    from waves big enough to show."""
-    shown_waves = [
-        wave.pk
-        for wave in Wave.objects.select_related("survey").annotate(n=Count("responses"))
-        if wave.n >= wave.survey.min_group_size
-    ]
-    return (
-        Answer.objects.filter(
-            question__kind=Question.TEXT,
-            reviewed_at__isnull=True,
-            themes__isnull=True,
-            response__wave__in=shown_waves,
-        )
-        .exclude(text="")
-        .select_related("question", "response__wave__survey")
-        .order_by("response__submitted", "id")
-    )
-
-
-@listener_required
-def coding(request: HttpRequest) -> HttpResponse:
-    queue = coding_queue()
-    if request.method == "POST":
-        answer = get_object_or_404(queue, pk=request.POST.get("answer"))
-        if request.POST.get("action") == "skip":
-            services.answer_code(answer=answer, themes=[])
-            messages.info(request, "Skipped: nothing to code in that comment.")
-            return redirect("conversations:coding")
-        form = CodingForm(request.POST)
-        if form.is_valid():
-            services.answer_code(answer=answer, **form.cleaned_data)
-            messages.success(request, "Coded.")
-            return redirect("conversations:coding")
-        status = 400
-    else:
-        answer, form, status = queue.first(), CodingForm(), 200
-    return render(
-        request,
-        "conversations/coding.html",
-        {"answer": answer, "form": form, "remaining": queue.count()},
-        status=status,
-    )
-
-
 # -- Codebook ---------------------------------------------------------------------------
 
 
@@ -311,22 +259,7 @@ def codebook_import(request: HttpRequest) -> HttpResponse:
     return render(request, "conversations/codebook_import.html", {"form": form}, status=status)
 
 
-# -- Coverage and actions ---------------------------------------------------------------
-
-
-@viewer_required
-def coverage_page(request: HttpRequest) -> HttpResponse:
-    today = timezone.localdate()
-    return render(
-        request,
-        "conversations/coverage.html",
-        {
-            "departments": coverage.department_coverage(today),
-            "influencers": coverage.influencer_coverage(today),
-            "department_days": coverage.DEPARTMENT_WINDOW.days,
-            "influencer_days": coverage.INFLUENCER_WINDOW.days,
-        },
-    )
+# -- Actions ---------------------------------------------------------------
 
 
 @viewer_required

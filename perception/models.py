@@ -23,6 +23,13 @@ class Department(models.Model):
         return self.name
 
 
+class ThemeManager(models.Manager):
+    def named(self, name: str) -> "Theme":
+        """The theme with this name, ignoring case and surrounding spaces, created if new."""
+        name = " ".join(name.split())
+        return self.filter(name__iexact=name).first() or self.create(name=name)
+
+
 class Theme(models.Model):
     """One code in the shared codebook, used by survey comments and conversation notes."""
 
@@ -31,6 +38,8 @@ class Theme(models.Model):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
     )
+
+    objects = ThemeManager()
 
     class Meta:
         ordering = ["name"]

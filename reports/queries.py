@@ -7,17 +7,17 @@ is far smaller than the answers it came from.
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
 from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef, Q
 
-from conversations.models import Note
-from perception.models import Department
+from conversations.models import Action, Note
+from perception.models import Department, Theme
 from reports.analysis import Item, Scale, measure_scores
-from surveys.models import Answer, Question, Response, Survey, Wave
+from surveys.models import Answer, Invitation, Question, Response, Survey, Wave
 
 NO_DEPARTMENT = "(not given)"
 # The mean of all a respondent's dimension items, when they share one scale.
@@ -325,3 +325,59 @@ def raw_responses(survey: Survey) -> tuple[list[str], list[list]]:
             )
         rows.append(row)
     return header, rows
+
+
+# -- Small reads for the results pages -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SurveyOverview:
+    survey: Survey
+    wave: Wave | None
+    status: str  # open, upcoming, closed or none
+    responses: int
+
+
+def survey_overview(now: datetime) -> list[SurveyOverview]:
+    """Each survey with the wave its open link leads to and how many answered it."""
+    rows = []
+    # list() runs the queries here, not while the template renders.
+    for survey in list(Survey.objects.prefetch_related("waves")):
+        wave, status = survey.public_wave(now)
+        rows.append(SurveyOverview(survey, wave, status, wave.responses.count() if wave else 0))
+    return rows
+
+
+def response_rate(survey: Survey, wave_label: str | None) -> dict | None:
+    """Share of personal links sent for the wave that were answered (None without invitations)."""
+    wave = survey.waves.filter(label=wave_label).first() if wave_label else None
+    if wave is None:
+        return None
+    sent = Invitation.objects.filter(wave=wave, sent_at__isnull=False).count()
+    if not sent:
+        return None
+    answered = Response.objects.filter(wave=wave, source=Response.LINK).count()
+    return {"invited": sent, "percent": round(100 * answered / sent)}
+
+
+def open_actions(limit: int) -> list[Action]:
+    return list(Action.objects.filter(status__in=[Action.PLANNED, Action.IN_PROGRESS])[:limit])
+
+
+def theme_comments(theme: Theme, survey: Survey, shown_waves: list[str], department: Department | None):
+    """The survey comments coded with a theme, from the shown waves only, newest first."""
+    comments = Answer.objects.filter(
+        themes=theme, response__wave__survey=survey, response__wave__label__in=shown_waves
+    )
+    if department is not None:
+        comments = comments.filter(response__department=department)
+    return comments.select_related("response__wave").order_by("-response__submitted", "-id")
+
+
+def theme_notes(theme: Theme):
+    """The conversation notes coded with a theme, newest conversation first."""
+    return (
+        Note.objects.filter(themes=theme)
+        .select_related("person", "conversation")
+        .order_by("-conversation__date")
+    )

@@ -1,4 +1,5 @@
-"""The manager dashboard, its charts, theme drill-downs and exports.
+"""Results pages: the staff home page, the dashboard, its charts, theme drill-downs and
+exports, coverage, and the monthly report.
 
 Every figure comes from the cached trends document, the same one `trends --json` prints.
 """
@@ -15,17 +16,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from conversations.coverage import department_coverage, influencer_coverage
-from conversations.models import Action, Note
 from perception.models import Department, Theme
 from perception.roles import manager_required, viewer_required
-from reports import charts, exports, monthly, summary
+from reports import charts, coverage, exports, monthly, queries, summary
 from reports.cache import trends_document
 from reports.forms import ReportSettingsForm, ServiceMetricsUploadForm
 from reports.models import MonthlyReport, ReportSettings, ServiceMetric
-from reports.queries import raw_responses
 from reports.service_metrics import ServiceMetricsError, import_service_metrics
-from surveys.models import Answer, Invitation, Response, Survey, Wave
+from surveys.models import Survey, Wave
 
 CHANNELS = {
     "survey": "survey",
@@ -95,16 +93,16 @@ def read_filters(request: HttpRequest) -> Filters:
     return filters
 
 
-def _response_rate(survey: Survey, wave_label: str | None) -> dict | None:
-    """Share of personal links sent for the wave that were answered (None without invitations)."""
-    wave = survey.waves.filter(label=wave_label).first() if wave_label else None
-    if wave is None:
-        return None
-    sent = Invitation.objects.filter(wave=wave, sent_at__isnull=False).count()
-    if not sent:
-        return None
-    answered = Response.objects.filter(wave=wave, source=Response.LINK).count()
-    return {"invited": sent, "percent": round(100 * answered / sent)}
+@viewer_required
+def home(request: HttpRequest) -> HttpResponse:
+    """The staff starting point: each survey with its current wave and how many answered."""
+    rows = queries.survey_overview(timezone.now())
+    context = {
+        "rows": rows,
+        "any_wave": any(row.wave for row in rows),
+        "report_overdue": monthly.overdue(timezone.localdate()),
+    }
+    return render(request, "reports/home.html", context)
 
 
 @viewer_required
@@ -129,7 +127,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "overall": summary.headline(overall) if overall else None,
         "net": summary.headline(net, "net_score") if net else None,
         "latest_wave": latest_wave,
-        "response_rate": _response_rate(filters.survey, latest_wave["label"] if latest_wave else None),
+        "response_rate": queries.response_rate(filters.survey, latest_wave["label"] if latest_wave else None),
         "chart_measures": chart_measures,
         "heat_departments": departments,
         "heat_rows": heat_rows,
@@ -143,9 +141,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             for t in document["themes"]
         ],
         "single_voices": [t for t in document["themes"] if t["status"] == "single_voice"],
-        "overdue_departments": [r for r in department_coverage(today) if r.overdue],
-        "overdue_influencers": [r for r in influencer_coverage(today) if r.overdue],
-        "open_actions": list(Action.objects.filter(status__in=[Action.PLANNED, Action.IN_PROGRESS])[:8]),
+        "overdue_departments": [r for r in coverage.department_coverage(today) if r.overdue],
+        "overdue_influencers": [r for r in coverage.influencer_coverage(today) if r.overdue],
+        "open_actions": queries.open_actions(8),
         "report_overdue": monthly.overdue(today),
         "surveys": Survey.objects.order_by("title"),
         "departments": Department.objects.order_by("name"),
@@ -172,16 +170,7 @@ def theme(request: HttpRequest, pk: int) -> HttpResponse:
     filters = read_filters(request)
     document = filters.document()
     shown_waves = [w["label"] for w in document["waves"] if not w["suppressed"]]
-    comments = Answer.objects.filter(
-        themes=found, response__wave__survey=filters.survey, response__wave__label__in=shown_waves
-    )
-    if filters.department:
-        comments = comments.filter(response__department=filters.department)
-    notes = (
-        Note.objects.filter(themes=found)
-        .select_related("person", "conversation")
-        .order_by("-conversation__date")
-    )
+    comments = queries.theme_comments(found, filters.survey, shown_waves, filters.department)
     entry = next((t for t in document["themes"] if t["theme"] == found.name), None)
     return render(
         request,
@@ -191,10 +180,8 @@ def theme(request: HttpRequest, pk: int) -> HttpResponse:
             "entry": entry,
             "filters": filters,
             "k": document["min_group_size"],
-            "comments": Paginator(
-                comments.select_related("response__wave").order_by("-response__submitted", "-id"), 25
-            ).get_page(request.GET.get("page")),
-            "notes": notes[:100],
+            "comments": Paginator(comments, 25).get_page(request.GET.get("page")),
+            "notes": queries.theme_notes(found)[:100],
         },
     )
 
@@ -226,11 +213,27 @@ def responses_export(request: HttpRequest, fmt: str) -> HttpResponse:
     if not request.user.is_superuser:
         raise PermissionDenied
     survey = get_object_or_404(Survey, slug=request.GET.get("survey", ""))
-    header, rows = raw_responses(survey)
+    header, rows = queries.raw_responses(survey)
     name = f"responses-{survey.slug}"
     if fmt == "csv":
         return _download(exports.to_csv(header, rows), "text/csv; charset=utf-8", f"{name}.csv")
     return _download(exports.to_xlsx(header, rows, "Responses"), XLSX, f"{name}.xlsx")
+
+
+@viewer_required
+def coverage_page(request: HttpRequest) -> HttpResponse:
+    """Who has been heard from lately, in any channel, and who has not."""
+    today = timezone.localdate()
+    return render(
+        request,
+        "reports/coverage.html",
+        {
+            "departments": coverage.department_coverage(today),
+            "influencers": coverage.influencer_coverage(today),
+            "department_days": coverage.DEPARTMENT_WINDOW.days,
+            "influencer_days": coverage.INFLUENCER_WINDOW.days,
+        },
+    )
 
 
 # -- The monthly report (managers) -------------------------------------------------------

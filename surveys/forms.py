@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 from django import forms
 
+from perception.forms import ThemeChoiceField, clean_new_theme
 from perception.models import Department
 from surveys.models import Question
 
@@ -145,3 +146,11 @@ class SurveyForm(forms.Form):
         if "department" in self.fields:
             summary += [("id_department", f"Department — {e}") for e in self["department"].errors]
         return summary
+
+
+class CodingForm(forms.Form):
+    themes = ThemeChoiceField(label="Themes in this comment")
+    new_theme = forms.CharField(label="Or add a new theme", required=False, max_length=120)
+
+    def clean_new_theme(self) -> str:
+        return clean_new_theme(self.cleaned_data["new_theme"])

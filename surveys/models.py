@@ -248,6 +248,28 @@ class Response(models.Model):
         return f"Response {self.pk} to {self.wave}"
 
 
+class AnswerQuerySet(models.QuerySet):
+    def awaiting_coding(self) -> "AnswerQuerySet":
+        """Comments waiting to be coded (never reviewed, no theme yet), oldest first, only
+        from waves with enough respondents to keep them anonymous."""
+        big_enough = [
+            wave.pk
+            for wave in Wave.objects.select_related("survey").annotate(n=models.Count("responses"))
+            if wave.n >= wave.survey.min_group_size
+        ]
+        return (
+            self.filter(
+                question__kind=Question.TEXT,
+                reviewed_at__isnull=True,
+                themes__isnull=True,
+                response__wave__in=big_enough,
+            )
+            .exclude(text="")
+            .select_related("question", "response__wave__survey")
+            .order_by("response__submitted", "id")
+        )
+
+
 class Answer(models.Model):
     """One answer: a number for scales, a choice (one row per ticked option) or text."""
 
@@ -265,6 +287,8 @@ class Answer(models.Model):
         blank=True,
         help_text="When a listener coded this comment or skipped it; empty while queued.",
     )
+
+    objects = AnswerQuerySet.as_manager()
 
     class Meta:
         ordering = ["response", "question", "id"]

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from perception.models import Department
+from perception.models import Department, Theme
 from surveys.bulk import insert_answers
 from surveys.importing import QUESTION_KINDS, ImportProblem
 from surveys.models import (
@@ -281,3 +281,14 @@ def responses_import(
             skipped_incomplete=table.skipped_incomplete,
         )
     return ImportResult(survey, wave, len(responses), table.skipped_incomplete, created)
+
+
+@transaction.atomic
+def answer_code(*, answer: Answer, themes: list[Theme], new_theme: str = "") -> None:
+    """Code a survey comment with themes (none means "nothing to code") and take it off the queue."""
+    chosen = list(themes)
+    if new_theme.strip():
+        chosen.append(Theme.objects.named(new_theme))
+    answer.themes.set(chosen)
+    answer.reviewed_at = timezone.now()
+    answer.save(update_fields=["reviewed_at"])

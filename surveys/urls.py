@@ -4,7 +4,12 @@ from surveys import views
 
 app_name = "surveys"
 urlpatterns = [
-    path("i/<str:token>/", views.personal_link, name="personal_link"),
-    path("<slug:slug>/", views.open_link, name="open_link"),
-    path("<slug:slug>/thanks/", views.thanks, name="thanks"),
+    # Public pages, under /s/.
+    path("s/i/<str:token>/", views.personal_link, name="personal_link"),
+    path("s/<slug:slug>/", views.open_link, name="open_link"),
+    path("s/<slug:slug>/thanks/", views.thanks, name="thanks"),
+    # Staff pages, outside /s/ so no survey slug can hide them.
+    path("import/", views.import_upload, name="import_upload"),
+    path("import/<int:pk>/", views.import_mapping, name="import_mapping"),
+    path("coding/", views.coding, name="coding"),
 ]

@@ -1,7 +1,6 @@
-"""Public survey pages: the open link, the personal link and the thank-you page.
-
-They need no account and reveal nothing about other responses.
-"""
+"""Survey pages: the public ones (open link, personal link, thank-you page), which need
+no account and reveal nothing about other responses; and the staff ones (importing
+another tool's export, coding survey comments)."""
 
 import hashlib
 
@@ -13,11 +12,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from perception.models import Department
-from perception.roles import manager_required
+from perception.roles import listener_required, manager_required
 from surveys import importing, services
-from surveys.forms import SurveyForm
+from surveys.forms import CodingForm, SurveyForm
 from surveys.import_forms import MappingForm, UploadForm
-from surveys.models import ImportUpload, Invitation, Survey, Wave, hash_token
+from surveys.models import Answer, ImportUpload, Invitation, Survey, Wave, hash_token
 
 # A wave that is not open is a page, not a form, with a status that says why.
 STATUS_CODES = {Wave.UPCOMING: 403, Wave.CLOSED: 410, "none": 404}
@@ -125,7 +124,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
                 format=form.cleaned_data["format"],
                 created_by=request.user,
             )
-            return redirect("import_mapping", pk=upload.pk)
+            return redirect("surveys:import_mapping", pk=upload.pk)
     status = 400 if request.method == "POST" else 200
     return render(request, "surveys/import_upload.html", {"form": form}, status=status)
 
@@ -183,4 +182,33 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
             "preview": preview,
         },
         status=400 if request.method == "POST" and converted.problems else 200,
+    )
+
+
+# -- Coding survey comments (staff: listeners) -----------------------------------------------
+
+
+@listener_required
+def coding(request: HttpRequest) -> HttpResponse:
+    """One comment at a time, with only its wave: tick its themes, or skip it."""
+    queue = Answer.objects.awaiting_coding()
+    if request.method == "POST":
+        answer = get_object_or_404(queue, pk=request.POST.get("answer"))
+        if request.POST.get("action") == "skip":
+            services.answer_code(answer=answer, themes=[])
+            messages.info(request, "Skipped: nothing to code in that comment.")
+            return redirect("surveys:coding")
+        form = CodingForm(request.POST)
+        if form.is_valid():
+            services.answer_code(answer=answer, **form.cleaned_data)
+            messages.success(request, "Coded.")
+            return redirect("surveys:coding")
+        status = 400
+    else:
+        answer, form, status = queue.first(), CodingForm(), 200
+    return render(
+        request,
+        "surveys/coding.html",
+        {"answer": answer, "form": form, "remaining": queue.count()},
+        status=status,
     )

@@ -28,7 +28,7 @@ def staff_urls(objects) -> list[tuple[str, str]]:
     """(url, least role that may open it) for every staff page."""
     pk = {name: obj.pk for name, obj in objects.items()}
     return [
-        (reverse("home"), VIEW),
+        (reverse("reports:home"), VIEW),
         (reverse("conversations:people"), VIEW),
         (reverse("conversations:person_new"), LISTEN),
         (reverse("conversations:person_edit", args=[pk["person"]]), LISTEN),
@@ -37,14 +37,14 @@ def staff_urls(objects) -> list[tuple[str, str]]:
         (reverse("conversations:conversation", args=[pk["conversation"]]), VIEW),
         (reverse("conversations:conversation_edit", args=[pk["conversation"]]), LISTEN),
         (reverse("conversations:capture"), LISTEN),
-        (reverse("conversations:coding"), LISTEN),
+        (reverse("surveys:coding"), LISTEN),
         (reverse("conversations:themes"), VIEW),
         (reverse("conversations:theme_new"), LISTEN),
         (reverse("conversations:codebook_import"), LISTEN),
         (reverse("conversations:codebook_export"), VIEW),
         (reverse("conversations:theme", args=[pk["theme"]]), VIEW),
         (reverse("conversations:theme_edit", args=[pk["theme"]]), LISTEN),
-        (reverse("conversations:coverage"), VIEW),
+        (reverse("reports:coverage"), VIEW),
         (reverse("conversations:actions"), VIEW),
         (reverse("conversations:action_new"), LISTEN),
         (reverse("conversations:action_edit", args=[pk["action"]]), LISTEN),
@@ -95,7 +95,7 @@ def test_public_survey_pages_need_no_account(client):
 
 def test_signed_in_without_a_role_sees_a_clear_403(client):
     client.force_login(make_user("nobody"))
-    page = client.get(reverse("conversations:coverage"))
+    page = client.get(reverse("reports:coverage"))
     assert page.status_code == 403
     assert "Your account does not have the role this page needs" in page.content.decode()
 

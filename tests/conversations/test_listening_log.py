@@ -149,7 +149,7 @@ def comments():
 
 
 def test_coding_queue_shows_the_comment_and_wave_never_department_or_identity(client, listener, comments):
-    page = client.get(reverse("conversations:coding"))
+    page = client.get(reverse("surveys:coding"))
     body = page.content.decode()
     assert "Comment 0 from a person in Finance" in body
     assert "Big" in body
@@ -163,15 +163,15 @@ def test_coding_queue_shows_the_comment_and_wave_never_department_or_identity(cl
 def test_coding_done_and_skip_take_comments_off_the_queue(client, listener, comments):
     wifi = Theme.objects.create(name="Wi-Fi")
     first = Answer.objects.filter(response__wave=comments).order_by("id").first()
-    client.post(reverse("conversations:coding"), {"answer": first.pk, "action": "done", "themes": [wifi.pk]})
+    client.post(reverse("surveys:coding"), {"answer": first.pk, "action": "done", "themes": [wifi.pk]})
     assert list(first.themes.all()) == [wifi]
     second = (
         Answer.objects.filter(reviewed_at__isnull=True).exclude(text="Lonely comment").order_by("id").first()
     )
-    client.post(reverse("conversations:coding"), {"answer": second.pk, "action": "skip"})
+    client.post(reverse("surveys:coding"), {"answer": second.pk, "action": "skip"})
     second.refresh_from_db()
     assert second.reviewed_at is not None and second.themes.count() == 0
-    assert "3 comments waiting" in client.get(reverse("conversations:coding")).content.decode()
+    assert "3 comments waiting" in client.get(reverse("surveys:coding")).content.decode()
 
 
 def test_coverage_flags_departments_and_influencers_not_heard_recently(client, listener):
@@ -180,7 +180,7 @@ def test_coverage_flags_departments_and_influencers_not_heard_recently(client, l
     quiet = Person.objects.create(name="Tom", is_influencer=True)
     make_conversation(days_ago=10, departments=[heard], people=[recent])
     make_conversation(days_ago=120, departments=[silent], people=[quiet])
-    page = client.get(reverse("conversations:coverage"))
+    page = client.get(reverse("reports:coverage"))
     rows = {row.name: row for row in page.context["departments"]}
     assert not rows["Finance"].overdue and rows["Legal"].overdue
     people = {row.name: row for row in page.context["influencers"]}
@@ -188,13 +188,21 @@ def test_coverage_flags_departments_and_influencers_not_heard_recently(client, l
     assert people["Tom"].last_heard == timezone.localdate() - timedelta(days=120)
 
 
-def test_a_survey_response_counts_as_hearing_from_a_department(client, listener):
+def test_a_survey_wave_counts_as_hearing_from_a_department_once_it_has_k_respondents(client, listener):
+    """Coverage counts whole waves, dated by the wave, never by one person's answer."""
     (finance,) = make_departments("Finance")
-    survey = make_survey()
+    survey = make_survey(min_group_size=3)
     question = add_question(survey, Question.RATING_5)
-    add_response(make_wave(survey), {question: 4}, department=finance)
-    page = client.get(reverse("conversations:coverage"))
-    assert not page.context["departments"][0].overdue
+    wave = make_wave(survey, "closed")
+    for _ in range(2):
+        add_response(wave, {question: 4}, department=finance)
+    page = client.get(reverse("reports:coverage"))
+    assert page.context["departments"][0].last_heard is None, "two people: too few to say they answered"
+    add_response(wave, {question: 4}, department=finance)
+    page = client.get(reverse("reports:coverage"))
+    heard = page.context["departments"][0]
+    assert not heard.overdue
+    assert heard.last_heard == wave.closes.date()
 
 
 def test_theme_page_lists_the_people_who_raised_it(client, listener):
@@ -241,6 +249,6 @@ def test_comments_already_coded_elsewhere_are_not_queued(client, listener, comme
     """A comment that carries a theme (coded before, or imported coded) is not asked again."""
     coded = Answer.objects.filter(response__wave=comments).order_by("id").first()
     coded.themes.add(Theme.objects.create(name="Wi-Fi"))
-    page = client.get(reverse("conversations:coding"))
+    page = client.get(reverse("surveys:coding"))
     assert "4 comments waiting" in page.content.decode()
     assert page.context["answer"] != coded

@@ -285,7 +285,7 @@ def test_monthly_pages_need_the_manager_role(client, org):
 @pytest.mark.django_db
 def test_dashboard_and_home_warn_while_last_months_report_is_missing(manager, org):
     with at(2026, 11, 4):
-        assert "has not gone out yet" in manager.get(reverse("home")).content.decode()
+        assert "has not gone out yet" in manager.get(reverse("reports:home")).content.decode()
         assert "has not gone out yet" in manager.get(reverse("reports:dashboard")).content.decode()
         run()
-        assert "has not gone out yet" not in manager.get(reverse("home")).content.decode()
+        assert "has not gone out yet" not in manager.get(reverse("reports:home")).content.decode()

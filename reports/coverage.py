@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Max
+from django.db.models import Count, Max
 
 from conversations.models import Conversation, Person
 from perception.models import Department
@@ -27,14 +27,25 @@ def _latest(*dates: date | None) -> date | None:
 
 
 def department_coverage(today: date) -> list[Heard]:
-    """Each department with the last day anyone in it was heard: a survey response, a
-    conversation held with it, or a note from one of its people. Overdue after 60 days."""
-    surveyed = dict(
+    """Each department with the last day anyone in it was heard: a survey wave, a
+    conversation held with it, or a note from one of its people. Overdue after 60 days.
+
+    A survey counts by whole waves, and only where the department had at least the
+    survey's minimum group size in that wave: the day shown is the wave's last day (or
+    today while it is open), never the day someone answered, which could single out a
+    lone respondent.
+    """
+    surveyed: dict[int, date] = {}
+    cells = (
         Response.objects.filter(department__isnull=False)
-        .values_list("department")
-        .annotate(last=Max("submitted"))
-        .values_list("department", "last")
+        .values("department", "wave__closes", "wave__survey__min_group_size")
+        .annotate(n=Count("id"))
+        .order_by()
     )
+    for cell in cells:
+        if cell["n"] >= cell["wave__survey__min_group_size"]:
+            day = min(cell["wave__closes"].date(), today)
+            surveyed[cell["department"]] = max(day, surveyed.get(cell["department"], day))
     talked = dict(
         Conversation.objects.values_list("departments")
         .annotate(last=Max("date"))
@@ -48,10 +59,7 @@ def department_coverage(today: date) -> list[Heard]:
     )
     rows = []
     for department in Department.objects.order_by("name"):
-        survey_day = surveyed.get(department.pk)
-        last = _latest(
-            survey_day.date() if survey_day else None, talked.get(department.pk), noted.get(department.pk)
-        )
+        last = _latest(surveyed.get(department.pk), talked.get(department.pk), noted.get(department.pk))
         rows.append(
             Heard(department.name, last, last is None or today - last > DEPARTMENT_WINDOW, department.pk)
         )
