@@ -21,7 +21,7 @@ from conversations.forms import (
 )
 from conversations.models import Action, Conversation, Note, Person
 from perception.models import Department, Theme
-from perception.roles import listener_required, viewer_required
+from perception.roles import LOG_CONVERSATIONS, VIEW_RESULTS, permission_required
 
 PAGE_SIZE = 25
 
@@ -42,10 +42,16 @@ def _edit(request, form_class, instance, template: str, success: str, context: d
     return render(request, template, {"form": form, "object": instance, **(context or {})})
 
 
+def _department_id(request: HttpRequest) -> int | None:
+    """The department filter's id; anything that is not a number filters nothing."""
+    value = request.GET.get("department", "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
+
+
 # -- People ---------------------------------------------------------------------------
 
 
-@viewer_required
+@permission_required(VIEW_RESULTS)
 def people(request: HttpRequest) -> HttpResponse:
     found = (
         Person.objects.select_related("department")
@@ -55,8 +61,9 @@ def people(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     if query:
         found = found.filter(Q(name__icontains=query) | Q(email__icontains=query) | Q(role__icontains=query))
-    if request.GET.get("department"):
-        found = found.filter(department_id=request.GET["department"])
+    department = _department_id(request)
+    if department is not None:
+        found = found.filter(department_id=department)
     if request.GET.get("influence") in {choice for choice, _ in Person.INFLUENCE_CHOICES}:
         found = found.filter(influence=request.GET["influence"])
     if request.GET.get("influencers"):
@@ -73,7 +80,7 @@ def people(request: HttpRequest) -> HttpResponse:
     )
 
 
-@listener_required
+@permission_required(LOG_CONVERSATIONS)
 def person_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     person = get_object_or_404(Person, pk=pk) if pk else None
     return _edit(request, PersonForm, person, "conversations/person_form.html", "conversations:people")
@@ -82,7 +89,7 @@ def person_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 # -- Conversations and notes ------------------------------------------------------------
 
 
-@viewer_required
+@permission_required(VIEW_RESULTS)
 def conversations(request: HttpRequest) -> HttpResponse:
     found = (
         Conversation.objects.prefetch_related("departments")
@@ -91,8 +98,9 @@ def conversations(request: HttpRequest) -> HttpResponse:
     )
     if request.GET.get("kind") in dict(Conversation.KIND_CHOICES):
         found = found.filter(kind=request.GET["kind"])
-    if request.GET.get("department"):
-        found = found.filter(departments=request.GET["department"])
+    department = _department_id(request)
+    if department is not None:
+        found = found.filter(departments=department)
     return render(
         request,
         "conversations/conversations.html",
@@ -105,7 +113,7 @@ def conversations(request: HttpRequest) -> HttpResponse:
     )
 
 
-@listener_required
+@permission_required(LOG_CONVERSATIONS)
 def conversation_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     conversation = get_object_or_404(Conversation, pk=pk) if pk else Conversation(facilitator=request.user)
     form = ConversationForm(request.POST or None, instance=conversation)
@@ -136,13 +144,13 @@ def _conversation_page(
     )
 
 
-@viewer_required
+@permission_required(VIEW_RESULTS)
 def conversation(request: HttpRequest, pk: int) -> HttpResponse:
     found = get_object_or_404(Conversation.objects.select_related("facilitator"), pk=pk)
     return _conversation_page(request, found, NoteForm())
 
 
-@listener_required
+@permission_required(LOG_CONVERSATIONS)
 @require_POST
 def note_add(request: HttpRequest, pk: int) -> HttpResponse:
     found = get_object_or_404(Conversation, pk=pk)
@@ -154,7 +162,7 @@ def note_add(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("conversations:conversation", pk=pk)
 
 
-@listener_required
+@permission_required(LOG_CONVERSATIONS)
 def quick_capture(request: HttpRequest) -> HttpResponse:
     """A walkabout note in one tap; the department is remembered for the next one."""
     initial = {"department": request.session.get("capture_department")}
@@ -172,7 +180,7 @@ def quick_capture(request: HttpRequest) -> HttpResponse:
 # -- Codebook ---------------------------------------------------------------------------
 
 
-@viewer_required
+@permission_required(VIEW_RESULTS)
 def themes(request: HttpRequest) -> HttpResponse:
     codebook = (
         Theme.objects.select_related("parent")
@@ -186,7 +194,7 @@ def themes(request: HttpRequest) -> HttpResponse:
     return render(request, "conversations/themes.html", {"themes": codebook, "merge_form": ThemeMergeForm()})
 
 
-@viewer_required
+@permission_required(VIEW_RESULTS)
 def theme(request: HttpRequest, pk: int) -> HttpResponse:
     found = get_object_or_404(Theme, pk=pk)
     notes = (
@@ -210,13 +218,13 @@ def theme(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@listener_required
+@permission_required(LOG_CONVERSATIONS)
 def theme_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     found = get_object_or_404(Theme, pk=pk) if pk else None
     return _edit(request, ThemeForm, found, "conversations/theme_form.html", "conversations:themes")
 
 
-@listener_required
+@permission_required(LOG_CONVERSATIONS)
 @require_POST
 def theme_merge(request: HttpRequest) -> HttpResponse:
     form = ThemeMergeForm(request.POST)
@@ -235,14 +243,14 @@ def theme_merge(request: HttpRequest) -> HttpResponse:
     return redirect("conversations:theme", pk=target.pk)
 
 
-@viewer_required
+@permission_required(VIEW_RESULTS)
 def codebook_export(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(services.codebook_export(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="codebook.csv"'
     return response
 
 
-@listener_required
+@permission_required(LOG_CONVERSATIONS)
 def codebook_import(request: HttpRequest) -> HttpResponse:
     form = CodebookImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -262,7 +270,7 @@ def codebook_import(request: HttpRequest) -> HttpResponse:
 # -- Actions ---------------------------------------------------------------
 
 
-@viewer_required
+@permission_required(VIEW_RESULTS)
 def actions(request: HttpRequest) -> HttpResponse:
     found = Action.objects.select_related("owner").prefetch_related("themes")
     status = request.GET.get("status", "open")
@@ -277,7 +285,7 @@ def actions(request: HttpRequest) -> HttpResponse:
     )
 
 
-@listener_required
+@permission_required(LOG_CONVERSATIONS)
 def action_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     found = get_object_or_404(Action, pk=pk) if pk else None
     return _edit(request, ActionForm, found, "conversations/action_form.html", "conversations:actions")

@@ -1,15 +1,28 @@
 from django.http import HttpRequest
 
 from perception.models import SiteSettings
-from perception.roles import can_listen, can_manage, can_view
+from perception.roles import (
+    CODE_COMMENTS,
+    LOG_CONVERSATIONS,
+    MANAGE_SURVEYS,
+    SEND_MONTHLY_REPORT,
+    VIEW_RESULTS,
+)
 
 
 def site(request: HttpRequest) -> dict:
-    """Site settings (organisation name, contact line) and the user's roles, for every page."""
+    """Site settings (organisation name, contact line) and what the user may do, for every page."""
     user = getattr(request, "user", None)
+
+    def may(permission: str) -> bool:
+        return bool(user) and user.has_perm(permission)
+
     return {
         "site": SiteSettings.load(),
-        "can_view": bool(user) and can_view(user),
-        "can_listen": bool(user) and can_listen(user),
-        "can_manage": bool(user) and can_manage(user),
+        "can_view": may(VIEW_RESULTS),
+        "can_listen": may(LOG_CONVERSATIONS),
+        "can_code": may(CODE_COMMENTS),
+        "can_manage": may(MANAGE_SURVEYS) or may(SEND_MONTHLY_REPORT),
+        "can_manage_surveys": may(MANAGE_SURVEYS),
+        "can_send_report": may(SEND_MONTHLY_REPORT),
     }

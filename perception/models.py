@@ -93,3 +93,22 @@ class SiteSettings(SingleRow):
 
     def __str__(self) -> str:
         return "Site settings"
+
+
+class Access(models.Model):
+    """Holds the permissions roles are made of (see perception/roles.py); no table."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [
+            ("view_results", "See results: dashboard, themes, coverage and the listening log"),
+            ("log_conversations", "Log conversations, people, notes and actions; edit the codebook"),
+            ("code_comments", "Code survey comments with themes"),
+            ("manage_surveys", "Build surveys, open waves and import responses"),
+            ("send_monthly_report", "Set up and send the monthly report"),
+            ("export_raw_responses", "Download raw responses"),
+        ]
+
+    def __str__(self) -> str:
+        return "Access"

@@ -1,57 +1,52 @@
-"""Roles as Django groups: Listeners log and code what IT hears; Viewers read;
-Managers also set up and send the monthly report.
+"""Who may do what: permissions, and the roles (groups) made of them.
 
-Listeners and Managers can do everything Viewers can. Superusers can do everything.
+Every staff view names the permission it needs with ``permission_required``; roles are
+Django groups holding those permissions (created by a data migration), so an
+administrator can also grant one permission to one person. Superusers hold them all.
+
+| permission             | Viewers | Listeners | Managers |
+|------------------------|---------|-----------|----------|
+| view_results           | yes     | yes       | yes      |
+| log_conversations      |         | yes       |          |
+| code_comments          |         | yes       |          |
+| manage_surveys         |         |           | yes      |
+| send_monthly_report    |         |           | yes      |
+| export_raw_responses   |         |           |          |
+
+Raw responses are granted to nobody by default: an administrator gives that
+permission to the few people who need it.
 """
 
 from collections.abc import Callable
-from functools import wraps
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.decorators import permission_required as django_permission_required
+
+VIEW_RESULTS = "perception.view_results"
+LOG_CONVERSATIONS = "perception.log_conversations"
+CODE_COMMENTS = "perception.code_comments"
+MANAGE_SURVEYS = "perception.manage_surveys"
+SEND_MONTHLY_REPORT = "perception.send_monthly_report"
+EXPORT_RAW_RESPONSES = "perception.export_raw_responses"
 
 LISTENERS = "Listeners"
 VIEWERS = "Viewers"
 MANAGERS = "Managers"
 
-
-def _groups(user) -> set[str]:
-    # Cached on the user object: templates and views ask more than once per request.
-    if not hasattr(user, "_perception_groups"):
-        user._perception_groups = set(user.groups.values_list("name", flat=True))
-    return user._perception_groups
-
-
-def can_listen(user) -> bool:
-    return user.is_authenticated and user.is_active and (user.is_superuser or LISTENERS in _groups(user))
+# The permissions (codenames) each role's group holds; the migration that creates them
+# keeps its own copy, as migrations must.
+ROLE_PERMISSIONS = {
+    VIEWERS: ["view_results"],
+    LISTENERS: ["view_results", "log_conversations", "code_comments"],
+    MANAGERS: ["view_results", "manage_surveys", "send_monthly_report"],
+}
 
 
-def can_manage(user) -> bool:
-    return user.is_authenticated and user.is_active and (user.is_superuser or MANAGERS in _groups(user))
+def permission_required(permission: str) -> Callable:
+    """Signed-out visitors go to the sign-in page; signed-in people without the
+    permission get 403."""
 
-
-def can_view(user) -> bool:
-    return (
-        can_listen(user)
-        or can_manage(user)
-        or (user.is_authenticated and user.is_active and VIEWERS in _groups(user))
-    )
-
-
-def _role_required(check: Callable) -> Callable:
-    def decorator(view):
-        @wraps(view)
-        @login_required
-        def wrapped(request, *args, **kwargs):
-            if not check(request.user):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapped
+    def decorator(view: Callable) -> Callable:
+        return login_required(django_permission_required(permission, raise_exception=True)(view))
 
     return decorator
-
-
-viewer_required = _role_required(can_view)
-listener_required = _role_required(can_listen)
-manager_required = _role_required(can_manage)

@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,7 +15,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from perception.models import Department, Theme
-from perception.roles import manager_required, viewer_required
+from perception.roles import EXPORT_RAW_RESPONSES, SEND_MONTHLY_REPORT, VIEW_RESULTS, permission_required
 from reports import charts, coverage, exports, monthly, queries, summary
 from reports.cache import trends_document
 from reports.forms import ReportSettingsForm, ServiceMetricsUploadForm
@@ -93,7 +91,7 @@ def read_filters(request: HttpRequest) -> Filters:
     return filters
 
 
-@viewer_required
+@permission_required(VIEW_RESULTS)
 def home(request: HttpRequest) -> HttpResponse:
     """The staff starting point: each survey with its current wave and how many answered."""
     rows = queries.survey_overview(timezone.now())
@@ -105,7 +103,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/home.html", context)
 
 
-@viewer_required
+@permission_required(VIEW_RESULTS)
 def dashboard(request: HttpRequest) -> HttpResponse:
     if not Survey.objects.exists():
         return render(request, "reports/dashboard_empty.html")
@@ -151,7 +149,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/dashboard.html", context)
 
 
-@viewer_required
+@permission_required(VIEW_RESULTS)
 def chart(request: HttpRequest) -> HttpResponse:
     filters = read_filters(request)
     measure = summary.find_measure(filters.document(), request.GET.get("measure", ""))
@@ -162,7 +160,7 @@ def chart(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@viewer_required
+@permission_required(VIEW_RESULTS)
 def theme(request: HttpRequest, pk: int) -> HttpResponse:
     """The notes and survey comments behind one theme; comments only from groups of at
     least the minimum size (the waves the document shows)."""
@@ -195,7 +193,7 @@ def _download(content, content_type: str, filename: str) -> HttpResponse:
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@viewer_required
+@permission_required(VIEW_RESULTS)
 def export(request: HttpRequest, fmt: str) -> HttpResponse:
     filters = read_filters(request)
     rows = exports.measure_rows(filters.document())
@@ -207,11 +205,9 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse:
     return _download(exports.to_xlsx(exports.MEASURE_COLUMNS, rows, "Measures"), XLSX, f"{name}.xlsx")
 
 
-@login_required
+@permission_required(EXPORT_RAW_RESPONSES)
 def responses_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    """Raw responses, for superusers only."""
-    if not request.user.is_superuser:
-        raise PermissionDenied
+    """Raw responses, for the few people given that permission."""
     survey = get_object_or_404(Survey, slug=request.GET.get("survey", ""))
     header, rows = queries.raw_responses(survey)
     name = f"responses-{survey.slug}"
@@ -220,7 +216,7 @@ def responses_export(request: HttpRequest, fmt: str) -> HttpResponse:
     return _download(exports.to_xlsx(header, rows, "Responses"), XLSX, f"{name}.xlsx")
 
 
-@viewer_required
+@permission_required(VIEW_RESULTS)
 def coverage_page(request: HttpRequest) -> HttpResponse:
     """Who has been heard from lately, in any channel, and who has not."""
     today = timezone.localdate()
@@ -243,7 +239,7 @@ def _last_period() -> date:
     return monthly.previous_month(monthly.month_start(timezone.localdate()))
 
 
-@manager_required
+@permission_required(SEND_MONTHLY_REPORT)
 def monthly_preview(request: HttpRequest) -> HttpResponse:
     """Exactly what will be sent for last month, with the send button."""
     period = _last_period()
@@ -267,7 +263,7 @@ def monthly_preview(request: HttpRequest) -> HttpResponse:
     )
 
 
-@manager_required
+@permission_required(SEND_MONTHLY_REPORT)
 def monthly_send(request: HttpRequest) -> HttpResponse:
     """GET asks for confirmation; POST sends last month's report now (once)."""
     period = _last_period()
@@ -287,13 +283,13 @@ def monthly_send(request: HttpRequest) -> HttpResponse:
     return redirect("reports:monthly_history")
 
 
-@manager_required
+@permission_required(SEND_MONTHLY_REPORT)
 def monthly_history(request: HttpRequest) -> HttpResponse:
     page = Paginator(MonthlyReport.objects.all(), 24).get_page(request.GET.get("page"))
     return render(request, "reports/monthly_history.html", {"page": page})
 
 
-@manager_required
+@permission_required(SEND_MONTHLY_REPORT)
 def monthly_settings(request: HttpRequest) -> HttpResponse:
     settings = ReportSettings.load()
     if settings.survey is None:
@@ -308,7 +304,7 @@ def monthly_settings(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/monthly_settings.html", {"form": form})
 
 
-@manager_required
+@permission_required(SEND_MONTHLY_REPORT)
 def service_metrics_upload(request: HttpRequest) -> HttpResponse:
     form = ServiceMetricsUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():

@@ -3,6 +3,7 @@
 import hashlib
 from datetime import datetime
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -16,6 +17,15 @@ AGREEMENT_LABELS = {
     4: "Agree",
     5: "Strongly agree",
 }
+
+
+class SurveyQuerySet(models.QuerySet):
+    def managed_by(self, user) -> "SurveyQuerySet":
+        """The surveys a person may change: those they own or that were shared with them
+        (both are owners), all of them for superusers, none without the permission."""
+        if not user.has_perm("perception.manage_surveys"):
+            return self.none()
+        return self if user.is_superuser else self.filter(owners=user)
 
 
 class Survey(models.Model):
@@ -37,6 +47,14 @@ class Survey(models.Model):
     )
     ask_department = models.BooleanField(default=True, help_text="Offer an optional department question.")
     created = models.DateTimeField(default=timezone.now, editable=False)
+    owners = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="owned_surveys",
+        help_text="Managers who may change this survey, open its waves and import into it.",
+    )
+
+    objects = SurveyQuerySet.as_manager()
 
     class Meta:
         ordering = ["title"]

@@ -171,13 +171,15 @@ def responses_import(
     wave_label: str | None = None,
     force: bool = False,
     progress=None,
+    owner=None,
 ) -> ImportResult:
     """Store converted rows as one new wave, all or nothing.
 
     The survey is created from the file when ``slug`` is new (question texts from the
     headers, kinds from the mapping); otherwise columns are matched to its questions by
     text and any new ones are added at the end. Names and emails never reach this point
-    (the reader drops them); a respondent id becomes a keyed hash.
+    (the reader drops them); a respondent id becomes a keyed hash. A survey created here
+    is owned by ``owner`` (the manager importing it), when given.
     """
     if converted.problems:
         listed = "\n".join(converted.problems[:20])
@@ -202,6 +204,8 @@ def responses_import(
         survey, created = Survey.objects.get_or_create(
             slug=slug, defaults={"title": slug.replace("-", " ").capitalize()}
         )
+        if created and owner is not None:
+            survey.owners.add(owner)
         if Wave.objects.filter(survey=survey, label=label).exists():
             raise ImportProblem(
                 f"The survey already has a wave called '{label}'; choose another with --wave."

@@ -5,6 +5,7 @@ another tool's export, coding survey comments)."""
 import hashlib
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -12,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from perception.models import Department
-from perception.roles import listener_required, manager_required
+from perception.roles import CODE_COMMENTS, MANAGE_SURVEYS, permission_required
 from surveys import importing, services
 from surveys.forms import CodingForm, SurveyForm
 from surveys.import_forms import MappingForm, UploadForm
@@ -104,11 +105,28 @@ def thanks(request: HttpRequest, slug: str) -> HttpResponse:
 
 # -- Importing responses (staff: managers) --------------------------------------------------
 
+NOT_YOURS = (
+    "The survey “{slug}” belongs to other managers: ask one of them to share it with you, "
+    "or choose another name to create a new survey."
+)
 
-@manager_required
+
+def _may_import_into(user, slug: str) -> bool:
+    """A new slug creates a survey; an existing one must be a survey this person manages."""
+    existing = Survey.objects.filter(slug=slug)
+    return not existing.exists() or existing.managed_by(user).exists()
+
+
+@permission_required(MANAGE_SURVEYS)
 def import_upload(request: HttpRequest) -> HttpResponse:
     """Step 1: upload an export; it is read at once so a bad file is refused here."""
     form = UploadForm(request.POST or None, request.FILES or None)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and not _may_import_into(request.user, form.cleaned_data["survey"])
+    ):
+        form.add_error("survey", NOT_YOURS.format(slug=form.cleaned_data["survey"]))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data["file"].read()
         try:
@@ -129,10 +147,12 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     return render(request, "surveys/import_upload.html", {"form": form}, status=status)
 
 
-@manager_required
+@permission_required(MANAGE_SURVEYS)
 def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
     """Steps 2 and 3: a kind for every column, every problem found, a preview; then import."""
     upload = get_object_or_404(ImportUpload, pk=pk, created_by=request.user)
+    if not _may_import_into(request.user, upload.slug):
+        raise PermissionDenied(NOT_YOURS.format(slug=upload.slug))
     table = importing.read_export(bytes(upload.data), upload.format)
     proposed = importing.propose_mapping(table)
     chosen = {h: request.POST.get(f"column_{i}", proposed[h]) for i, h in enumerate(table.headers)}
@@ -152,6 +172,7 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
                     content_hash=hashlib.sha256(bytes(upload.data)).hexdigest(),
                     filename=upload.filename,
                     wave_label=upload.wave_label or None,
+                    owner=request.user,
                 )
             except importing.ImportProblem as error:
                 converted.problems.append(str(error))
@@ -188,7 +209,7 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
 # -- Coding survey comments (staff: listeners) -----------------------------------------------
 
 
-@listener_required
+@permission_required(CODE_COMMENTS)
 def coding(request: HttpRequest) -> HttpResponse:
     """One comment at a time, with only its wave: tick its themes, or skip it."""
     queue = Answer.objects.awaiting_coding()
