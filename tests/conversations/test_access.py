@@ -32,6 +32,7 @@ def staff_urls(objects) -> list[tuple[str, str]]:
         (reverse("conversations:people"), VIEW),
         (reverse("conversations:person_new"), LISTEN),
         (reverse("conversations:person_edit", args=[pk["person"]]), LISTEN),
+        (reverse("conversations:person_erase", args=[pk["person"]]), LISTEN),
         (reverse("conversations:conversations"), VIEW),
         (reverse("conversations:conversation_new"), LISTEN),
         (reverse("conversations:conversation", args=[pk["conversation"]]), VIEW),
