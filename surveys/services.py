@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from perception.lib.dates import months_before
 from perception.models import Department
 from surveys.bulk import insert_answers
 from surveys.importing import QUESTION_KINDS, ImportProblem
@@ -309,3 +310,22 @@ def responses_import(
             skipped_incomplete=table.skipped_incomplete,
         )
     return ImportResult(survey, wave, len(responses), table.skipped_incomplete, created)
+
+
+# -- Retention -------------------------------------------------------------------------
+
+
+def free_text_expired(*, months: int, now: datetime | None = None):
+    """Free-text answers whose wave closed more than ``months`` months ago and that still
+    hold text."""
+    cutoff = months_before(now or timezone.now(), months)
+    return Answer.objects.filter(response__wave__closes__lt=cutoff).exclude(text="")
+
+
+def free_text_apply_retention(*, months: int, now: datetime | None = None) -> int:
+    """Blank the text of expired free-text answers and return how many were blanked.
+
+    The answer rows stay, with their themes, so theme counts and every figure stay as they
+    were; only the words go. Running it again blanks nothing more.
+    """
+    return free_text_expired(months=months, now=now).update(text="")
