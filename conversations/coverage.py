@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db.models import Max
+from django.utils import timezone
 
 from conversations.models import Conversation, Person
 from perception.models import Department
@@ -50,7 +51,9 @@ def department_coverage(today: date) -> list[Heard]:
     for department in Department.objects.order_by("name"):
         survey_day = surveyed.get(department.pk)
         last = _latest(
-            survey_day.date() if survey_day else None, talked.get(department.pk), noted.get(department.pk)
+            timezone.localdate(survey_day) if survey_day else None,
+            talked.get(department.pk),
+            noted.get(department.pk),
         )
         rows.append(
             Heard(department.name, last, last is None or today - last > DEPARTMENT_WINDOW, department.pk)

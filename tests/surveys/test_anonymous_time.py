@@ -164,3 +164,20 @@ def test_the_migration_truncates_anonymous_times_and_forgets_when_links_were_use
     finally:
         executor.loader.build_graph()
         executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db
+@override_settings(TIME_ZONE="Asia/Tokyo")
+def test_coverage_shows_the_local_day_of_a_date_only_response():
+    """Stored as local midnight, the day must not slip back to the UTC day before."""
+    from conversations.coverage import department_coverage
+    from tests.factories import make_departments
+
+    (finance,) = make_departments("Finance")
+    survey = make_survey()
+    question = add_question(survey, Question.RATING_5)
+    wave = make_wave(survey)
+    moment = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+    services.response_submit(wave=wave, answers={question: 3}, department=finance, now=moment)
+    (row,) = department_coverage(moment.date())
+    assert row.last_heard.isoformat() == "2026-03-02"
