@@ -171,3 +171,21 @@ class ActionForm(forms.ModelForm):
         if told_on and done_on and told_on < done_on:
             self.add_error("told_on", "People can only be told after the change was done.")
         return cleaned
+
+
+class PersonEraseForm(forms.Form):
+    """What happens to an erased person's notes: kept without their name, or deleted."""
+
+    KEEP, DELETE = "keep", "delete"
+    notes = forms.ChoiceField(
+        label="What should happen to the notes of what they said?",
+        choices=[
+            (KEEP, "Keep the notes without their name (figures and themes stay as they are)"),
+            (DELETE, "Delete their notes"),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose whether to keep or delete their notes."},
+    )
+
+    def keep_notes(self) -> bool:
+        return self.cleaned_data["notes"] == self.KEEP

@@ -119,3 +119,21 @@ class Action(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in (self.PLANNED, self.IN_PROGRESS)
+
+
+class Erasure(models.Model):
+    """A person erased from the listening log, recorded without who they were: only the
+    day, what happened to their notes, and who erased them."""
+
+    erased_on = models.DateField(default=date.today)
+    notes_kept = models.PositiveIntegerField(default=0, help_text="Notes kept without a name.")
+    notes_deleted = models.PositiveIntegerField(default=0)
+    erased_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-erased_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"Erasure on {self.erased_on:%d %b %Y}"

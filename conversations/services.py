@@ -5,10 +5,13 @@ import io
 from dataclasses import dataclass
 from datetime import date
 
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from conversations.models import Action, Conversation, Note, Person
+from conversations.models import Action, Conversation, Erasure, Note, Person
 from perception.csvfiles import CsvProblem, read_rows
 from perception.models import Department, Theme
 from perception.spreadsheets import neutralise
@@ -179,3 +182,30 @@ def codebook_import(data: bytes) -> ImportResult:
         theme.parent = (themes.get(parent.lower()) or existing.get(parent.lower())) if parent else None
         theme.save(update_fields=["parent"])
     return ImportResult(created, updated)
+
+
+@transaction.atomic
+def person_erase(*, person: Person, keep_notes: bool, by=None) -> Erasure:
+    """Erase a person from the listening log; the record kept does not name them.
+
+    With ``keep_notes`` their notes stay, unattributed, and each conversation they took
+    part in counts them as an unnamed participant, so counts of voices do not change;
+    otherwise their notes are deleted. The person's row goes, and with it the admin
+    history lines that carry their name.
+    """
+    notes = Note.objects.filter(person=person)
+    count = notes.count()
+    if keep_notes:
+        notes.update(person=None)
+        Conversation.objects.filter(participants=person).update(
+            unnamed_participants=F("unnamed_participants") + 1
+        )
+    else:
+        notes.delete()
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Person), object_id=str(person.pk)
+    ).delete()
+    person.delete()
+    return Erasure.objects.create(
+        notes_kept=count if keep_notes else 0, notes_deleted=0 if keep_notes else count, erased_by=by
+    )

@@ -7,6 +7,7 @@ urlpatterns = [
     path("people/", views.people, name="people"),
     path("people/new/", views.person_edit, name="person_new"),
     path("people/<int:pk>/edit/", views.person_edit, name="person_edit"),
+    path("people/<int:pk>/erase/", views.person_erase, name="person_erase"),
     path("conversations/", views.conversations, name="conversations"),
     path("conversations/new/", views.conversation_edit, name="conversation_new"),
     path("conversations/<int:pk>/", views.conversation, name="conversation"),

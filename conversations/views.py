@@ -14,6 +14,7 @@ from conversations.forms import (
     CodebookImportForm,
     ConversationForm,
     NoteForm,
+    PersonEraseForm,
     PersonForm,
     QuickCaptureForm,
     ThemeForm,
@@ -289,3 +290,27 @@ def actions(request: HttpRequest) -> HttpResponse:
 def action_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     found = get_object_or_404(Action, pk=pk) if pk else None
     return _edit(request, ActionForm, found, "conversations/action_form.html", "conversations:actions")
+
+
+# -- Erasing a person -------------------------------------------------------------------
+
+
+@permission_required(LOG_CONVERSATIONS)
+def person_erase(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm, then erase a person: nothing changes until the form is posted."""
+    person = get_object_or_404(Person, pk=pk)
+    form = PersonEraseForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        erasure = services.person_erase(person=person, keep_notes=form.keep_notes(), by=request.user)
+        if erasure.notes_kept:
+            done = f"{erasure.notes_kept} note{'s' if erasure.notes_kept != 1 else ''} kept without a name"
+        else:
+            done = f"{erasure.notes_deleted} note{'s' if erasure.notes_deleted != 1 else ''} deleted"
+        messages.success(request, f"The person was erased; {done}.")
+        return redirect("conversations:people")
+    return render(
+        request,
+        "conversations/person_erase.html",
+        {"form": form, "object": person, "note_count": person.notes.count()},
+        status=400 if request.method == "POST" else 200,
+    )

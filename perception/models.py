@@ -4,6 +4,9 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 
+# No group smaller than this is ever shown, whatever the settings say.
+MIN_GROUP_SIZE_FLOOR = 3
+
 
 class Department(models.Model):
     name = models.CharField(max_length=120, unique=True)
@@ -82,14 +85,32 @@ class SiteSettings(SingleRow):
         help_text="Name, email and phone people can contact about IT, shown on surveys.",
     )
     min_group_size = models.PositiveSmallIntegerField(
+        "minimum group size",
         default=5,
-        validators=[MinValueValidator(2)],
-        help_text="Default minimum number of respondents before any figure is shown.",
+        validators=[MinValueValidator(MIN_GROUP_SIZE_FLOOR)],
+        help_text=(
+            "The organisation's minimum number of respondents before any figure or comment of a "
+            f"group is shown (at least {MIN_GROUP_SIZE_FLOOR}). A survey may raise it, never lower it."
+        ),
+    )
+    free_text_retention_months = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=(
+            "Blank the text of free-text answers this many months after their wave closed "
+            "(coded themes and figures stay). Empty: keep them."
+        ),
     )
 
     class Meta:
         verbose_name = "site settings"
         verbose_name_plural = "site settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(min_group_size__gte=MIN_GROUP_SIZE_FLOOR), name="site_min_group_size_floor"
+            ),
+        ]
 
     def __str__(self) -> str:
         return "Site settings"

@@ -41,6 +41,15 @@ if not SECRET_KEY:
 # rotating the session secret does not split every pseudonymous respondent in two.
 RESPONDENT_KEY_SECRET = os.getenv("RESPONDENT_KEY_SECRET", SECRET_KEY)
 
+# How many reverse proxies in front of the site add themselves to X-Forwarded-For.
+# 0: the client address is REMOTE_ADDR. n: the n-th address from the right of the header.
+TRUSTED_PROXY_HOPS = envint("TRUSTED_PROXY_HOPS", "0")
+
+# Open survey links accept at most this many submissions per client address per window
+# (sized for an office behind one address); above it people are asked to try again later.
+OPEN_LINK_BURST_LIMIT = envint("OPEN_LINK_BURST_LIMIT", "100")
+OPEN_LINK_BURST_WINDOW_SECONDS = envint("OPEN_LINK_BURST_WINDOW_SECONDS", "600")
+
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 

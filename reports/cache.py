@@ -37,7 +37,7 @@ def data_fingerprint(survey: Survey) -> str:
         Department.objects.aggregate(n=Count("id"), last=Max("id")),
         survey.waves.aggregate(n=Count("id"), last=Max("id"), opens=Max("opens"), closes=Max("closes")),
         survey.questions.aggregate(n=Count("id"), last=Max("id")),
-        {"k": survey.min_group_size},
+        {"k": survey.group_threshold()},
     ]
     return hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()[:24]
 

@@ -4,10 +4,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db.models import Count, Max
+from django.utils import timezone
 
 from conversations.models import Conversation, Person
 from perception.models import Department
-from surveys.models import Response
+from surveys.models import Response, Survey
 
 DEPARTMENT_WINDOW = timedelta(days=60)
 INFLUENCER_WINDOW = timedelta(days=90)
@@ -36,15 +37,16 @@ def department_coverage(today: date) -> list[Heard]:
     lone respondent.
     """
     surveyed: dict[int, date] = {}
+    thresholds = {survey.pk: survey.group_threshold() for survey in Survey.objects.all()}
     cells = (
         Response.objects.filter(department__isnull=False)
-        .values("department", "wave__closes", "wave__survey__min_group_size")
+        .values("department", "wave__closes", "wave__survey")
         .annotate(n=Count("id"))
         .order_by()
     )
     for cell in cells:
-        if cell["n"] >= cell["wave__survey__min_group_size"]:
-            day = min(cell["wave__closes"].date(), today)
+        if cell["n"] >= thresholds[cell["wave__survey"]]:
+            day = min(timezone.localdate(cell["wave__closes"]), today)
             surveyed[cell["department"]] = max(day, surveyed.get(cell["department"], day))
     talked = dict(
         Conversation.objects.values_list("departments")

@@ -225,7 +225,7 @@ def _survey_data(
         waves = [w for w in waves if w.opens.date() <= until]
     label_of = {w.pk: w.label for w in waves}
     department_names = dict(Department.objects.values_list("pk", "name"))
-    k = survey.min_group_size
+    k = survey.group_threshold()
     kept = kept_frame(kept_responses(survey, department, since, until))
     kept = kept[kept["wave"].isin(label_of)]
 
@@ -298,7 +298,7 @@ def raw_responses(survey: Survey) -> tuple[list[str], list[list]]:
     header += [q.text for q in questions]
     rows = []
     for number, response in enumerate(responses, start=1):
-        shown = sizes[(response.wave_id, response.department_id)] >= survey.min_group_size
+        shown = sizes[(response.wave_id, response.department_id)] >= survey.group_threshold()
         department = response.department.name if response.department and (shown or not anonymous) else ""
         row = [
             number,

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils import timezone
 
 from surveys.models import Choice, Invitation, Question, Response, Survey, Wave
 
@@ -19,7 +20,7 @@ class WaveInline(admin.TabularInline):
 
 @admin.register(Survey)
 class SurveyAdmin(admin.ModelAdmin):
-    list_display = ["title", "slug", "anonymity", "min_group_size"]
+    list_display = ["title", "slug", "anonymity", "min_group_size", "kiosk_mode"]
     prepopulated_fields = {"slug": ["title"]}
     inlines = [QuestionInline, WaveInline]
 
@@ -50,9 +51,19 @@ class WaveAdmin(admin.ModelAdmin):
 class InvitationAdmin(admin.ModelAdmin):
     """Read-only: invitations are made by `send_invitations`; tokens exist only as hashes."""
 
-    list_display = ["id", "wave", "sent_at", "used_at"]
-    list_filter = ["wave"]
-    readonly_fields = ["wave", "email_hash", "email", "token_hash", "sent_at", "used_at"]
+    list_display = ["id", "wave", "department", "sent_at", "answered", "used_at"]
+    list_filter = ["wave", "answered"]
+    # used_at stays empty for anonymous surveys: they record only answered yes/no.
+    readonly_fields = [
+        "wave",
+        "email_hash",
+        "email",
+        "token_hash",
+        "department",
+        "sent_at",
+        "answered",
+        "used_at",
+    ]
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -62,9 +73,29 @@ class InvitationAdmin(admin.ModelAdmin):
 class ResponseAdmin(admin.ModelAdmin):
     """Responses can be looked at by superusers, never edited: they are what people said."""
 
-    list_display = ["id", "wave", "department", "submitted", "source"]
+    list_display = ["id", "wave", "department", "department_self_reported", "submitted_on", "source"]
     list_filter = ["wave__survey", "wave", "source"]
-    readonly_fields = ["wave", "respondent_key", "department", "submitted", "source", "invitation"]
+    fields = [
+        "wave",
+        "respondent_key",
+        "department",
+        "department_self_reported",
+        "submitted_on",
+        "source",
+        "invitation",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="submitted", ordering="submitted")
+    def submitted_on(self, obj: Response) -> str:
+        """Anonymous responses show the date only: nothing finer is stored or shown."""
+        moment = timezone.localtime(obj.submitted)
+        if obj.wave.survey.anonymity == Survey.ANONYMOUS:
+            return f"{moment:%Y-%m-%d}"
+        return f"{moment:%Y-%m-%d %H:%M}"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("wave__survey", "department")
 
     def has_add_permission(self, request) -> bool:
         return False

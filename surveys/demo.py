@@ -144,7 +144,7 @@ def build(now: datetime) -> DemoSummary:
                 wave=wave,
                 respondent_key=uuid.UUID(int=rng.getrandbits(128)).hex,
                 department=departments[name] if rng.random() > 0.08 else None,
-                submitted=opens + window * rng.random(),
+                submitted=survey.submission_time(opens + window * rng.random()),
                 source=Response.DEMO,
             )
             responses.append(response)

@@ -4,11 +4,12 @@ import hashlib
 from datetime import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from perception.models import Department, Theme
+from perception.models import MIN_GROUP_SIZE_FLOOR, Department, SiteSettings, Theme
 
 AGREEMENT_LABELS = {
     1: "Strongly disagree",
@@ -43,9 +44,22 @@ class Survey(models.Model):
     intro = models.TextField(blank=True, help_text="Shown above the questions.")
     anonymity = models.CharField(max_length=20, choices=ANONYMITY_CHOICES, default=ANONYMOUS)
     min_group_size = models.PositiveSmallIntegerField(
-        default=5, help_text="No figure or comment is shown for a group smaller than this."
+        "minimum group size",
+        default=5,
+        help_text=(
+            "No figure or comment is shown for a group smaller than this. "
+            "It may be raised above the site minimum (site settings), never lowered below it."
+        ),
     )
     ask_department = models.BooleanField(default=True, help_text="Offer an optional department question.")
+    kiosk_mode = models.BooleanField(
+        "kiosk mode",
+        default=False,
+        help_text=(
+            "For shared devices (a tablet at the service desk): turns off the check that one "
+            "browser answers the open link only once per wave."
+        ),
+    )
     created = models.DateTimeField(default=timezone.now, editable=False)
     owners = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
@@ -61,6 +75,40 @@ class Survey(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self) -> None:
+        site_minimum = max(SiteSettings.load().min_group_size, MIN_GROUP_SIZE_FLOOR)
+        if self.min_group_size is not None and self.min_group_size < site_minimum:
+            raise ValidationError(
+                {
+                    "min_group_size": (
+                        f"The minimum group size cannot be lower than the site minimum of "
+                        f"{site_minimum} (set in site settings); a survey may only raise it."
+                    )
+                }
+            )
+
+    def group_threshold(self) -> int:
+        """The k every output of this survey uses: the larger of the site's and the survey's
+        minimum group size, and never below the hard floor, whatever is stored."""
+        return max(SiteSettings.load().min_group_size, self.min_group_size, MIN_GROUP_SIZE_FLOOR)
+
+    def self_reported_threshold(self) -> int:
+        """The k for cells of departments picked on an open link, where anyone can claim
+        any department: twice the group threshold, so a few fake answers cannot unlock one."""
+        return 2 * self.group_threshold()
+
+    def submission_time(self, moment: datetime) -> datetime:
+        """What is stored as a response's submission time.
+
+        Anonymous surveys keep only the local date (midnight), so a response cannot be
+        matched by its time to a link being used, a server log or a person seen answering.
+        """
+        if self.anonymity != self.ANONYMOUS:
+            return moment
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        return timezone.localtime(moment).replace(hour=0, minute=0, second=0, microsecond=0)
 
     def public_wave(self, now: datetime) -> tuple["Wave | None", str]:
         """The wave the open link leads to, and its status: open, upcoming, closed or none.
@@ -210,11 +258,20 @@ class Invitation(models.Model):
     email_hash = models.CharField(max_length=64)
     email = models.EmailField(blank=True)
     token_hash = models.CharField(max_length=64, unique=True)
+    department = models.ForeignKey(
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The invitee's department, from the invitation list; their response gets it.",
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
+    answered = models.BooleanField(default=False, help_text="The link has been used to answer.")
     used_at = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="For anonymous surveys only the day is kept, so it cannot be matched to a response.",
+        help_text="When the link was used; never kept for anonymous surveys (only “answered”).",
     )
 
     class Meta:
@@ -247,8 +304,17 @@ class Response(models.Model):
     department = models.ForeignKey(
         Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    submitted = models.DateTimeField(default=timezone.now)
+    submitted = models.DateTimeField(
+        default=timezone.now, help_text="For anonymous surveys only the date: local midnight."
+    )
     source = models.CharField(max_length=10, choices=SOURCE_CHOICES, default=WEB)
+    department_self_reported = models.BooleanField(
+        default=False,
+        help_text=(
+            "The department was picked on the open link, where anyone can claim any department; "
+            "its cells need a higher threshold. Personal links take it from the invitation."
+        ),
+    )
     invitation = models.ForeignKey(
         Invitation,
         null=True,
@@ -270,11 +336,13 @@ class AnswerQuerySet(models.QuerySet):
     def awaiting_coding(self) -> "AnswerQuerySet":
         """Comments waiting to be coded (never reviewed, no theme yet), oldest first, only
         from waves with enough respondents to keep them anonymous."""
-        big_enough = [
-            wave.pk
-            for wave in Wave.objects.select_related("survey").annotate(n=models.Count("responses"))
-            if wave.n >= wave.survey.min_group_size
-        ]
+        thresholds: dict[int, int] = {}
+        big_enough = []
+        for wave in Wave.objects.select_related("survey").annotate(n=models.Count("responses")):
+            if wave.survey_id not in thresholds:
+                thresholds[wave.survey_id] = wave.survey.group_threshold()
+            if wave.n >= thresholds[wave.survey_id]:
+                big_enough.append(wave.pk)
         return (
             self.filter(
                 question__kind=Question.TEXT,

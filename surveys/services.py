@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from perception.lib.dates import months_before
 from perception.models import Department, Theme
 from surveys.bulk import insert_answers
 from surveys.importing import QUESTION_KINDS, ImportProblem
@@ -57,12 +58,15 @@ class NewInvitation:
     token: str
 
 
-def invitation_issue(*, wave: Wave, email: str, resend: bool = False) -> NewInvitation | None:
+def invitation_issue(
+    *, wave: Wave, email: str, resend: bool = False, department: Department | None = None
+) -> NewInvitation | None:
     """Create a personal link for one address, or None if it was already invited.
 
     An invitation that was created but never sent (a failed run) is reissued. With
     ``resend`` a sent, unused invitation gets a new token too (the old link stops working,
     since only its hash was ever stored). A used invitation is never reissued.
+    ``department`` (from the invitation list) becomes the department of the response.
     """
     digest = email_hash(email)
     token = secrets.token_urlsafe(32)
@@ -71,13 +75,21 @@ def invitation_issue(*, wave: Wave, email: str, resend: bool = False) -> NewInvi
         existing = Invitation.objects.select_for_update().filter(wave=wave, email_hash=digest).first()
         if existing is None:
             invitation = Invitation.objects.create(
-                wave=wave, email_hash=digest, email=keep_email, token_hash=hash_token(token)
+                wave=wave,
+                email_hash=digest,
+                email=keep_email,
+                token_hash=hash_token(token),
+                department=department,
             )
             return NewInvitation(invitation, token)
-        if existing.used_at is not None or (existing.sent_at is not None and not resend):
+        if existing.answered or (existing.sent_at is not None and not resend):
             return None
         existing.token_hash = hash_token(token)
-        existing.save(update_fields=["token_hash"])
+        fields = ["token_hash"]
+        if department is not None:
+            existing.department = department
+            fields.append("department")
+        existing.save(update_fields=fields)
         return NewInvitation(existing, token)
 
 
@@ -87,13 +99,15 @@ def invitation_mark_sent(*, invitation: Invitation, now: datetime | None = None)
 
 
 def _claim_invitation(invitation: Invitation, now: datetime) -> None:
-    """Mark the link used; exactly one of several concurrent submissions wins."""
-    used_at = now
-    if invitation.wave.survey.anonymity == Survey.ANONYMOUS:
-        # Keep only the day, so the moment a link was used cannot be matched to the
-        # moment a response arrived.
-        used_at = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    claimed = Invitation.objects.filter(pk=invitation.pk, used_at__isnull=True).update(used_at=used_at)
+    """Mark the link answered; exactly one of several concurrent submissions wins.
+
+    Anonymous surveys keep no time at all, not even the day: the moment a link was used
+    could otherwise be matched to the day a response arrived.
+    """
+    changes = {"answered": True}
+    if invitation.wave.survey.anonymity != Survey.ANONYMOUS:
+        changes["used_at"] = now
+    claimed = Invitation.objects.filter(pk=invitation.pk, answered=False).update(**changes)
     if not claimed:
         raise InvitationAlreadyUsed
 
@@ -112,9 +126,16 @@ def response_submit(
     ``answers`` maps each answered question to its cleaned value: an int for scales, a
     Choice for single choice, a list of Choices for multiple choice, a string for text.
     Unanswered questions are left out. Raises InvitationAlreadyUsed for a used link.
+
+    A personal link whose invitation names a department gives that department, whatever
+    was picked; a department picked on the open link is marked self-reported. Anonymous
+    surveys store only the date of submission and never the invitation.
     """
     now = now or timezone.now()
     survey = wave.survey
+    source = Response.LINK if invitation is not None else source
+    if invitation is not None and invitation.department_id is not None:
+        department = invitation.department
     with transaction.atomic():
         if invitation is not None:
             _claim_invitation(invitation, now)
@@ -122,8 +143,9 @@ def response_submit(
             wave=wave,
             respondent_key=respondent_key_for(survey=survey, invitation=invitation),
             department=department,
-            submitted=now,
-            source=Response.LINK if invitation is not None else source,
+            department_self_reported=source == Response.WEB and department is not None,
+            submitted=survey.submission_time(now),
+            source=source,
             invitation=invitation if survey.anonymity == Survey.IDENTIFIED else None,
         )
         rows = []
@@ -210,9 +232,16 @@ def responses_import(
             raise ImportProblem(
                 f"The survey already has a wave called '{label}'; choose another with --wave."
             )
-        wave = Wave.objects.create(
-            survey=survey, label=label, opens=opens, closes=closes + timedelta(seconds=1)
-        )
+        if aware and survey.anonymity == Survey.ANONYMOUS:
+            # The wave's ends would otherwise carry the first and last respondent's exact
+            # times: it runs from the first day's midnight to the end of the last day (or
+            # now, so that an import never leaves a wave open on the public link).
+            opens = survey.submission_time(opens)
+            end_of_last_day = survey.submission_time(closes) + timedelta(days=1, seconds=-1)
+            closes = max(min(end_of_last_day, now), opens + timedelta(seconds=1))
+        else:
+            closes += timedelta(seconds=1)
+        wave = Wave.objects.create(survey=survey, label=label, opens=opens, closes=closes)
         by_text = {q.text.lower(): q for q in survey.questions.all()}
         order = max([q.order for q in by_text.values()], default=0)
         questions: dict[str, Question] = {}
@@ -248,7 +277,7 @@ def responses_import(
                     wave=wave,
                     respondent_key=key,
                     department=department,
-                    submitted=stamp or opens,
+                    submitted=survey.submission_time(stamp or opens),
                     source=Response.IMPORT,
                 )
             )
@@ -296,3 +325,22 @@ def answer_code(*, answer: Answer, themes: list[Theme], new_theme: str = "") -> 
     answer.themes.set(chosen)
     answer.reviewed_at = timezone.now()
     answer.save(update_fields=["reviewed_at"])
+
+
+# -- Retention -------------------------------------------------------------------------
+
+
+def free_text_expired(*, months: int, now: datetime | None = None):
+    """Free-text answers whose wave closed more than ``months`` months ago and that still
+    hold text."""
+    cutoff = months_before(now or timezone.now(), months)
+    return Answer.objects.filter(response__wave__closes__lt=cutoff).exclude(text="")
+
+
+def free_text_apply_retention(*, months: int, now: datetime | None = None) -> int:
+    """Blank the text of expired free-text answers and return how many were blanked.
+
+    The answer rows stay, with their themes, so theme counts and every figure stay as they
+    were; only the words go. Running it again blanks nothing more.
+    """
+    return free_text_expired(months=months, now=now).update(text="")

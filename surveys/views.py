@@ -4,6 +4,7 @@ another tool's export, coding survey comments)."""
 
 import hashlib
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -14,13 +15,18 @@ from django.views.decorators.http import require_http_methods
 
 from perception.models import Department
 from perception.roles import CODE_COMMENTS, MANAGE_SURVEYS, permission_required
-from surveys import importing, services
+from surveys import importing, services, throttle
 from surveys.forms import CodingForm, SurveyForm
 from surveys.import_forms import MappingForm, UploadForm
 from surveys.models import Answer, ImportUpload, Invitation, Survey, Wave, hash_token
 
 # A wave that is not open is a page, not a form, with a status that says why.
 STATUS_CODES = {Wave.UPCOMING: 403, Wave.CLOSED: 410, "none": 404}
+
+# After answering an open link a browser carries a signed cookie naming the wave (nothing
+# else), so the same browser is not counted twice; kiosk mode turns it off.
+ANSWERED_COOKIE = "answered"
+ANSWERED_SALT = "surveys.open-link-answered"
 
 
 def _departments_for(wave: Wave) -> list[Department] | None:
@@ -39,18 +45,61 @@ def _unavailable(request: HttpRequest, survey: Survey, wave: Wave | None, status
     )
 
 
+def _already_answered(request: HttpRequest, survey: Survey, open_link: bool) -> HttpResponse:
+    """Nothing more is saved: a page for a visit, a 409 for a submission."""
+    return render(
+        request,
+        "surveys/already_answered.html",
+        {"survey": survey, "open_link": open_link},
+        status=409 if request.method == "POST" else 200,
+    )
+
+
+def _answered_in_this_browser(request: HttpRequest, survey: Survey, wave: Wave) -> bool:
+    if survey.kiosk_mode:
+        return False
+    answered = request.get_signed_cookie(ANSWERED_COOKIE, default=None, salt=ANSWERED_SALT)
+    return answered == str(wave.pk)
+
+
+def _remember_answered(request: HttpRequest, response: HttpResponse, survey: Survey, wave: Wave) -> None:
+    if survey.kiosk_mode:
+        return
+    response.set_signed_cookie(
+        ANSWERED_COOKIE,
+        str(wave.pk),
+        salt=ANSWERED_SALT,
+        expires=wave.closes,
+        path=reverse("surveys:open_link", args=[survey.slug]),
+        secure=request.is_secure(),
+        httponly=True,
+        samesite="Lax",
+    )
+
+
 def _answer(
     request: HttpRequest, survey: Survey, wave: Wave, invitation: Invitation | None = None
 ) -> HttpResponse:
     """Show the form, or validate and store the answers; shared by both kinds of link."""
+    open_link = invitation is None
     questions = list(survey.questions.prefetch_related("choices"))
+    # A personal link that names a department gives it; nobody is asked for it.
+    asks_department = open_link or invitation.department_id is None
     form = SurveyForm(
         request.POST if request.method == "POST" else None,
         questions=questions,
-        departments=_departments_for(wave),
+        departments=_departments_for(wave) if asks_department else None,
     )
+    context = {"survey": survey, "wave": wave, "form": form, "personal": not open_link}
     if request.method == "POST":
         if form.is_valid():
+            if open_link and not throttle.open_link_submission_allowed(request):
+                # The form comes back as it was sent, so nothing typed is lost.
+                window = settings.OPEN_LINK_BURST_WINDOW_SECONDS
+                later = {"try_later": True, "retry_minutes": max(1, -(-window // 60))}
+                page = render(request, "surveys/answer.html", context | later, status=429)
+                page["Retry-After"] = str(window)
+                return page
             try:
                 services.response_submit(
                     wave=wave,
@@ -59,17 +108,15 @@ def _answer(
                     invitation=invitation,
                 )
             except services.InvitationAlreadyUsed:
-                return render(request, "surveys/already_answered.html", {"survey": survey}, status=409)
-            return redirect("surveys:thanks", slug=survey.slug)
+                return _already_answered(request, survey, open_link=False)
+            thanks = redirect("surveys:thanks", slug=survey.slug)
+            if open_link:
+                _remember_answered(request, thanks, survey, wave)
+            return thanks
         status = 400
     else:
         status = 200
-    return render(
-        request,
-        "surveys/answer.html",
-        {"survey": survey, "wave": wave, "form": form, "personal": invitation is not None},
-        status=status,
-    )
+    return render(request, "surveys/answer.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -78,13 +125,17 @@ def open_link(request: HttpRequest, slug: str) -> HttpResponse:
     wave, status = survey.public_wave(timezone.now())
     if status != Wave.OPEN:
         return _unavailable(request, survey, wave, status)
+    if _answered_in_this_browser(request, survey, wave):
+        return _already_answered(request, survey, open_link=True)
     return _answer(request, survey, wave)
 
 
 @require_http_methods(["GET", "POST"])
 def personal_link(request: HttpRequest, token: str) -> HttpResponse:
     invitation = (
-        Invitation.objects.select_related("wave__survey").filter(token_hash=hash_token(token)).first()
+        Invitation.objects.select_related("wave__survey", "department")
+        .filter(token_hash=hash_token(token))
+        .first()
     )
     if invitation is None:
         return render(request, "surveys/unknown_link.html", status=404)
@@ -92,9 +143,8 @@ def personal_link(request: HttpRequest, token: str) -> HttpResponse:
     status = wave.status(timezone.now())
     if status != Wave.OPEN:
         return _unavailable(request, survey, wave, status)
-    if invitation.used_at is not None:
-        code = 409 if request.method == "POST" else 200
-        return render(request, "surveys/already_answered.html", {"survey": survey}, status=code)
+    if invitation.answered:
+        return _already_answered(request, survey, open_link=False)
     return _answer(request, survey, wave, invitation)
 
 

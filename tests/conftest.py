@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 
 from surveys.models import Question
 from tests.factories import add_question, make_departments, make_survey, make_wave
@@ -19,3 +20,9 @@ def every_kind(db):
         "text": add_question(survey, Question.TEXT),
     }
     return survey, wave, questions
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache, so open-link burst counts never carry over."""
+    cache.clear()

@@ -66,6 +66,7 @@ ROUTES = {
     "conversations:people": Route(VIEW_RESULTS, query={"q": TEXT, "department": INT, "influence": TEXT}),
     "conversations:person_new": Route(LOG_CONVERSATIONS),
     "conversations:person_edit": Route(LOG_CONVERSATIONS, ("person",)),
+    "conversations:person_erase": Route(LOG_CONVERSATIONS, ("person",)),
     "conversations:conversations": Route(VIEW_RESULTS, query={"department": INT, "kind": TEXT, "page": INT}),
     "conversations:conversation_new": Route(LOG_CONVERSATIONS),
     "conversations:conversation": Route(VIEW_RESULTS, ("conversation",)),

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('surveys', '0006_answer_indexes'),
+        ('surveys', '0008_privacy'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -191,13 +191,13 @@ def test_coverage_flags_departments_and_influencers_not_heard_recently(client, l
 def test_a_survey_wave_counts_as_hearing_from_a_department_once_it_has_k_respondents(client, listener):
     """Coverage counts whole waves, dated by the wave, never by one person's answer."""
     (finance,) = make_departments("Finance")
-    survey = make_survey(min_group_size=3)
+    survey = make_survey()
     question = add_question(survey, Question.RATING_5)
     wave = make_wave(survey, "closed")
-    for _ in range(2):
+    for _ in range(survey.group_threshold() - 1):
         add_response(wave, {question: 4}, department=finance)
     page = client.get(reverse("reports:coverage"))
-    assert page.context["departments"][0].last_heard is None, "two people: too few to say they answered"
+    assert page.context["departments"][0].last_heard is None, "k - 1 people: too few to say they answered"
     add_response(wave, {question: 4}, department=finance)
     page = client.get(reverse("reports:coverage"))
     heard = page.context["departments"][0]

@@ -4,6 +4,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.test import Client
 
 from surveys import services
 from surveys.models import Answer, Invitation, Question, Response, Survey
@@ -26,7 +27,16 @@ def test_a_personal_link_stores_one_response(client):
     assert Response.objects.count() == 1
     assert Response.objects.get().source == Response.LINK
     invitation.refresh_from_db()
-    assert invitation.used_at is not None
+    assert invitation.answered
+
+
+@pytest.mark.django_db
+def test_a_pseudonymous_link_keeps_the_exact_time_it_was_used(client):
+    """Pseudonymous and identified surveys keep what they declare: the moment of use."""
+    invitation, token, question = make_invited(anonymity=Survey.PSEUDONYMOUS)
+    client.post(f"/s/i/{token}/", {f"q{question.pk}": "5"})
+    invitation.refresh_from_db()
+    assert invitation.answered and invitation.used_at is not None
 
 
 @pytest.mark.django_db
@@ -50,7 +60,7 @@ def test_a_link_used_between_loading_and_sending_the_form_stores_nothing(client)
     invitation, _, question = make_invited()
     services.response_submit(wave=invitation.wave, answers={question: 4}, invitation=invitation)
     stale = Invitation.objects.get(pk=invitation.pk)
-    stale.used_at = None  # what a request that loaded the row earlier still believes
+    stale.answered = False  # what a request that loaded the row earlier still believes
     with pytest.raises(services.InvitationAlreadyUsed):
         services.response_submit(wave=stale.wave, answers={question: 1}, invitation=stale)
     assert Response.objects.count() == 1
@@ -123,8 +133,8 @@ def test_anonymous_mode_stores_no_identity(client):
     invitation.refresh_from_db()
     assert response.invitation is None
     assert invitation.email == ""
-    # The moment the link was used is kept only to the day, so it cannot be matched.
-    assert (invitation.used_at.hour, invitation.used_at.minute, invitation.used_at.second) == (0, 0, 0)
+    # The link records only that it was used, not when, so it cannot be matched.
+    assert invitation.answered and invitation.used_at is None
     # Nothing in any stored row carries the address, the IP or the browser.
     everything = " ".join(
         str(row) for model in (Response, Answer, Invitation) for row in model.objects.values_list()
@@ -141,7 +151,7 @@ def test_anonymous_open_link_responses_get_unrelated_keys(client):
     question = add_question(survey, Question.RATING_5)
     make_wave(survey)
     for _ in range(2):
-        client.post(f"/s/{survey.slug}/", {f"q{question.pk}": "4"})
+        Client().post(f"/s/{survey.slug}/", {f"q{question.pk}": "4"})  # two browsers
     keys = list(Response.objects.values_list("respondent_key", flat=True))
     assert len(set(keys)) == 2
 

@@ -117,3 +117,28 @@ def test_a_closed_wave_sends_nothing(tmp_path):
     with pytest.raises(CommandError, match="closed on"):
         run("--wave", str(closed.pk), "--emails", str(emails))
     assert mail.outbox == []
+
+
+def test_a_department_column_gives_each_invitee_a_verified_department(wave, tmp_path, client):
+    """The response gets the invitation's department, not a self-reported one."""
+    from perception.models import Department
+
+    finance = Department.objects.create(name="Finance")
+    emails = tmp_path / "people.csv"
+    emails.write_text("email,department\nana@example.org,finance\nbo@example.org,\n")
+    run("--wave", str(wave.pk), "--emails", str(emails))
+    assert sorted(Invitation.objects.values_list("department", flat=True), key=str) == [finance.pk, None]
+    link = re.search(r"(/s/i/\S+/)", next(m for m in mail.outbox if m.to == ["ana@example.org"]).body).group(
+        1
+    )
+    client.post(link, {f"q{wave.survey.questions.get().pk}": "4"})
+    response = Response.objects.get()
+    assert response.department == finance and not response.department_self_reported
+
+
+def test_an_unknown_department_sends_nothing(wave, tmp_path):
+    emails = tmp_path / "people.csv"
+    emails.write_text("email,department\nana@example.org,Nowhere\n")
+    with pytest.raises(CommandError, match=r"Unknown departments in .*: Nowhere"):
+        run("--wave", str(wave.pk), "--emails", str(emails))
+    assert mail.outbox == [] and not Invitation.objects.exists()

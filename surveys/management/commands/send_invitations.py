@@ -11,13 +11,14 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from perception.models import SiteSettings
+from perception.models import Department, SiteSettings
 from surveys import services
 from surveys.models import Wave
 
 
-def read_addresses(path: Path) -> list[str]:
-    """Addresses from a CSV with an `email` column, or from a file of one address per line.
+def read_addresses(path: Path) -> list[tuple[str, str]]:
+    """(address, department name) pairs from a CSV with an `email` column and an optional
+    `department` column, or from a file of one address per line (no departments).
 
     Blank lines and repeats are dropped; order is kept.
     """
@@ -31,15 +32,19 @@ def read_addresses(path: Path) -> list[str]:
     header = [cell.strip().lower() for cell in rows[0]] if rows else []
     if "email" in header:
         column = header.index("email")
-        values = [row[column] if len(row) > column else "" for row in rows[1:]]
+        department = header.index("department") if "department" in header else None
+
+        def cell(row: list[str], index: int | None) -> str:
+            return row[index].strip() if index is not None and len(row) > index else ""
+
+        values = [(cell(row, column), cell(row, department)) for row in rows[1:]]
     else:
-        values = text.splitlines()
+        values = [(line.strip(), "") for line in text.splitlines()]
     addresses, seen = [], set()
-    for value in values:
-        value = value.strip()
+    for value, department_name in values:
         if value and value.lower() not in seen:
             seen.add(value.lower())
-            addresses.append(value)
+            addresses.append((value, " ".join(department_name.split())))
     return addresses
 
 
@@ -49,7 +54,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--wave", type=int, required=True, help="The wave's id (see the admin).")
         parser.add_argument(
-            "--emails", type=Path, required=True, help="CSV with an 'email' column, or one address per line."
+            "--emails",
+            type=Path,
+            required=True,
+            help=(
+                "CSV with an 'email' column (and optionally 'department': the response then gets "
+                "that department, verified), or one address per line."
+            ),
         )
         parser.add_argument(
             "--resend",
@@ -65,16 +76,28 @@ class Command(BaseCommand):
         if target.status(now) == Wave.CLOSED:
             raise CommandError(f"Wave '{target.label}' closed on {target.closes:%Y-%m-%d}; nothing sent.")
         addresses = read_addresses(emails)
+        departments = {d.name.lower(): d for d in Department.objects.all()}
+        unknown = sorted({name for _, name in addresses if name and name.lower() not in departments})
+        if unknown:
+            raise CommandError(
+                f"Unknown departments in {emails}: {', '.join(unknown)}. Add them in the admin "
+                "or fix the names; nothing sent."
+            )
         site = SiteSettings.load()
         sent, skipped, bad = 0, 0, []
         with mail.get_connection() as connection:
-            for address in addresses:
+            for address, department_name in addresses:
                 try:
                     validate_email(address)
                 except ValidationError:
                     bad.append(address)
                     continue
-                issued = services.invitation_issue(wave=target, email=address, resend=resend)
+                issued = services.invitation_issue(
+                    wave=target,
+                    email=address,
+                    resend=resend,
+                    department=departments.get(department_name.lower()) if department_name else None,
+                )
                 if issued is None:
                     skipped += 1
                     continue
