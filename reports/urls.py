@@ -5,6 +5,7 @@ from reports import views
 app_name = "reports"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("how-to-read/", views.how_to_read, name="how_to_read"),
     path("chart.svg", views.chart, name="chart"),
     path("themes/<int:pk>/", views.theme, name="theme"),
     path("export.csv", views.export, {"fmt": "csv"}, name="export_csv"),
