@@ -206,6 +206,12 @@ def theme(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("person", "conversation")
         .order_by("-conversation__date")
     )
+    # Beside a survey, only notes within the whole waves shown count (as in the document).
+    window = document["themes_window"]
+    if window is None:
+        notes = notes.none()
+    else:
+        notes = notes.filter(conversation__date__gte=window["from"], conversation__date__lte=window["to"])
     entry = next((t for t in document["themes"] if t["theme"] == found.name), None)
     return render(
         request,
