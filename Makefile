@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEV_ENV := DEBUG=1
 
-.PHONY: run test test-postgres bench install install-dev browser lint format vendor clean
+.PHONY: run test test-deep test-postgres bench install install-dev browser lint format vendor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ run: install
 ## test: install the dev requirements and run the whole suite (SQLite unless DATABASE_URL is set)
 test: install-dev
 	$(BIN)/python -m pytest
+
+## test-deep: the statistics simulations at 2,000 replications (a minute or two)
+test-deep: install-dev
+	PERCEPTION_DEEP=1 $(BIN)/python -m pytest tests/reports/test_simulation.py
 
 ## test-postgres: the whole suite against PostgreSQL on 127.0.0.1:5432
 test-postgres: install-dev

@@ -1,158 +1,77 @@
-"""Turning voices into trends: pure pandas and scipy, no Django.
+"""The product rules of DESIGN.md ("Analysis rules"): what is a measure, what may be
+compared, which comparisons form one family, what "robust" means, how themes are counted.
 
-Every function here takes plain frames or numbers and returns frames, dataclasses or
-numbers, so the rules of DESIGN.md ("Analysis rules") are tested without a database.
-The frames used throughout:
+Pure pandas and numpy, no Django; the statistics themselves are in
+``reports.statistics``. The frames used throughout:
 
-table        one row per response (the per-respondent collapse): ``response, wave,
-             respondent, submitted, department`` and one column per numeric question,
-             named by its ``Item.column``. The database builds it in SQL; tests and
-             importers can build it from long answers with ``answers_table``.
+table        one row per kept response (the per-respondent collapse): ``response, wave,
+             department`` and one column per numeric question, named by its
+             ``Item.column``. The database builds it in SQL (``reports.queries``).
 scores       respondent scores counted by value: ``measure, wave, score, count`` (plus
              ``department`` where broken down), ``count`` being how many distinct
              respondents have that score. All statistics work on this compact form, so
              their cost depends on the number of distinct scores, not of people.
-mentions     one row per theme mention: ``theme, voice, source, channel, sentiment``.
-
-Duplicates: a respondent who answered twice inside one wave counts once, with their
-latest submission (latest ``submitted``, then highest ``response`` id). Their earlier
-answers are dropped whole, not averaged, because the latest is what they think now.
+mentions     one row per theme mention: ``theme, voice, source, channel, sentiment, linked``.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import stats as scipy_stats
 
-CONFIDENCE = 0.95
-ALPHA = 0.05
-Z95 = float(stats.norm.ppf(0.5 + CONFIDENCE / 2))
+from reports import statistics
+from reports.statistics import ALPHA, Difference, Interval, MetaRegression, Moments
 
-
-# -- Intervals -------------------------------------------------------------------------
+DAYS_PER_MONTH = 365.25 / 12
 
 
-def wilson_interval(successes: int, n: int) -> tuple[float, float]:
-    """Wilson 95% score interval of a proportion.
-
-    The same interval as scipy's ``binomtest(k, n).proportion_ci(method="wilson")``
-    (tests check they agree), written out because binomtest also computes an exact
-    p-value we do not use, which costs a millisecond for every cell of every page.
-    """
-    if n == 0:
-        return 0.0, 1.0
-    p = successes / n
-    z2 = Z95**2
-    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
-    half = Z95 * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    # At 0 and n the bounds are exactly 0 and 1; the formula leaves rounding dust.
-    low = 0.0 if successes == 0 else max(0.0, centre - half)
-    high = 1.0 if successes == n else min(1.0, centre + half)
-    return float(low), float(high)
+# -- Measures and how they are scored (rules 1, 2 and 9) ---------------------------------
 
 
-def mean_interval(mean: float, sd: float, n: int) -> tuple[float, float]:
-    """Student-t 95% interval of a mean from its standard deviation (ddof=1) and n."""
-    if n < 2 or sd == 0:
-        return float(mean), float(mean)
-    low, high = stats.t.interval(CONFIDENCE, n - 1, loc=mean, scale=sd / np.sqrt(n))
-    return float(low), float(high)
+def default_favourable_from(low: int, high: int) -> int:
+    """The top two points of any scale: 4–5 of 1–5, 6–7 of 1–7, 9–10 of 0–10 and 1–10."""
+    return high - 1
 
 
 @dataclass(frozen=True)
-class NetScore:
-    score: float
-    low: float
-    high: float
+class Measure:
+    """What one measure is: its kind, its scale and the definitions of its figures.
 
+    ``kind`` is "overall", "dimension", "question" or "choice". ``favourable_from`` is the
+    lowest favourable score (after reverse-scoring), None where a favourable share is not
+    defined (an overall score over dimensions on different scales). ``net_score`` only for
+    questions marked likelihood-to-recommend. ``rescaled``: the scale is 0–100, made from
+    dimensions on different scales."""
 
-def net_score(promoters: int, detractors: int, n: int) -> NetScore:
-    """Net score (% 9–10 minus % 0–6, −100..100) with an adjusted-Wald 95% interval.
+    key: str
+    kind: str
+    label: str
+    scale_low: int
+    scale_high: int
+    favourable_from: float | None = None
+    net_score: bool = False
+    rescaled: bool = False
 
-    Adjusted Wald: add 3 to n and 0.75 to each of promoters and detractors, then
-    SE = sqrt((p + d − (p − d)²) / n_adj). The interval is centred on the adjusted
-    estimate and clipped to −100..100; the score itself is the plain one.
-    """
-    score = 100.0 * (promoters - detractors) / n
-    n_adj = n + 3
-    p = (promoters + 0.75) / n_adj
-    d = (detractors + 0.75) / n_adj
-    centre = p - d
-    se = np.sqrt((p + d - centre**2) / n_adj)
-    low, high = 100.0 * (centre - Z95 * se), 100.0 * (centre + Z95 * se)
-    return NetScore(score, float(max(-100.0, low)), float(min(100.0, high)))
-
-
-def benjamini_hochberg(p_values: list[float]) -> list[float]:
-    """Benjamini-Hochberg adjusted q-values, in the input's order."""
-    if len(p_values) == 0:
-        return []
-    return [float(q) for q in stats.false_discovery_control(np.asarray(p_values, dtype=float))]
-
-
-# -- Trend statistics on a series ------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MannKendall:
-    s: float
-    var_s: float
-    z: float
-    p: float
-    tau: float
-    slope: float
-
-
-def mann_kendall(series: list[float]) -> MannKendall:
-    """Mann-Kendall trend test of a series in time order (for monthly figures).
-
-    S counts concordant minus discordant pairs; its variance is corrected for ties; z
-    uses the continuity correction; tau is S over all pairs; the slope is Theil-Sen.
-    scipy has Kendall's tau and Theil-Sen but not this classic form of the test.
-    """
-    y = np.asarray(series, dtype=float)
-    n = len(y)
-    signs = np.sign(y[None, :] - y[:, None])
-    s = float(np.triu(signs, k=1).sum())
-    _, tie_counts = np.unique(y, return_counts=True)
-    var_s = float(
-        (n * (n - 1) * (2 * n + 5) - np.sum(tie_counts * (tie_counts - 1) * (2 * tie_counts + 5))) / 18
-    )
-    z = 0.0 if s == 0 or var_s == 0 else (s - np.sign(s)) / np.sqrt(var_s)
-    p = float(2 * stats.norm.sf(abs(z)))
-    tau = s / (n * (n - 1) / 2)
-    slope = float(stats.theilslopes(y, np.arange(n)).slope)
-    return MannKendall(s, var_s, float(z), p, float(tau), slope)
-
-
-# -- From answers to respondent scores (rule 1) -----------------------------------------
+    @property
+    def favourable_definition(self) -> str | None:
+        """How the favourable share is defined, in words: "favourable = 4–5 of 1–5"."""
+        if self.favourable_from is None:
+            return None
+        cut = f"{self.favourable_from:g}"
+        top = f"{cut}–{self.scale_high}" if self.favourable_from < self.scale_high else cut
+        return f"favourable = {top} of {self.scale_low}–{self.scale_high}"
 
 
 @dataclass(frozen=True)
 class Item:
     """A numeric question as the analysis sees it."""
 
-    column: str  # the table column, also the measure key: "question:<id>"
+    column: str  # the table column, also the measure key
     low: int
     high: int
     reverse: bool = False
-    dimension: str = ""  # the dimension's measure key, "dimension:<name>", or ""
-
-
-def answers_table(answers: pd.DataFrame) -> pd.DataFrame:
-    """Long answers (``response, wave, respondent, submitted, [department], column,
-    value``) to the per-response table: one row per response, one column per item."""
-    ids = [c for c in ("response", "wave", "respondent", "submitted", "department") if c in answers]
-    table = answers.groupby([*ids, "column"], dropna=False)["value"].first().unstack("column")
-    table.columns.name = None
-    return table.reset_index()
-
-
-def latest_only(table: pd.DataFrame) -> pd.DataFrame:
-    """Keep each respondent's latest response inside each wave (see the module docstring)."""
-    ordered = table.sort_values(["wave", "respondent", "submitted", "response"], kind="stable")
-    return ordered.drop_duplicates(["wave", "respondent"], keep="last")
+    dimension: str = ""  # the key of the dimension measure it belongs to, or ""
 
 
 def _count(groups: np.ndarray, keys: pd.DataFrame, measure: str, values: np.ndarray) -> pd.DataFrame:
@@ -173,16 +92,20 @@ def _row_means(answered: np.ndarray) -> np.ndarray:
 
 
 def measure_scores(
-    table: pd.DataFrame, items: list[Item], by: tuple[str, ...] = ("wave",), overall: str | None = None
+    table: pd.DataFrame,
+    items: list[Item],
+    by: tuple[str, ...] = ("wave",),
+    overall: Measure | None = None,
+    dimension_scales: dict[str, tuple[int, int]] | None = None,
 ) -> pd.DataFrame:
     """Respondent scores on every measure, counted by value: ``measure, *by, score, count``.
 
-    Measures are each item (``question:<id>``: the answer) and each dimension
-    (``dimension:<name>``: the mean of the respondent's answered items in it).
-    Reverse-scored items are flipped as low + high − value in both, so a higher score is
-    always better. With ``overall`` (a measure key), the mean of all the respondent's
-    dimension items is one more measure. The table holds one response per respondent and
-    wave: resolve duplicates first (``latest_only``, or the database's ``kept_responses``).
+    Measures are each item (the answer, reverse-scored items flipped as low + high −
+    value) and each dimension (the mean of the respondent's answered items in it). With
+    ``overall``, a respondent's overall score is the mean of their dimension scores, so each
+    dimension weighs the same however many items it has; when ``overall.rescaled`` the
+    dimension scores are first put on 0–100 (``dimension_scales`` gives each one's ends).
+    The table holds one response per respondent and wave (``queries.kept_responses``).
     """
     columns = ["measure", *by, "score", "count"]
     if table.empty:
@@ -197,107 +120,94 @@ def measure_scores(
         frames.append(_count(codes, keys, item.column, scored[item.column]))
         if item.dimension:
             dimensions.setdefault(item.dimension, []).append(item.column)
-    groups = sorted(dimensions.items())
-    if overall and dimensions:
-        groups.append((overall, [c for _, members in sorted(dimensions.items()) for c in members]))
-    for measure, members in groups:
-        frames.append(_count(codes, keys, measure, _row_means(np.column_stack([scored[c] for c in members]))))
+    dimension_scores = {}
+    for measure, members in sorted(dimensions.items()):
+        dimension_scores[measure] = _row_means(np.column_stack([scored[c] for c in members]))
+        frames.append(_count(codes, keys, measure, dimension_scores[measure]))
+    if overall is not None and dimension_scores:
+        parts = []
+        for measure, values in sorted(dimension_scores.items()):
+            if overall.rescaled:
+                low, high = (dimension_scales or {})[measure]
+                values = 100.0 * (values - low) / (high - low)
+            parts.append(values)
+        frames.append(_count(codes, keys, overall.key, _row_means(np.column_stack(parts))))
     if not frames:
         return pd.DataFrame(columns=columns)
     return pd.concat(frames, ignore_index=True)[columns]
 
 
-def count_scores(respondents: pd.DataFrame, by: tuple[str, ...] = ()) -> pd.DataFrame:
-    """A respondent-level frame (``measure, wave, score`` per person) to the counted form."""
-    keys = ["measure", *by, "wave", "score"]
-    return respondents.groupby(keys, as_index=False).size().rename(columns={"size": "count"})
-
-
-def scale_label(low: int, high: int) -> str:
-    return f"{int(low)}-{int(high)}"
-
-
-# -- Per-wave summaries (rules 2 and 3) ------------------------------------------------
+# -- Per-wave figures (rules 2 and 3) ----------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Scale:
-    """What a measure is measured on: its ends, and whether it carries a net score."""
+class WaveFigures:
+    """One measure in one wave: mean, favourable share and (where declared) net score,
+    each with its 95% interval, plus the counts the changes and trends are built from."""
 
-    low: int
-    high: int
-    net: bool = False
+    n: int
+    mean: float
+    variance: float
+    mean_interval: Interval
+    favourable_n: int | None
+    favourable: float | None
+    favourable_interval: Interval | None
+    net_score: statistics.NetScore | None
+    promoters: int = 0
+    detractors: int = 0
 
     @property
-    def label(self) -> str:
-        return scale_label(self.low, self.high)
-
-    @property
-    def favorable_from(self) -> float:
-        """Top-2 box: 4–5 of 5, 6–7 of 7, 9–10 of 0–10."""
-        return self.high - 1
+    def moments(self) -> Moments:
+        return Moments(self.n, self.mean, self.variance)
 
 
-SUMMARY_COLUMNS = [
-    "measure",
-    "wave",
-    "n",
-    "mean",
-    "mean_low",
-    "mean_high",
-    "favorable",
-    "favorable_low",
-    "favorable_high",
-    "net_score",
-    "net_score_low",
-    "net_score_high",
-    "suppressed",
-]
+def wave_figures(values: np.ndarray, counts: np.ndarray, measure: Measure) -> WaveFigures:
+    """The figures of one group (scores given as counts per value) on one measure."""
+    values, counts = np.asarray(values, dtype=float), np.asarray(counts)
+    group = statistics.moments(values, counts)
+    favourable_n = favourable = favourable_interval = None
+    if measure.favourable_from is not None:
+        favourable_n = int(counts[values >= measure.favourable_from - 1e-9].sum())
+        favourable = favourable_n / group.n
+        favourable_interval = Interval(*statistics.wilson_interval(favourable_n, group.n))
+    net = None
+    promoters = detractors = 0
+    if measure.net_score:
+        promoters, detractors = int(counts[values >= 9].sum()), int(counts[values <= 6].sum())
+        net = statistics.net_score(promoters, detractors, group.n)
+    return WaveFigures(
+        group.n,
+        group.mean,
+        group.variance,
+        statistics.mean_interval(group, measure.scale_low, measure.scale_high),
+        favourable_n,
+        favourable,
+        favourable_interval,
+        net,
+        promoters,
+        detractors,
+    )
 
 
-def summarise(values: np.ndarray, counts: np.ndarray, scale: Scale) -> dict:
-    """Mean, favourable share and (0–10 only) net score, each with its 95% interval."""
-    n = int(counts.sum())
-    mean = float(np.average(values, weights=counts))
-    sd = float(np.sqrt(np.sum(counts * (values - mean) ** 2) / (n - 1))) if n > 1 else 0.0
-    mean_low, mean_high = mean_interval(mean, sd, n)
-    favorable_n = int(counts[values >= scale.favorable_from].sum())
-    fav_low, fav_high = wilson_interval(favorable_n, n)
-    row = {
-        "n": n,
-        "mean": mean,
-        "mean_low": max(mean_low, scale.low),
-        "mean_high": min(mean_high, scale.high),
-        "favorable": favorable_n / n,
-        "favorable_low": fav_low,
-        "favorable_high": fav_high,
-        "net_score": None,
-        "net_score_low": None,
-        "net_score_high": None,
-    }
-    if scale.net:
-        net = net_score(int(counts[values >= 9].sum()), int(counts[values <= 6].sum()), n)
-        row |= {"net_score": net.score, "net_score_low": net.low, "net_score_high": net.high}
-    return row
+@dataclass(frozen=True)
+class Distribution:
+    """One measure's respondents in one group: distinct scores and how many have each."""
+
+    values: np.ndarray
+    counts: np.ndarray
 
 
-def wave_summaries(scores: pd.DataFrame, scales: dict[str, Scale], k: int) -> pd.DataFrame:
-    """One row per measure and wave; a group under ``k`` respondents is suppressed.
-
-    A suppressed row has ``suppressed`` True and no figures at all, ``n`` included.
-    """
-    rows = []
+def distributions(scores: pd.DataFrame) -> dict[tuple[str, str], Distribution]:
+    """Every (measure, wave) of a counted frame as a ``Distribution``."""
+    result = {}
     for (measure, wave), group in scores.groupby(["measure", "wave"], sort=True):
-        counts = group["count"].to_numpy()
-        if counts.sum() < k:
-            rows.append({"measure": measure, "wave": wave, "n": None, "suppressed": True})
-            continue
-        summary = summarise(group["score"].to_numpy(dtype=float), counts, scales[measure])
-        rows.append({"measure": measure, "wave": wave, **summary, "suppressed": False})
-    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+        result[(measure, wave)] = Distribution(
+            group["score"].to_numpy(dtype=float), group["count"].to_numpy(dtype=float)
+        )
+    return result
 
 
-# -- Complementary suppression (rule 3) ------------------------------------------------
+# -- Complementary suppression (rule 3) --------------------------------------------------
 
 
 def complementary_suppression(
@@ -319,264 +229,274 @@ def complementary_suppression(
     return hidden
 
 
-# -- Change between waves (rule 4) and trend across waves (rule 5) --------------------
-#
-# Both tests run on counts per score rather than on one value per person: the same
-# statistics scipy computes on the expanded data (tests check they agree), at a cost that
-# does not grow with the number of respondents. Where scipy would use an exact method
-# (small samples without ties) scipy itself is called on the expanded values.
+# -- Trend across waves (rule 5) ---------------------------------------------------------
+
+MIN_TREND_WAVES = 4
 
 
-@dataclass(frozen=True)
-class Distribution:
-    """One measure's respondents counted per score: a row per wave, a column per score."""
+@dataclass
+class Test:
+    """One tested finding (a change or a trend of one figure) awaiting its family's q.
 
-    waves: list
-    values: np.ndarray  # the distinct scores, ascending
-    counts: np.ndarray  # shape (len(waves), len(values))
+    ``p`` is the unadjusted p-value; ``sign`` the direction of the estimate;
+    ``p_weakest`` the p-value after removing the one voice whose removal weakens the
+    finding most (None when not computed); ``excludes_zero`` whether the interval
+    excludes 0, with ``excludes_zero_weakest`` the same after that removal."""
 
-
-def distribution(scores: pd.DataFrame, measure: str, waves: list) -> Distribution:
-    data = scores[(scores["measure"] == measure) & scores["wave"].isin(waves)]
-    values, value_index = np.unique(data["score"].to_numpy(dtype=float), return_inverse=True)
-    counts = np.zeros((len(waves), len(values)))
-    np.add.at(
-        counts, (pd.Index(waves).get_indexer(data["wave"]), value_index), data["count"].to_numpy(dtype=float)
-    )
-    return Distribution(list(waves), values, counts)
-
-
-def mann_whitney_p(before: np.ndarray, after: np.ndarray) -> float:
-    """Two-sided Mann-Whitney U p-value for two samples given as counts over the same
-    ascending scores; the value scipy.stats.mannwhitneyu(after, before) gives with its
-    default method on the expanded samples."""
-    x, y = np.asarray(after, dtype=float), np.asarray(before, dtype=float)
-    n1, n2 = int(x.sum()), int(y.sum())
-    ties = x + y
-    if n1 == 0 or n2 == 0 or np.count_nonzero(ties) == 1:
-        return 1.0
-    if (n1 <= 8 or n2 <= 8) and ties.max() <= 1:
-        ranks = np.arange(len(ties), dtype=float)
-        return float(
-            stats.mannwhitneyu(np.repeat(ranks, x.astype(int)), np.repeat(ranks, y.astype(int))).pvalue
-        )
-    average_rank = np.cumsum(ties) - (ties - 1) / 2
-    u1 = float(np.sum(x * average_rank) - n1 * (n1 + 1) / 2)
-    u = max(u1, n1 * n2 - u1)
-    n = n1 + n2
-    sd = np.sqrt(n1 * n2 / 12 * ((n + 1) - np.sum(ties**3 - ties) / (n * (n - 1))))
-    z = (u - n1 * n2 / 2 - 0.5) / sd
-    return float(min(1.0, 2 * stats.norm.sf(z)))
+    p: float
+    sign: int
+    excludes_zero: bool
+    p_weakest: float | None = None
+    excludes_zero_weakest: bool | None = None
+    q: float | None = None
+    called: bool = False
+    robust: bool | None = None
 
 
-def _without_one(counts: np.ndarray, which: str) -> np.ndarray:
-    """The sample with one respondent at its highest or lowest score removed."""
-    present = np.flatnonzero(counts)
-    reduced = counts.copy()
-    reduced[present[-1] if which == "max" else present[0]] -= 1
-    return reduced
+def months_between(midpoints: list) -> list[float]:
+    """Months from the first midpoint to each (a month being 365.25 / 12 days)."""
+    if not midpoints:
+        return []
+    first = midpoints[0]
+    return [(m - first).total_seconds() / 86400 / DAYS_PER_MONTH for m in midpoints]
 
 
-def _two_proportion_p(fav_a: int, n_a: int, fav_b: int, n_b: int) -> float:
-    table = np.array([[fav_a, n_a - fav_a], [fav_b, n_b - fav_b]])
-    if (table.sum(axis=0) == 0).any():
-        return 1.0
-    return float(stats.chi2_contingency(table, correction=False).pvalue)
+@dataclass
+class TrendFit:
+    """The meta-regression of one figure's wave values on months, and its test."""
+
+    fit: MetaRegression
+    test: Test | None  # None with fewer than MIN_TREND_WAVES waves or no spread to test
+
+
+def _kh_slopes(y: np.ndarray, v: np.ndarray, x: np.ndarray, tau2: float) -> tuple[np.ndarray, np.ndarray]:
+    """Knapp–Hartung slope and standard error for many candidate series at once (rows of
+    ``y`` and ``v``), τ² held."""
+    w = 1.0 / (v + tau2)
+    sw, swx, swxx = w.sum(1), (w * x).sum(1), (w * x * x).sum(1)
+    swy, swxy = (w * y).sum(1), (w * x * y).sum(1)
+    det = sw * swxx - swx**2
+    slope = (sw * swxy - swx * swy) / det
+    intercept = (swy - swx * slope) / sw
+    residual = y - intercept[:, None] - slope[:, None] * x
+    s2 = (w * residual**2).sum(1) / (y.shape[1] - 2)
+    return slope, np.sqrt(s2 * sw / det)
+
+
+def trend_fit(
+    figures: list[WaveFigures], months: list[float], figure: str = "mean", robustness: list | None = None
+) -> TrendFit:
+    """Random-effects meta-regression of the wave values of a figure ("mean" or
+    "favourable") on months, with its test from four waves on.
+
+    Means use their sampling variance s²/n; shares the variance implied by their Wilson
+    interval. ``robustness``, for means, is the list of each wave's ``Distribution``:
+    then every distinct score in every wave is tried as the one voice removed (τ² held
+    at the full fit's), and the weakest Knapp–Hartung slope is kept."""
+    if figure == "mean":
+        y = np.array([f.mean for f in figures])
+        v = np.array([f.variance / f.n for f in figures])
+    else:
+        y = np.array([f.favourable for f in figures])
+        v = np.array([statistics.wilson_variance(f.favourable_n, f.n) for f in figures])
+    x = np.asarray(months, dtype=float)
+    fit = statistics.meta_regression(y, v, x)
+    if len(figures) < MIN_TREND_WAVES or fit.p is None:
+        return TrendFit(fit, None)
+    sign = 1 if fit.slope >= 0 else -1
+    test = Test(fit.p, sign, bool(fit.low > 0 or fit.high < 0))
+    if robustness is not None:
+        test.p_weakest, test.excludes_zero_weakest = _trend_without_one(fit, y, v, x, robustness)
+    return TrendFit(fit, test)
+
+
+def _trend_without_one(fit, y, v, x, robustness) -> tuple[float, bool]:
+    rows_y, rows_v = [], []
+    for index, counts in enumerate(robustness):
+        ns, means, variances = statistics.moments_without_each(counts.values, counts.counts)
+        for n, mean, variance in zip(ns, means, variances, strict=True):
+            if n < 1:
+                continue
+            candidate_y, candidate_v = y.copy(), v.copy()
+            candidate_y[index], candidate_v[index] = mean, max(variance, 1e-12) / n
+            rows_y.append(candidate_y)
+            rows_v.append(candidate_v)
+    slopes, ses = _kh_slopes(np.array(rows_y), np.maximum(np.array(rows_v), 1e-12), x, fit.tau2)
+    sign = 1 if fit.slope >= 0 else -1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(ses > 0, sign * slopes / ses, 0.0)
+    weakest = int(np.argmin(t))
+    df = fit.df
+    p = float(2 * scipy_stats.t.sf(abs(t[weakest]), df))
+    half = float(scipy_stats.t.ppf(0.975, df)) * ses[weakest]
+    excludes = bool(sign * slopes[weakest] - half > 0)
+    return p, excludes
+
+
+# -- Change between two waves (rule 4) ---------------------------------------------------
 
 
 @dataclass
 class Change:
-    """The change of one measure between its last two shown waves."""
+    """The change of one measure between two shown waves, each figure with its interval.
 
-    measure: str
-    wave_from: object
-    wave_to: object
-    delta: float
-    p: float
-    favorable_delta: float
-    favorable_p: float
-    # Filled once every change shown together is known (Benjamini-Hochberg).
-    q: float = 1.0
-    favorable_q: float = 1.0
-    significant: bool = False
-    favorable_significant: bool = False
-    robust: bool = True
-    # p-values after removing the most influential respondent either way, for robustness.
-    p_weakest: float = 1.0
-    p_strongest: float = 1.0
+    ``wander_known``: from three shown waves on, each figure's variance carries 2τ̂² from
+    that figure's trend model; with two, the usual wave-to-wave wander is not known yet."""
+
+    wave_from: str
+    wave_to: str
+    wander_known: bool
+    mean: Difference
+    mean_test: Test | None
+    favourable: Difference | None = None
+    favourable_test: Test | None = None
+    net_score: Difference | None = None
+    net_score_test: Test | None = None
+    tests: list[Test] = field(default_factory=list)
 
 
-def wave_change(scores: pd.DataFrame, measure: str, shown_waves: list, scale: Scale) -> Change | None:
-    """Mann-Whitney U on respondent scores, and two proportions for favourable share,
-    between the last two shown (not suppressed) waves of ``shown_waves``."""
-    if len(shown_waves) < 2:
-        return None
-    wave_from, wave_to = shown_waves[-2], shown_waves[-1]
-    counted = distribution(scores, measure, [wave_from, wave_to])
-    before, after = counted.counts
-    n_before, n_after = before.sum(), after.sum()
-    delta = float(after @ counted.values / n_after - before @ counted.values / n_before)
-    favorable = counted.values >= scale.favorable_from
-    fav_before, fav_after = int(before[favorable].sum()), int(after[favorable].sum())
-    # The most influential single respondent: in a rank test, removing the extreme that
-    # carries the difference weakens it most; removing the opposite extreme strengthens it.
-    high, low = ("max", "min") if delta >= 0 else ("min", "max")
-    return Change(
-        measure=measure,
-        wave_from=wave_from,
-        wave_to=wave_to,
-        delta=delta,
-        p=mann_whitney_p(before, after),
-        favorable_delta=fav_after / n_after - fav_before / n_before,
-        favorable_p=_two_proportion_p(fav_before, int(n_before), fav_after, int(n_after)),
-        p_weakest=max(
-            mann_whitney_p(before, _without_one(after, high)),
-            mann_whitney_p(_without_one(before, low), after),
-        ),
-        p_strongest=min(
-            mann_whitney_p(before, _without_one(after, low)),
-            mann_whitney_p(_without_one(before, high), after),
-        ),
+def _excludes_zero(low: float | None, high: float | None) -> bool:
+    return low is not None and high is not None and (low > 0 or high < 0)
+
+
+def _mean_change(before: Distribution, after: Distribution, tau2: float | None, waves: int):
+    extra, extra_df = (2 * tau2, max(waves - 2, 1)) if tau2 is not None else (0.0, np.inf)
+    difference = statistics.welch_difference(
+        statistics.moments(before.values, before.counts),
+        statistics.moments(after.values, after.counts),
+        extra,
+        extra_df,
     )
+    if difference.p is None:
+        return difference, None
+    sign = 1 if difference.estimate >= 0 else -1
+    test = Test(difference.p, sign, _excludes_zero(difference.low, difference.high))
+    weakest, _, _ = statistics.welch_weakest_without_one(
+        (before.values, before.counts), (after.values, after.counts), extra, extra_df
+    )
+    if weakest.p is not None:
+        test.p_weakest = weakest.p
+        test.excludes_zero_weakest = _excludes_zero(weakest.low, weakest.high) and (
+            np.sign(weakest.estimate) == sign
+        )
+    return difference, test
 
 
-def settle_changes(changes: list[Change]) -> None:
-    """Adjust every change shown at once for many comparisons, then judge each.
+def _favourable_difference(xb: int, nb: int, xa: int, na: int, tau2: float | None) -> Difference:
+    estimate, low, high = statistics.newcombe_difference(xb, nb, xa, na, 2 * tau2 if tau2 else 0.0)
+    if tau2:
+        p, method = statistics.proportion_difference_with_wander(xb, nb, xa, na, 2 * tau2), "newcombe+wander"
+    else:
+        p, method = statistics.two_proportion_p(xb, nb, xa, na)
+        method = f"newcombe+{method}"
+    return Difference(estimate, low, high, p, method=method)
 
-    The family is every score and favourable-share test in ``changes``. A change is
-    significant when q < 0.05. It is robust when the verdict stays the same after removing
-    the single most influential respondent, with that test's BH factor (q / p) held.
-    """
-    p_values = [c.p for c in changes] + [c.favorable_p for c in changes]
-    q_values = benjamini_hochberg(p_values)
-    for change, q, favorable_q in zip(
-        changes, q_values[: len(changes)], q_values[len(changes) :], strict=True
+
+def _favourable_change(before: WaveFigures, after: WaveFigures, tau2: float | None):
+    xb, nb, xa, na = before.favourable_n, before.n, after.favourable_n, after.n
+    difference = _favourable_difference(xb, nb, xa, na, tau2)
+    sign = 1 if difference.estimate >= 0 else -1
+    test = Test(difference.p, sign, _excludes_zero(difference.low, difference.high))
+    # The one voice whose removal weakens it most: one favourable or one other person,
+    # from either wave (four candidates).
+    weakest = None
+    for candidate in (
+        (xb - 1, nb - 1, xa, na),
+        (xb, nb - 1, xa, na),
+        (xb, nb, xa - 1, na - 1),
+        (xb, nb, xa, na - 1),
     ):
-        change.q, change.favorable_q = q, favorable_q
-        change.significant = q < ALPHA
-        change.favorable_significant = favorable_q < ALPHA
-        factor = q / change.p if change.p > 0 else 1.0
-        if change.significant:
-            change.robust = change.p_weakest * factor < ALPHA
-        else:
-            change.robust = min(1.0, change.p_strongest * factor) >= ALPHA
+        cxb, cnb, cxa, cna = candidate
+        if min(cnb, cna) < 1 or cxb < 0 or cxa < 0 or cxb > cnb or cxa > cna:
+            continue
+        reduced = _favourable_difference(cxb, cnb, cxa, cna, tau2)
+        if weakest is None or (reduced.p, -sign * reduced.estimate) > (weakest.p, -sign * weakest.estimate):
+            weakest = reduced
+    if weakest is not None:
+        test.p_weakest = weakest.p
+        test.excludes_zero_weakest = (
+            _excludes_zero(weakest.low, weakest.high) and np.sign(weakest.estimate) == sign
+        )
+    return difference, test
 
 
-@dataclass
-class Trend:
-    measure: str
-    waves: int
-    tau: float | None = None
-    p: float | None = None
-    slope: float | None = None
-    direction: str = "not_enough_waves"
-    robust: bool = True
-    q: float | None = None
-    p_without: float | None = None
-    tau_without: float | None = None
+def measure_change(
+    before: tuple[Distribution, WaveFigures],
+    after: tuple[Distribution, WaveFigures],
+    measure: Measure,
+    labels: tuple[str, str],
+    waves_shown: int,
+    tau2_mean: float | None,
+    tau2_favourable: float | None,
+) -> Change:
+    """The change between two shown waves of one measure: mean (Welch), favourable share
+    (Newcombe hybrid score; exact test at small counts) and net score (adjusted Wald).
+
+    ``tau2_*`` are the τ̂² of each figure's trend model over the shown waves (None with
+    only two shown waves): 2τ̂² is added to the variance of the change so that a change
+    must exceed the usual wander. Robustness (``Test.p_weakest``) removes the one voice
+    whose removal weakens the change most, found exactly.
+
+    Not yet done (DESIGN rule 4): when a pseudonymous survey has the same people in both
+    waves, the samples overlap and Welch treats them as independent, which is
+    conservative for positively correlated answers. The partially overlapping samples
+    t-test (Derrick, Toher & White 2017) needs each returning person's pair of scores,
+    which ``queries`` does not load yet."""
+    (before_counts, before_figures), (after_counts, after_figures) = before, after
+    mean, mean_test = _mean_change(before_counts, after_counts, tau2_mean, waves_shown)
+    change = Change(labels[0], labels[1], tau2_mean is not None, mean, mean_test)
+    if measure.favourable_from is not None:
+        change.favourable, change.favourable_test = _favourable_change(
+            before_figures, after_figures, tau2_favourable
+        )
+    if measure.net_score:
+        change.net_score = statistics.net_score_difference(
+            (before_figures.promoters, before_figures.detractors, before_figures.n),
+            (after_figures.promoters, after_figures.detractors, after_figures.n),
+        )
+        sign = 1 if change.net_score.estimate >= 0 else -1
+        change.net_score_test = Test(
+            change.net_score.p, sign, _excludes_zero(change.net_score.low, change.net_score.high)
+        )
+    return change
 
 
-def _tie_terms(margins: np.ndarray) -> tuple[float, float, float]:
-    margins = margins[margins > 1]
-    return (
-        float(np.sum(margins * (margins - 1) / 2)),
-        float(np.sum(margins * (margins - 1) * (margins - 2))),
-        float(np.sum(margins * (margins - 1) * (2 * margins + 5))),
-    )
+# -- Fixed families (rules 4, 5 and 7) ---------------------------------------------------
 
 
-def _pairs_below(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each cell: observations in earlier rows with a lower, and with a higher, column."""
-    padded = np.zeros((table.shape[0] + 1, table.shape[1] + 1))
-    padded[1:, 1:] = table.cumsum(axis=0).cumsum(axis=1)
-    lower = padded[:-1, :-1]
-    higher = padded[:-1, -1:] - padded[:-1, 1:]
-    return lower, higher
+def settle_family(tests: list[Test]) -> None:
+    """Benjamini-Hochberg over one fixed family, then judge each test.
+
+    Called: q < 0.05 and the interval excludes 0. Robust (for called findings): still
+    called after removing the one voice that weakens it most, with the test's BH factor
+    (q / p) held. Not-called findings have no robustness (None)."""
+    for test, q in zip(tests, statistics.benjamini_hochberg([t.p for t in tests]), strict=True):
+        test.q = q
+        test.called = q < ALPHA and test.excludes_zero
+        if not test.called or test.p_weakest is None:
+            test.robust = None if not test.called else True
+            continue
+        factor = q / test.p if test.p > 0 else 1.0
+        test.robust = bool(min(1.0, test.p_weakest * factor) < ALPHA and test.excludes_zero_weakest)
 
 
-def kendall_tau_b(table: np.ndarray) -> tuple[float, float]:
-    """Kendall's tau-b and its two-sided p-value from a contingency table whose rows are
-    wave order and columns score order; what scipy.stats.kendalltau gives on the
-    expanded data. Without ties (where scipy may be exact) scipy is called."""
-    table = np.asarray(table, dtype=float)
-    n = table.sum()
-    rows, columns = table.sum(axis=1), table.sum(axis=0)
-    if rows.max() <= 1 and columns.max() <= 1:
-        x = np.repeat(np.arange(len(rows)), rows.astype(int))
-        y = np.concatenate([np.flatnonzero(row) for row in table if row.any()])
-        tau, p = stats.kendalltau(x, y)
-        return (0.0, 1.0) if np.isnan(tau) else (float(tau), float(p))
-    lower, higher = _pairs_below(table)
-    s = float(np.sum(table * lower) - np.sum(table * higher))
-    xtie, x0, x1 = _tie_terms(rows)
-    ytie, y0, y1 = _tie_terms(columns)
-    total = n * (n - 1) / 2
-    if xtie == total or ytie == total:
-        return 0.0, 1.0
-    tau = float(np.clip(s / np.sqrt(total - xtie) / np.sqrt(total - ytie), -1, 1))
-    m = n * (n - 1)
-    var = (m * (2 * n + 5) - x1 - y1) / 18 + 2 * xtie * ytie / m + x0 * y0 / (9 * m * (n - 2))
-    return tau, float(2 * stats.norm.sf(abs(s) / np.sqrt(var)))
+def direction(test: Test | None, waves: int, words: tuple[str, str] = ("improving", "declining")) -> str:
+    """A trend's verdict: "not_enough_waves" under four waves, "improving"/"declining"
+    when called, else "no_clear_trend" (never "flat": that would claim no change)."""
+    if waves < MIN_TREND_WAVES or test is None:
+        return "not_enough_waves"
+    if not test.called:
+        return "no_clear_trend"
+    return words[0] if test.sign > 0 else words[1]
 
 
-def _most_influential_cell(table: np.ndarray, sign: int) -> tuple[int, int]:
-    """The (wave, value) cell whose one respondent adds most to Kendall's S in direction
-    ``sign``. An observation's share of S is the count of others below-left or above-right
-    of it, minus those above-left or below-right, read off 2-D cumulative sums."""
-    padded = np.zeros((table.shape[0] + 1, table.shape[1] + 1))
-    padded[1:, 1:] = table.cumsum(axis=0).cumsum(axis=1)
-    lower_both, earlier_higher = _pairs_below(table)
-    later_lower = padded[-1:, :-1] - padded[1:, :-1]
-    higher_both = padded[-1, -1] - padded[1:, -1:] - padded[-1:, 1:] + padded[1:, 1:]
-    contribution = sign * (lower_both + higher_both - earlier_higher - later_lower)
-    contribution = np.where(table > 0, contribution, -np.inf)
-    wave, value = np.unravel_index(np.argmax(contribution), table.shape)
-    return int(wave), int(value)
-
-
-def wave_trend(scores: pd.DataFrame, measure: str, shown_waves: list) -> Trend:
-    """Kendall's tau-b between wave order and every respondent's score, with the
-    Theil-Sen slope of the wave means. Fewer than three shown waves: not enough waves.
-
-    Improving or declining needs q < 0.05 once settled with the other trends shown.
-    """
-    if len(shown_waves) < 3:
-        return Trend(measure, len(shown_waves))
-    counted = distribution(scores, measure, shown_waves)
-    table, values = counted.counts, counted.values
-    tau, p = kendall_tau_b(table)
-    wave_means = (table @ values) / table.sum(axis=1)
-    slope = float(stats.theilslopes(wave_means, np.arange(len(shown_waves))).slope)
-    trend = Trend(measure, len(shown_waves), tau, p, slope)
-    # Robustness: remove the one respondent who pushes tau furthest in its own direction.
-    wave_index, value_index = _most_influential_cell(table, 1 if tau >= 0 else -1)
-    reduced = table.copy()
-    reduced[wave_index, value_index] -= 1
-    trend.tau_without, trend.p_without = kendall_tau_b(reduced)
-    return trend
-
-
-def settle_trends(trends: list[Trend]) -> None:
-    """Correct the trends shown together for many comparisons and name each direction."""
-    tested = [t for t in trends if t.p is not None]
-    for trend, q in zip(tested, benjamini_hochberg([t.p for t in tested]), strict=True):
-        trend.q = q
-        trend.direction = _direction(trend.tau, q)
-        factor = q / trend.p if trend.p > 0 else 1.0
-        trend.robust = _direction(trend.tau_without, min(1.0, trend.p_without * factor)) == trend.direction
-
-
-def _direction(tau: float, q: float) -> str:
-    if q >= ALPHA or tau == 0:
-        return "flat"
-    return "improving" if tau > 0 else "declining"
-
-
-# -- Themes counted by voices (rules 6 and 7) ------------------------------------------
+# -- Themes counted by voices (rules 6 and 7) --------------------------------------------
 
 THEME_COLUMNS = [
     "theme",
     "voices",
+    "linked_voices",
+    "unlinked_voices",
     "mentions",
     "sources",
     "channels",
@@ -598,39 +518,61 @@ def theme_status(voices: int, sources: int, top_voice_share: float) -> str:
     return "emerging"
 
 
-def _theme_figures(mentions: pd.DataFrame) -> tuple[int, int, int, float, str]:
+def statuses_without_each_voice(mentions: pd.DataFrame) -> pd.Series:
+    """For each voice of one theme, the theme's status once that voice is removed.
+
+    Counted, not recomputed: a source is lost when the removed voice is its only voice;
+    the top share becomes the largest remaining voice's share of the remaining mentions."""
     per_voice = mentions.groupby("voice").size()
-    voices, total = len(per_voice), len(mentions)
+    total, voices = len(mentions), len(per_voice)
+    voices_per_source = mentions.groupby("source")["voice"].nunique()
+    sole_sources = voices_per_source[voices_per_source == 1].index
+    lost = mentions[mentions["source"].isin(sole_sources)].groupby("voice")["source"].nunique()
+    lost = lost.reindex(per_voice.index, fill_value=0)
     sources = mentions["source"].nunique()
-    top_share = float(per_voice.max() / total) if total else 0.0
-    return voices, total, sources, top_share, theme_status(voices, sources, top_share)
+    ordered = np.sort(per_voice.to_numpy())[::-1]
+    top, second = ordered[0], (ordered[1] if len(ordered) > 1 else 0)
+    statuses = {}
+    for voice, own in per_voice.items():
+        remaining = total - own
+        largest = second if own == top and (ordered == top).sum() == 1 else top
+        share = float(largest / remaining) if remaining else 0.0
+        statuses[voice] = theme_status(voices - 1, int(sources - lost[voice]), share)
+    return pd.Series(statuses)
 
 
 def theme_summary(mentions: pd.DataFrame) -> pd.DataFrame:
-    """One row per theme: voices, mentions, sources, channels, top voice's share,
-    status, robustness and mean sentiment (−1..1, None without rated notes).
+    """One row per theme: voices (linked and unlinked), mentions, sources, channels, the
+    top voice's share, status, robustness and mean sentiment (−1..1, None without rated
+    notes).
 
-    Robust: the status is the same after removing the voice with the most mentions
-    (ties: the first voice in sorted order). A single voice is never robust.
+    Unlinked voices are those that may be one person counted more than once (anonymous
+    respondents in several waves, unattributed notes). Robust: the status stays the same
+    after removing any one voice, every voice tried. A single voice is never robust.
     """
     rows = []
+    if "linked" not in mentions:
+        mentions = mentions.assign(linked=True)
     for theme, group in mentions.groupby("theme", sort=True):
-        voices, total, sources, top_share, status = _theme_figures(group)
         per_voice = group.groupby("voice").size()
-        top_voice = sorted(per_voice[per_voice == per_voice.max()].index, key=str)[0]
-        without = group[group["voice"] != top_voice]
-        robust = _theme_figures(without)[4] == status
+        voices, total = len(per_voice), len(group)
+        top_share = float(per_voice.max() / total)
+        status = theme_status(voices, group["source"].nunique(), top_share)
+        robust = status != "single_voice" and bool((statuses_without_each_voice(group) == status).all())
+        linked = group.groupby("voice")["linked"].all()
         sentiment = pd.to_numeric(group["sentiment"], errors="coerce").dropna()
         rows.append(
             {
                 "theme": theme,
                 "voices": voices,
+                "linked_voices": int(linked.sum()),
+                "unlinked_voices": int((~linked).sum()),
                 "mentions": total,
-                "sources": sources,
+                "sources": int(group["source"].nunique()),
                 "channels": sorted(group["channel"].unique()),
                 "top_voice_share": top_share,
                 "status": status,
-                "robust": robust,
+                "robust": bool(robust),
                 "sentiment": float(sentiment.mean()) if len(sentiment) else None,
             }
         )

@@ -37,6 +37,12 @@ def data_fingerprint(survey: Survey) -> str:
         Department.objects.aggregate(n=Count("id"), last=Max("id")),
         survey.waves.aggregate(n=Count("id"), last=Max("id"), opens=Max("opens"), closes=Max("closes")),
         survey.questions.aggregate(n=Count("id"), last=Max("id")),
+        # Scoring rules change figures without changing any count.
+        list(
+            survey.questions.order_by("pk").values_list(
+                "pk", "kind", "dimension", "reverse_scored", "favourable_from", "likelihood_to_recommend"
+            )
+        ),
         {"k": survey.group_threshold()},
     ]
     return hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()[:24]

@@ -17,27 +17,22 @@ ORANGE = "#E69F00"
 GREY = "#555555"
 
 
-def _scale_bounds(scale: str) -> tuple[float, float]:
-    low, high = scale.split("-")
-    return float(low), float(high)
-
-
 def trend_figure(measure: dict, width: float = 6.0, height: float = 2.6) -> Figure:
     """Wave means with their 95% intervals as a band; suppressed waves are left out."""
     shown = [w for w in measure["waves"] if not w["suppressed"]]
     labels = [w["wave"] for w in shown]
     means = [w["mean"] for w in shown]
-    lows = [w["mean_ci"][0] for w in shown]
-    highs = [w["mean_ci"][1] for w in shown]
+    # A wave without an interval (n < 2, or everyone answered the same) draws no band.
+    lows = [w["mean_ci"]["low"] if w["mean_ci"] else w["mean"] for w in shown]
+    highs = [w["mean_ci"]["high"] if w["mean_ci"] else w["mean"] for w in shown]
     figure = Figure(figsize=(width, height), dpi=100)
     axes = figure.add_subplot()
     positions = list(range(len(shown)))
     axes.fill_between(positions, lows, highs, color=BLUE, alpha=0.18, linewidth=0, label="95% interval")
     axes.plot(positions, means, color=BLUE, marker="o", linewidth=2, label="Mean")
-    low, high = _scale_bounds(measure["scale"])
-    axes.set_ylim(low, high)
+    axes.set_ylim(measure["scale_low"], measure["scale_high"])
     axes.set_xticks(positions, labels)
-    axes.set_ylabel(f"Mean ({measure['scale']})")
+    axes.set_ylabel(f"Mean ({measure['scale_low']}–{measure['scale_high']})")
     axes.grid(axis="y", color="#dddddd", linewidth=0.8)
     axes.spines[["top", "right"]].set_visible(False)
     axes.tick_params(colors=GREY)
@@ -45,17 +40,24 @@ def trend_figure(measure: dict, width: float = 6.0, height: float = 2.6) -> Figu
     return figure
 
 
+def _wave_words(wave: dict) -> str:
+    interval = wave["mean_ci"]
+    if interval is None:
+        spread = f"no interval: {wave['mean_ci_missing']}"
+    else:
+        clipped = ", cut at the end of the scale" if interval["clipped"] else ""
+        spread = f"95% interval {interval['low']:.2f} to {interval['high']:.2f}{clipped}"
+    return f"{wave['wave']}: {wave['mean']:.2f} ({spread}, {wave['n']} people)"
+
+
 def describe(measure: dict) -> str:
     """A sentence for screen readers: the waves and their means."""
     shown = [w for w in measure["waves"] if not w["suppressed"]]
-    points = "; ".join(
-        f"{w['wave']}: {w['mean']:.2f} (95% interval {w['mean_ci'][0]:.2f} "
-        f"to {w['mean_ci'][1]:.2f}, {w['n']} people)"
-        for w in shown
-    )
+    points = "; ".join(_wave_words(w) for w in shown)
     hidden = len(measure["waves"]) - len(shown)
     tail = f" {hidden} wave(s) with too few responses are not shown." if hidden else ""
-    return f"{measure['label']}, mean score by wave on a {measure['scale']} scale. {points}.{tail}"
+    scale = f"{measure['scale_low']}–{measure['scale_high']}"
+    return f"{measure['label']}, mean score by wave on a {scale} scale. {points}.{tail}"
 
 
 def trend_svg(measure: dict) -> str:

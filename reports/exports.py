@@ -10,58 +10,121 @@ import io
 from openpyxl import Workbook
 
 from perception.spreadsheets import neutralise
+from reports import summary
 
 MEASURE_COLUMNS = [
     "scope",
     "measure",
+    "kind",
     "label",
-    "scale",
+    "scale_low",
+    "scale_high",
     "wave",
     "respondents",
     "mean",
     "mean_low",
     "mean_high",
+    "mean_interval_clipped",
     "favourable",
     "favourable_low",
     "favourable_high",
+    "favourable_definition",
     "net_score",
     "net_score_low",
     "net_score_high",
+    "change_from",
+    "change",
+    "change_low",
+    "change_high",
+    "change_q",
+    "change_called",
+    "change_in_words",
+    "trend_per_month",
+    "trend_low",
+    "trend_high",
+    "trend_q",
+    "trend_in_words",
     "note",
 ]
 
 
+def _pair(interval: dict | None) -> list:
+    return [interval["low"], interval["high"]] if interval else [None, None]
+
+
+def _change_cells(measure: dict, wave: str) -> list:
+    """The change into this wave (mean), on the row of the wave it ends at."""
+    change = measure["change"]
+    if not change or change["to_wave"] != wave:
+        return [None] * 7
+    mean = change["mean"]
+    return [
+        change["from_wave"],
+        mean["delta"],
+        *_pair(mean["ci"]),
+        mean["q"],
+        mean["called"],
+        summary.change_words(mean),
+    ]
+
+
+def _trend_cells(measure: dict, wave: str, last_shown: str | None) -> list:
+    """The trend of the mean per month, on the row of the last shown wave."""
+    trend = measure["trend"]["mean"]
+    if wave != last_shown:
+        return [None] * 5
+    return [
+        trend["slope_per_month"],
+        *_pair(trend["slope_ci"]),
+        trend["q"],
+        summary.trend_words(trend),
+    ]
+
+
 def _rows_for(scope: str, measure: dict, k: int):
+    head = [
+        scope,
+        measure["key"],
+        measure["kind"],
+        measure["label"],
+        measure["scale_low"],
+        measure["scale_high"],
+    ]
+    shown = [w["wave"] for w in measure["waves"] if not w["suppressed"]]
+    last_shown = shown[-1] if shown else None
     for wave in measure["waves"]:
         if wave["suppressed"]:
-            yield (
-                [scope, measure["key"], measure["label"], measure["scale"], wave["wave"]]
-                + [None] * 10
-                + [f"fewer than {k} responses"]
-            )
+            yield [*head, wave["wave"]] + [None] * 24 + [f"fewer than {k} responses"]
             continue
-        mean_ci = wave["mean_ci"] or [None, None]
-        favorable_ci = wave["favorable_ci"] or [None, None]
-        net_ci = wave["net_score_ci"] or [None, None]
+        notes = []
+        if wave["mean_ci_missing"]:
+            notes.append(f"no interval: {wave['mean_ci_missing']}")
+        if wave["mean_ci"] and wave["mean_ci"]["clipped"]:
+            notes.append("interval cut at the end of the scale")
+        change = measure["change"]
+        if change and change["to_wave"] == wave["wave"] and not change["wander_known"]:
+            notes.append("two waves only: the usual wave-to-wave wander is not yet known")
         yield [
-            scope,
-            measure["key"],
-            measure["label"],
-            measure["scale"],
+            *head,
             wave["wave"],
             wave["n"],
             wave["mean"],
-            *mean_ci,
+            *_pair(wave["mean_ci"]),
+            bool(wave["mean_ci"] and wave["mean_ci"]["clipped"]),
             wave["favorable"],
-            *favorable_ci,
+            *_pair(wave["favorable_ci"]),
+            measure["favorable_definition"],
             wave["net_score"],
-            *net_ci,
-            "",
+            *_pair(wave["net_score_ci"]),
+            *_change_cells(measure, wave["wave"]),
+            *_trend_cells(measure, wave["wave"], last_shown),
+            "; ".join(notes),
         ]
 
 
 def measure_rows(document: dict) -> list[list]:
-    """One row per scope (the organisation or a department), measure and wave."""
+    """One row per scope (the organisation or a department), measure and wave; the change
+    sits on the row of the wave it ends at, the trend on the last shown wave's row."""
     k = document["min_group_size"]
     scope = document["filters"]["department"] or "Whole organisation"
     rows = [row for measure in document["measures"] for row in _rows_for(scope, measure, k)]

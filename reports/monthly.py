@@ -54,7 +54,7 @@ def metric_choices(survey) -> list[tuple[str, str]]:
     """Every metric a report can carry, for the settings form."""
     choices = [
         ("overall", "Overall perception score"),
-        ("net_score", "Net score (0–10 question)"),
+        ("net_score", "Net score (likelihood-to-recommend question)"),
         ("favorable", "Favourable share"),
     ]
     if survey is not None:
@@ -90,19 +90,21 @@ def _change_words(direction: str, previous: str | None, previous_when: str | Non
 
 
 def _survey_metric(key: str, document: dict) -> Metric | None:
-    """A figure from the trends document; None when the latest wave is too small to show."""
+    """A figure from the trends document; None when the latest wave is too small to show.
+
+    The sentence carries the change with its 95% interval and, from three waves on, the
+    trend per month, in the words the dashboard uses (``reports.summary``)."""
     if key == "net_score":
         measure, figure = summary.net_score_measure(document), "net_score"
     elif key == "favorable":
         measure, figure = summary.find_measure(document, "overall"), "favorable"
     else:
         measure, figure = summary.find_measure(document, key), "mean"
-    if measure is None:
+    if measure is None or (figure == "favorable" and not measure["favorable_definition"]):
         return None
     head = summary.headline(measure, figure)
     if head.suppressed:
         return None
-    high = measure["scale"].split("-")[1]
     if figure == "net_score":
         shown, previous = f"{head.value:+.0f}", f"{head.previous:+.0f}" if head.previous is not None else None
         name, of = "net score", ""
@@ -111,11 +113,18 @@ def _survey_metric(key: str, document: dict) -> Metric | None:
         name, of = "favourable", ""
     else:
         shown, previous = f"{head.value:.1f}", f"{head.previous:.1f}" if head.previous is not None else None
-        name = "satisfaction" if key == "overall" else measure["label"].lower()
-        of = f" of {high}"
+        name = "satisfaction" if measure["kind"] == "overall" else measure["label"].lower()
+        of = f" of {head.scale_high}"
     change = _change_words(head.direction, previous, head.previous_wave)
     phrase = f"{shown} {name}{change}" if figure == "favorable" else f"{name} {shown}{of}{change}"
-    sentence = f"{phrase[0].upper()}{phrase[1:]} ({head.n} people, {head.wave} survey)"
+    details = [f"{head.n} people, {head.wave} survey"]
+    if head.definition:
+        details.append(head.definition)
+    if head.change:
+        details.append(f"change {head.change}")
+    if measure["trend"]["waves"] >= 3 and head.trend:
+        details.append(f"trend {head.trend}")
+    sentence = f"{phrase[0].upper()}{phrase[1:]} ({'; '.join(details)})"
     return Metric(key, phrase, sentence, head.value, head.previous, head.direction)
 
 

@@ -16,32 +16,33 @@ from django.db.models import Exists, Max, OuterRef, Q
 
 from conversations.models import Action, Note
 from perception.models import Department, Theme
-from reports.analysis import Item, Scale, measure_scores
+from reports.analysis import Item, Measure, default_favourable_from, measure_scores
 from surveys.models import Answer, Invitation, Question, Response, Survey, Wave
 
 NO_DEPARTMENT = "(not given)"
-# The mean of all a respondent's dimension items, when they share one scale.
 OVERALL = "overall"
 
 
 @dataclass
 class SurveyData:
-    """Everything the analysis needs about one survey under one set of filters."""
+    """Everything the analysis needs about one survey under one set of filters.
+
+    Scores are always loaded for everyone (the department breakdown is the one source of
+    every department's figures and q-values); ``department`` narrows only the themes."""
 
     survey: Survey
     waves: list[Wave]
     respondents: dict[str, int]  # wave label -> respondents (latest response each)
-    measures: list[str]  # in display order: questions first, then dimensions
-    labels: dict[str, str]
-    scales: dict[str, Scale]
+    measures: list[Measure]  # in display order: overall, questions, then dimensions
     scores: pd.DataFrame  # measure, wave, score, count
     department_scores: pd.DataFrame  # measure, department, wave, score, count
     department_respondents: pd.DataFrame  # department, wave, respondents
-    mentions: pd.DataFrame  # theme, voice, source, channel, sentiment
+    mentions: pd.DataFrame  # theme, voice, source, channel, sentiment, linked
     department: Department | None = None
     since: date | None = None
     until: date | None = None
     min_group_size: int = 5
+    themes_window: tuple[date, date] | None = None
 
 
 def kept_responses(
@@ -61,34 +62,65 @@ def kept_responses(
     return responses
 
 
-def survey_items(questions: list[Question]) -> tuple[list[Item], dict[str, str], dict[str, Scale]]:
-    """Items, labels and scales of a survey's numeric questions and their dimensions.
+def _favourable_from(question: Question) -> int:
+    if question.favourable_from is not None:
+        return question.favourable_from
+    return default_favourable_from(*question.scale)
 
-    A dimension whose items use different scales is split into one measure per scale.
-    """
+
+def survey_items(questions: list[Question]) -> tuple[list[Item], list[Measure], dict[str, tuple[int, int]]]:
+    """Items, measures and each dimension's scale, for a survey's numeric questions.
+
+    A dimension whose items use different scales is split into one measure per scale
+    (favourable shares combine only items of one scale); its favourable cut is its items'
+    common cut, or the scale's top two points when they disagree. The overall score is
+    the mean of a person's dimension scores, on the dimensions' scale when they share
+    one, else on 0–100 (each dimension rescaled first)."""
     numeric = [q for q in questions if q.is_numeric]
-    scales_of = {}
+    scales_of: dict[str, set] = {}
     for question in numeric:
         if question.dimension:
             scales_of.setdefault(question.dimension, set()).add(question.scale)
-    items, labels, scales = [], {}, {}
+    items, question_measures, dimensions = [], [], {}
     for question in numeric:
+        low, high = question.scale
         column = f"question:{question.pk}"
         dimension = ""
         if question.dimension:
             dimension = f"dimension:{question.dimension}"
             if len(scales_of[question.dimension]) > 1:
-                dimension += f" [{Scale(*question.scale).label}]"
-            labels[dimension] = question.dimension
-            scales[dimension] = Scale(*question.scale)
-        items.append(Item(column, *question.scale, reverse=question.reverse_scored, dimension=dimension))
-        labels[column] = question.text + (" (reverse scored)" if question.reverse_scored else "")
-        scales[column] = Scale(*question.scale, net=question.kind == Question.SCALE_10)
-    rated = {q.scale for q in numeric if q.dimension}
-    if len(rated) == 1:
-        labels[OVERALL] = "Overall score"
-        scales[OVERALL] = Scale(*rated.pop())
-    return items, labels, scales
+                dimension += f" [{low}-{high}]"
+            dimensions.setdefault(dimension, (question.dimension, (low, high), set()))[2].add(
+                _favourable_from(question)
+            )
+        items.append(Item(column, low, high, reverse=question.reverse_scored, dimension=dimension))
+        question_measures.append(
+            Measure(
+                key=column,
+                kind="question",
+                label=question.text + (" (reverse scored)" if question.reverse_scored else ""),
+                scale_low=low,
+                scale_high=high,
+                favourable_from=_favourable_from(question),
+                net_score=question.likelihood_to_recommend and (low, high) == (0, 10),
+            )
+        )
+    dimension_measures, dimension_scales = [], {}
+    for key, (name, (low, high), cuts) in sorted(dimensions.items()):
+        cut = cuts.pop() if len(cuts) == 1 else default_favourable_from(low, high)
+        dimension_measures.append(Measure(key, "dimension", name, low, high, favourable_from=cut))
+        dimension_scales[key] = (low, high)
+    measures = question_measures + dimension_measures
+    if dimension_measures:
+        ends = {(m.scale_low, m.scale_high) for m in dimension_measures}
+        cuts = {m.favourable_from for m in dimension_measures}
+        if len(ends) == 1:
+            (low, high), cut = ends.pop(), (cuts.pop() if len(cuts) == 1 else None)
+            overall = Measure(OVERALL, "overall", "Overall score", low, high, favourable_from=cut)
+        else:
+            overall = Measure(OVERALL, "overall", "Overall score", 0, 100, rescaled=True)
+        measures.insert(0, overall)
+    return items, measures, dimension_scales
 
 
 def _fetch_array(queryset, width: int) -> np.ndarray:
@@ -146,20 +178,19 @@ def respondent_table(kept: pd.DataFrame, questions: list[Question]) -> pd.DataFr
 
 
 def note_mentions(
-    department: Department | None = None, since: date | None = None, until: date | None = None
+    department: Department | None = None, window: tuple[date, date] | None = None
 ) -> pd.DataFrame:
     """Coded conversation notes as theme mentions. The voice is the named person, or for an
-    unattributed note the conversation itself; the source is the conversation; the channel
-    its kind (focus group, one-on-one, walkabout)."""
+    unattributed note the conversation itself (not linked: one person may speak in several
+    conversations); the source is the conversation; the channel its kind. ``window``
+    (first, last day) keeps only notes whose conversation lies within it."""
     notes = Note.themes.through.objects.all()
     if department is not None:
         notes = notes.filter(
             Q(note__conversation__departments=department) | Q(note__person__department=department)
         ).distinct()
-    if since is not None:
-        notes = notes.filter(note__conversation__date__gte=since)
-    if until is not None:
-        notes = notes.filter(note__conversation__date__lte=until)
+    if window is not None:
+        notes = notes.filter(note__conversation__date__gte=window[0], note__conversation__date__lte=window[1])
     rows = notes.values_list(
         "theme__name",
         "note__person_id",
@@ -177,14 +208,16 @@ def note_mentions(
             "source": conversation,
             "channel": frame["channel"],
             "sentiment": frame["sentiment"],
+            "linked": frame["person"].notna(),
         }
     )
 
 
 def theme_mentions(survey: Survey, kept: pd.DataFrame, shown_waves: set[int]) -> pd.DataFrame:
-    """Coded survey comments as theme mentions: the respondent is the voice, the wave the
-    source. Only kept responses count, and comments from waves too small to show are
-    left out altogether."""
+    """Coded survey comments as theme mentions: the respondent is the voice, the survey the
+    source (one source however many waves it has). Only kept responses count, and comments
+    from waves too small to show are left out altogether. Respondents of an anonymous
+    survey cannot be linked across waves, so their voices are marked not linked."""
     rows = (
         Answer.themes.through.objects.filter(answer__response__wave__survey=survey)
         .values_list("theme__name", "answer__response__respondent_key", "answer__response_id")
@@ -192,13 +225,15 @@ def theme_mentions(survey: Survey, kept: pd.DataFrame, shown_waves: set[int]) ->
     )
     frame = pd.DataFrame(list(rows), columns=["theme", "voice", "response"])
     frame = frame.merge(kept[kept["wave"].isin(shown_waves)][["response", "wave"]], on="response")
+    linked = survey.anonymity != Survey.ANONYMOUS or frame["wave"].nunique() <= 1
     return pd.DataFrame(
         {
             "theme": frame["theme"],
             "voice": "respondent:" + frame["voice"].astype(str),
-            "source": "wave:" + frame["wave"].astype(str),
+            "source": f"survey:{survey.slug}",
             "channel": "survey",
             "sentiment": None,
+            "linked": linked,
         }
     )
 
@@ -226,7 +261,7 @@ def _survey_data(
     label_of = {w.pk: w.label for w in waves}
     department_names = dict(Department.objects.values_list("pk", "name"))
     k = survey.group_threshold()
-    kept = kept_frame(kept_responses(survey, department, since, until))
+    kept = kept_frame(kept_responses(survey, since=since, until=until))
     kept = kept[kept["wave"].isin(label_of)]
 
     named = kept.assign(
@@ -237,37 +272,42 @@ def _survey_data(
     respondents = named.groupby("wave").size().astype(int).to_dict()
 
     questions = list(survey.questions.all())
-    items, labels, scales = survey_items(questions)
+    items, measures, dimension_scales = survey_items(questions)
     table = respondent_table(kept, questions)
     table = table.assign(
         wave=table["wave"].map(label_of),
         department=table["department"].map(department_names).astype(object).fillna(NO_DEPARTMENT),
     )
-    overall = OVERALL if OVERALL in scales else None
-    department_scores = measure_scores(table, items, by=("department", "wave"), overall=overall)
+    overall = next((m for m in measures if m.kind == "overall"), None)
+    department_scores = measure_scores(
+        table, items, by=("department", "wave"), overall=overall, dimension_scales=dimension_scales
+    )
     scores = department_scores.groupby(["measure", "wave", "score"], as_index=False, sort=True)["count"].sum()
 
-    shown = {w.pk for w in waves if respondents.get(w.label, 0) >= k}
-    measures = [item.column for item in items] + sorted({item.dimension for item in items if item.dimension})
-    if overall:
-        measures.insert(0, overall)
+    # Themes beside a survey: comments of the shown waves, notes within those whole waves.
+    commenters = kept
+    if department is not None:
+        commenters = kept[kept["department"] == department.pk]
+    sizes = commenters.groupby("wave").size()
+    shown = [w for w in waves if sizes.get(w.pk, 0) >= k]
+    window = (shown[0].opens.date(), shown[-1].closes.date()) if shown else None
+    mentions = [theme_mentions(survey, commenters, {w.pk for w in shown})]
+    if window is not None:
+        mentions.append(note_mentions(department, window))
     return SurveyData(
         survey=survey,
         waves=waves,
         respondents=respondents,
         measures=measures,
-        labels=labels,
-        scales=scales,
         scores=scores,
         department_scores=department_scores,
         department_respondents=department_respondents,
-        mentions=pd.concat(
-            [theme_mentions(survey, kept, shown), note_mentions(department, since, until)], ignore_index=True
-        ),
+        mentions=pd.concat(mentions, ignore_index=True),
         department=department,
         since=since,
         until=until,
         min_group_size=k,
+        themes_window=window,
     )
 
 
@@ -374,10 +414,13 @@ def theme_comments(theme: Theme, survey: Survey, shown_waves: list[str], departm
     return comments.select_related("response__wave").order_by("-response__submitted", "-id")
 
 
-def theme_notes(theme: Theme):
-    """The conversation notes coded with a theme, newest conversation first."""
-    return (
-        Note.objects.filter(themes=theme)
-        .select_related("person", "conversation")
-        .order_by("-conversation__date")
-    )
+def theme_notes(theme: Theme, window: dict | None):
+    """The conversation notes coded with a theme, newest conversation first; beside a
+    survey, only those within the whole waves shown (``window``: from and to dates, as in
+    the trends document), none when no wave is shown."""
+    notes = Note.objects.filter(themes=theme).select_related("person", "conversation")
+    if window is None:
+        return notes.none()
+    return notes.filter(
+        conversation__date__gte=window["from"], conversation__date__lte=window["to"]
+    ).order_by("-conversation__date")

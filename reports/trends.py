@@ -2,15 +2,26 @@
 
 `manage.py trends --json` prints exactly this; the dashboard, exports and monthly
 report read the same document, so every output agrees. It is built from a
-``queries.SurveyData`` with the pure functions of ``reports.analysis``.
+``queries.SurveyData`` with the rules of ``reports.analysis``; its shape is
+``reports.document.Document``.
+
+Multiple comparisons use fixed families, computed once per document and never per
+view: per wave pair, one family for the organisation's changes and one for the
+department breakdown (every measure × shown department; suppressed cells are not
+members); likewise one family for the organisation's trends and one for the
+departments'. A department filter is a slice of the whole document, so a department's
+change carries the same q on the dashboard, under the filter, in exports and in JSON.
 """
 
 import math
+from dataclasses import dataclass
 
 import pandas as pd
 
-from reports import analysis
+from reports import analysis, document
+from reports.analysis import Distribution, Measure, TrendFit, WaveFigures
 from reports.queries import NO_DEPARTMENT, SurveyData
+from reports.statistics import Difference, Interval
 
 
 def _round(value, digits: int = 4):
@@ -19,101 +30,217 @@ def _round(value, digits: int = 4):
     return round(float(value), digits)
 
 
-def _wave_entry(label: str, row: pd.Series | None, scale: analysis.Scale) -> dict:
-    if row is None or row["suppressed"]:
+def _interval(interval: Interval | None, digits: int = 4) -> document.Interval | None:
+    if interval is None or interval.low is None:
+        return None
+    return {
+        "low": _round(interval.low, digits),
+        "high": _round(interval.high, digits),
+        "clipped": interval.clipped,
+    }
+
+
+@dataclass
+class _Built:
+    """One measure in one scope, computed but not yet settled against its family."""
+
+    measure: Measure
+    waves: list[document.WaveEntry]
+    change: analysis.Change | None
+    mean_trend: TrendFit | None
+    favourable_trend: TrendFit | None
+    shown: int
+
+
+def _wave_entry(label: str, figures: WaveFigures | None, measure: Measure) -> document.WaveEntry:
+    if figures is None:
         return {
             "wave": label,
             "n": None,
             "mean": None,
             "mean_ci": None,
+            "mean_ci_missing": None,
             "favorable": None,
             "favorable_ci": None,
             "net_score": None,
             "net_score_ci": None,
             "suppressed": True,
         }
+    net = figures.net_score
     return {
         "wave": label,
-        "n": int(row["n"]),
-        "mean": _round(row["mean"]),
-        "mean_ci": [_round(row["mean_low"]), _round(row["mean_high"])],
-        "favorable": _round(row["favorable"]),
-        "favorable_ci": [_round(row["favorable_low"]), _round(row["favorable_high"])],
-        "net_score": _round(row["net_score"], 2) if scale.net else None,
-        "net_score_ci": [_round(row["net_score_low"], 2), _round(row["net_score_high"], 2)]
-        if scale.net
+        "n": figures.n,
+        "mean": _round(figures.mean),
+        "mean_ci": _interval(figures.mean_interval),
+        "mean_ci_missing": figures.mean_interval.reason,
+        "favorable": _round(figures.favourable),
+        "favorable_ci": _interval(figures.favourable_interval),
+        "net_score": _round(net.score, 2) if net else None,
+        "net_score_ci": _interval(Interval(net.low, net.high, net.low <= -100 or net.high >= 100), 2)
+        if net
         else None,
         "suppressed": False,
     }
 
 
-def _change_entry(change: analysis.Change | None) -> dict | None:
+def build_measure(
+    measure: Measure,
+    distributions: dict[tuple[str, str], Distribution],
+    labels: list[str],
+    months: dict[str, float],
+    hidden: set[str],
+    k: int,
+) -> _Built:
+    """Wave figures, the change between the last two shown waves and the trends of one
+    measure in one scope; ``hidden`` waves (and groups under ``k``) show nothing."""
+    entries, shown = [], []
+    for label in labels:
+        counts = distributions.get((measure.key, label))
+        figures = None
+        if label not in hidden and counts is not None and counts.counts.sum() >= k:
+            figures = analysis.wave_figures(counts.values, counts.counts, measure)
+            shown.append((label, counts, figures))
+        entries.append(_wave_entry(label, figures, measure))
+    mean_trend = favourable_trend = None
+    if len(shown) >= 3:
+        figures = [f for _, _, f in shown]
+        at = [months[label] for label, _, _ in shown]
+        mean_trend = analysis.trend_fit(figures, at, "mean", robustness=[c for _, c, _ in shown])
+        if measure.favourable_from is not None:
+            favourable_trend = analysis.trend_fit(figures, at, "favourable")
+    change = None
+    if len(shown) >= 2:
+        (label_b, counts_b, figures_b), (label_a, counts_a, figures_a) = shown[-2], shown[-1]
+        change = analysis.measure_change(
+            (counts_b, figures_b),
+            (counts_a, figures_a),
+            measure,
+            (label_b, label_a),
+            len(shown),
+            mean_trend.fit.tau2 if mean_trend else None,
+            favourable_trend.fit.tau2 if favourable_trend else None,
+        )
+    return _Built(measure, entries, change, mean_trend, favourable_trend, len(shown))
+
+
+def _change_tests(built: list[_Built]) -> dict[tuple[str, str], list[analysis.Test]]:
+    families: dict[tuple[str, str], list[analysis.Test]] = {}
+    for item in built:
+        change = item.change
+        if change is None:
+            continue
+        for test in (change.mean_test, change.favourable_test, change.net_score_test):
+            if test is not None:
+                families.setdefault((change.wave_from, change.wave_to), []).append(test)
+    return families
+
+
+def _trend_tests(built: list[_Built]) -> list[analysis.Test]:
+    return [t.test for item in built for t in (item.mean_trend, item.favourable_trend) if t and t.test]
+
+
+def settle(built: list[_Built]) -> None:
+    """Benjamini-Hochberg over one scope's fixed families: changes per wave pair, trends."""
+    for family in _change_tests(built).values():
+        analysis.settle_family(family)
+    analysis.settle_family(_trend_tests(built))
+
+
+def _change_figure(difference: Difference | None, test: analysis.Test | None, digits: int = 4):
+    if difference is None:
+        return None
+    called = bool(test and test.called)
+    return {
+        "delta": _round(difference.estimate, digits),
+        "ci": _interval(Interval(difference.low, difference.high), digits),
+        "ci_missing": difference.reason,
+        "p": _round(difference.p, 6),
+        "q": _round(test.q, 6) if test else None,
+        "called": called,
+        "robust": test.robust if test else None,
+        "direction": ("up" if difference.estimate > 0 else "down") if called else "about_the_same",
+        "method": difference.method,
+    }
+
+
+def _change_entry(change: analysis.Change | None) -> document.ChangeEntry | None:
     if change is None:
         return None
     return {
-        "from": change.wave_from,
-        "to": change.wave_to,
-        "delta": _round(change.delta),
-        "p": _round(change.p, 6),
-        "q": _round(change.q, 6),
-        "significant": change.significant,
-        "robust": change.robust,
-        "favorable_delta": _round(change.favorable_delta),
-        "favorable_p": _round(change.favorable_p, 6),
-        "favorable_q": _round(change.favorable_q, 6),
-        "favorable_significant": change.favorable_significant,
+        "from_wave": change.wave_from,
+        "to_wave": change.wave_to,
+        "wander_known": change.wander_known,
+        "mean": _change_figure(change.mean, change.mean_test),
+        "favorable": _change_figure(change.favourable, change.favourable_test),
+        "net_score": _change_figure(change.net_score, change.net_score_test, 2),
     }
 
 
-def _trend_entry(trend: analysis.Trend) -> dict:
-    tested = trend.p is not None
-    return {
-        "waves": trend.waves,
-        "tau": _round(trend.tau) if tested else None,
-        "p": _round(trend.p, 6) if tested else None,
-        "q": _round(trend.q, 6) if tested else None,
-        "slope": _round(trend.slope) if tested else None,
-        "direction": trend.direction,
-        "robust": trend.robust if tested else None,
-    }
-
-
-class _Measures:
-    """Builds measure entries and remembers every change and trend, so that all of them
-    can be settled together (Benjamini-Hochberg across everything shown at once)."""
-
-    def __init__(self, data: SurveyData):
-        self.data = data
-        self.pending: list[tuple[dict, analysis.Change | None, analysis.Trend]] = []
-
-    def build(self, measure: str, scores: pd.DataFrame, summaries: pd.DataFrame, hidden: set[str]) -> dict:
-        scale = self.data.scales[measure]
-        rows = {row["wave"]: row for _, row in summaries[summaries["measure"] == measure].iterrows()}
-        entries, shown = [], []
-        for wave in self.data.waves:
-            row = None if wave.label in hidden else rows.get(wave.label)
-            entry = _wave_entry(wave.label, row, scale)
-            entries.append(entry)
-            if not entry["suppressed"]:
-                shown.append(wave.label)
-        entry = {
-            "key": measure,
-            "label": self.data.labels[measure],
-            "scale": scale.label,
-            "waves": entries,
+def _trend_figure(trend: TrendFit | None, waves: int) -> document.TrendFigure:
+    if trend is None:
+        return {
+            "slope_per_month": None,
+            "slope_ci": None,
+            "tau": None,
+            "p": None,
+            "q": None,
+            "direction": "not_enough_waves",
+            "robust": None,
         }
-        change = analysis.wave_change(scores, measure, shown, scale)
-        trend = analysis.wave_trend(scores, measure, shown)
-        self.pending.append((entry, change, trend))
-        return entry
+    fit = trend.fit
+    return {
+        "slope_per_month": _round(fit.slope, 5),
+        "slope_ci": _interval(Interval(fit.low, fit.high), 5),
+        "tau": _round(math.sqrt(fit.tau2), 5),
+        "p": _round(fit.p, 6),
+        "q": _round(trend.test.q, 6) if trend.test else None,
+        "direction": analysis.direction(trend.test, waves),
+        "robust": trend.test.robust if trend.test else None,
+    }
 
-    def settle(self) -> None:
-        changes = [change for _, change, _ in self.pending if change is not None]
-        analysis.settle_changes(changes)
-        analysis.settle_trends([trend for _, _, trend in self.pending])
-        for entry, change, trend in self.pending:
-            entry["change"] = _change_entry(change)
-            entry["trend"] = _trend_entry(trend)
+
+def _measure_entry(item: _Built) -> document.MeasureEntry:
+    measure = item.measure
+    return {
+        "key": measure.key,
+        "kind": measure.kind,
+        "label": measure.label,
+        "scale_low": measure.scale_low,
+        "scale_high": measure.scale_high,
+        "rescaled": measure.rescaled,
+        "favorable_from": measure.favourable_from,
+        "favorable_definition": measure.favourable_definition,
+        "net_score": measure.net_score,
+        "waves": item.waves,
+        "change": _change_entry(item.change),
+        "trend": {
+            "waves": item.shown,
+            "mean": _trend_figure(item.mean_trend, item.shown),
+            "favorable": _trend_figure(item.favourable_trend, item.shown)
+            if measure.favourable_from is not None
+            else None,
+        },
+    }
+
+
+def _wave_months(data: SurveyData) -> dict[str, float]:
+    midpoints = [w.opens + (w.closes - w.opens) / 2 for w in data.waves]
+    return dict(zip([w.label for w in data.waves], analysis.months_between(midpoints), strict=True))
+
+
+def _wave_infos(data: SurveyData, respondents: dict[str, int], hidden: set[str]) -> list[document.WaveInfo]:
+    months = _wave_months(data)
+    return [
+        {
+            "label": wave.label,
+            "opens": wave.opens.date().isoformat(),
+            "closes": wave.closes.date().isoformat(),
+            "months": _round(months[wave.label], 3),
+            "respondents": None if wave.label in hidden else respondents.get(wave.label, 0),
+            "suppressed": wave.label in hidden,
+        }
+        for wave in data.waves
+    ]
 
 
 def _hidden_waves(data: SurveyData) -> set[str]:
@@ -121,59 +248,70 @@ def _hidden_waves(data: SurveyData) -> set[str]:
     return {w.label for w in data.waves if data.respondents.get(w.label, 0) < k}
 
 
-def _departments(data: SurveyData, builder: _Measures) -> list[dict]:
-    """The department breakdown with complementary suppression in every (wave, measure)
-    cell and in the latest wave's respondent counts. Respondents who gave no department
-    are a cell that is never shown, so it counts as hidden when deciding complements."""
+def _departments(data: SurveyData) -> list[tuple[str, list[_Built], dict]]:
+    """The department breakdown over every measure, with complementary suppression in every
+    (wave, measure) cell and in each wave's respondent counts. Respondents who gave no
+    department are a cell that is never shown, so it counts as hidden when deciding
+    complements. Returns (name, built measures, department entry without measures)."""
     k = data.min_group_size
     scores = data.department_scores
-    scores = scores[scores["measure"].str.startswith("dimension:")]
     names = sorted(set(scores["department"]) | set(data.department_respondents["department"]))
-    shown_names = [name for name in names if name != NO_DEPARTMENT]
+    if data.department is not None and data.department.name not in names:
+        names.append(data.department.name)
+    shown_names = sorted(name for name in names if name != NO_DEPARTMENT)
     if not shown_names:
         return []
     always_hidden = {NO_DEPARTMENT}
-    hidden: dict[tuple[str, str, str], bool] = {}
+    hidden: set[tuple[str, str, str]] = set()
     sizes = scores.groupby(["wave", "measure", "department"])["count"].sum()
     for (wave, measure), cell_sizes in sizes.groupby(level=[0, 1]):
         cells = cell_sizes.droplevel([0, 1])
         for name in analysis.complementary_suppression(cells, k, always_hidden=always_hidden):
-            hidden[(wave, measure, name)] = True
+            hidden.add((wave, measure, name))
+    respondents = data.department_respondents.set_index(["wave", "department"])["respondents"]
+    hidden_respondents: set[tuple[str, str]] = set()
+    for wave, cells in respondents.groupby(level=0):
+        for name in analysis.complementary_suppression(cells.droplevel(0), k, always_hidden=always_hidden):
+            hidden_respondents.add((wave, name))
 
-    latest = data.waves[-1].label if data.waves else None
-    latest_sizes = data.department_respondents[data.department_respondents["wave"] == latest].set_index(
-        "department"
-    )["respondents"]
-    latest_hidden = analysis.complementary_suppression(latest_sizes, k, always_hidden=always_hidden)
-
-    departments = []
+    labels = [w.label for w in data.waves]
+    months = _wave_months(data)
+    org_hidden = _hidden_waves(data)
+    by_department = dict(tuple(scores.groupby("department", sort=True)))
+    result = []
     for name in shown_names:
-        own = scores[scores["department"] == name].drop(columns="department")
-        summaries = analysis.wave_summaries(own, data.scales, k)
-        measures = []
+        own = by_department.get(name, pd.DataFrame(columns=scores.columns)).drop(columns="department")
+        distributions = analysis.distributions(own)
+        built = []
         for measure in data.measures:
-            if not measure.startswith("dimension:"):
-                continue
-            cells_hidden = {w.label for w in data.waves if hidden.get((w.label, measure, name))}
-            measures.append(builder.build(measure, own, summaries, cells_hidden | _hidden_waves(data)))
-        suppressed = name in latest_hidden or name not in latest_sizes.index
-        departments.append(
-            {
-                "department": name,
-                "respondents": None if suppressed else int(latest_sizes[name]),
-                "suppressed": suppressed,
-                "measures": measures,
-            }
-        )
-    return departments
+            cells_hidden = {label for label in labels if (label, measure.key, name) in hidden}
+            built.append(build_measure(measure, distributions, labels, months, cells_hidden | org_hidden, k))
+        counts = {
+            label: int(respondents[(label, name)]) for label in labels if (label, name) in respondents.index
+        }
+        wave_hidden = {
+            label for label in labels if (label, name) in hidden_respondents or label not in counts
+        } | org_hidden
+        latest = labels[-1] if labels else None
+        suppressed = latest is None or latest in wave_hidden
+        entry = {
+            "department": name,
+            "respondents": None if suppressed else counts[latest],
+            "suppressed": suppressed,
+            "waves": _wave_infos(data, counts, wave_hidden),
+        }
+        result.append((name, built, entry))
+    return result
 
 
-def _themes(data: SurveyData) -> list[dict]:
+def _themes(data: SurveyData) -> list[document.ThemeEntry]:
     summary = analysis.theme_summary(data.mentions)
     return [
         {
             "theme": row.theme,
             "voices": int(row.voices),
+            "linked_voices": int(row.linked_voices),
+            "unlinked_voices": int(row.unlinked_voices),
             "mentions": int(row.mentions),
             "sources": int(row.sources),
             "channels": list(row.channels),
@@ -186,16 +324,23 @@ def _themes(data: SurveyData) -> list[dict]:
     ]
 
 
-def build_trends(data: SurveyData) -> dict:
-    """The whole document for one survey under one set of filters (see the trends command)."""
+def build_trends(data: SurveyData) -> document.Document:
+    """The whole document for one survey under one set of filters (see the trends command).
+
+    The organisation and the whole department breakdown are always computed and settled;
+    under a department filter the document is that department's slice of the breakdown."""
     k = data.min_group_size
     hidden_waves = _hidden_waves(data)
-    builder = _Measures(data)
-    summaries = analysis.wave_summaries(data.scores, data.scales, k)
-    measures = [builder.build(m, data.scores, summaries, hidden_waves) for m in data.measures]
-    departments = _departments(data, builder) if data.department is None else []
-    builder.settle()
-    return {
+    labels = [w.label for w in data.waves]
+    months = _wave_months(data)
+    distributions = analysis.distributions(data.scores)
+    organisation = [build_measure(m, distributions, labels, months, hidden_waves, k) for m in data.measures]
+    settle(organisation)
+    departments = _departments(data)
+    settle([item for _, built, _ in departments for item in built])
+
+    result: document.Document = {
+        "version": document.VERSION,
         "survey": data.survey.slug,
         "title": data.survey.title,
         "min_group_size": k,
@@ -204,17 +349,17 @@ def build_trends(data: SurveyData) -> dict:
             "since": data.since.isoformat() if data.since else None,
             "until": data.until.isoformat() if data.until else None,
         },
-        "waves": [
-            {
-                "label": wave.label,
-                "opens": wave.opens.date().isoformat(),
-                "closes": wave.closes.date().isoformat(),
-                "respondents": None if wave.label in hidden_waves else data.respondents.get(wave.label, 0),
-                "suppressed": wave.label in hidden_waves,
-            }
-            for wave in data.waves
+        "waves": _wave_infos(data, data.respondents, hidden_waves),
+        "measures": [_measure_entry(item) for item in organisation],
+        "departments": [
+            entry | {"measures": [_measure_entry(item) for item in built]} for _, built, entry in departments
         ],
-        "measures": measures,
-        "departments": departments,
         "themes": _themes(data),
+        "themes_window": {"from": data.themes_window[0].isoformat(), "to": data.themes_window[1].isoformat()}
+        if data.themes_window
+        else None,
     }
+    if data.department is not None:
+        own = next(d for d in result["departments"] if d["department"] == data.department.name)
+        result["waves"], result["measures"], result["departments"] = own["waves"], own["measures"], []
+    return result

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("coverage/", views.coverage_page, name="coverage"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/how-to-read/", views.how_to_read, name="how_to_read"),
     path("dashboard/chart.svg", views.chart, name="chart"),
     path("dashboard/themes/<int:pk>/", views.theme, name="theme"),
     path("dashboard/export.csv", views.export, {"fmt": "csv"}, name="export_csv"),

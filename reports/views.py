@@ -103,6 +103,14 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/home.html", context)
 
 
+def _scale_title(name: str, measure: dict | None) -> str:
+    if measure is None:
+        return name
+    if measure["rescaled"]:
+        return f"{name} (0–100: dimensions on different scales, each rescaled)"
+    return f"{name} ({measure['scale_low']}–{measure['scale_high']})"
+
+
 @permission_required(VIEW_RESULTS)
 def dashboard(request: HttpRequest) -> HttpResponse:
     if not Survey.objects.exists():
@@ -116,13 +124,23 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     theme_ids = dict(Theme.objects.values_list("name", "pk"))
     chart_measures = [
-        m for m in document["measures"] if m["key"] == "overall" or m["key"].startswith("dimension:")
+        {
+            "measure": m,
+            "trend": summary.trend_words(m["trend"]["mean"]),
+            "headline": summary.headline(m),
+        }
+        for m in document["measures"]
+        if m["kind"] in ("overall", "dimension")
     ]
     context = {
         "filters": filters,
         "document": document,
         "k": document["min_group_size"],
         "overall": summary.headline(overall) if overall else None,
+        "overall_title": _scale_title("Overall score", overall),
+        "favourable": summary.headline(overall, "favorable")
+        if overall and overall["favorable_definition"]
+        else None,
         "net": summary.headline(net, "net_score") if net else None,
         "latest_wave": latest_wave,
         "response_rate": queries.response_rate(filters.survey, latest_wave["label"] if latest_wave else None),
@@ -147,6 +165,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "departments": Department.objects.order_by("name"),
     }
     return render(request, "reports/dashboard.html", context)
+
+
+@permission_required(VIEW_RESULTS)
+def how_to_read(request: HttpRequest) -> HttpResponse:
+    """Plain words on what each figure of the dashboard means and how it is worked out."""
+    return render(request, "reports/how_to_read.html")
 
 
 @permission_required(VIEW_RESULTS)
@@ -179,7 +203,7 @@ def theme(request: HttpRequest, pk: int) -> HttpResponse:
             "filters": filters,
             "k": document["min_group_size"],
             "comments": Paginator(comments, 25).get_page(request.GET.get("page")),
-            "notes": queries.theme_notes(found)[:100],
+            "notes": queries.theme_notes(found, document["themes_window"])[:100],
         },
     )
 

@@ -7,7 +7,17 @@ from surveys.models import Choice, Invitation, Question, Response, Survey, Wave
 class QuestionInline(admin.TabularInline):
     model = Question
     extra = 0
-    fields = ["order", "text", "kind", "dimension", "required", "reverse_scored", "help_text"]
+    fields = [
+        "order",
+        "text",
+        "kind",
+        "dimension",
+        "required",
+        "reverse_scored",
+        "favourable_from",
+        "likelihood_to_recommend",
+        "help_text",
+    ]
     show_change_link = True
 
 

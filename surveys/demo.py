@@ -120,7 +120,7 @@ def build(now: datetime) -> DemoSummary:
     survey = Survey.objects.get(slug=instrument.SLUG)
     questions = list(survey.questions.all())
     ratings = [q for q in questions if q.kind == Question.RATING_5]
-    recommend = next(q for q in questions if q.kind == Question.SCALE_10)
+    recommend = next(q for q in questions if q.likelihood_to_recommend)
     change_question = next(q for q in questions if q.text == instrument.CHANGE)
     in_the_way = next(q for q in questions if q.text == instrument.GOT_IN_THE_WAY)
 

@@ -57,6 +57,8 @@ def install(Survey, Question) -> None:
             dimension=dimension,
             reverse_scored=reverse,
         )
+    # Migrations before 0007 know no likelihood_to_recommend field; 0007 then sets it.
+    recommend = {"likelihood_to_recommend": True} if _has_field(Question, "likelihood_to_recommend") else {}
     Question.objects.create(
         survey=survey,
         order=order + 10,
@@ -65,6 +67,7 @@ def install(Survey, Question) -> None:
         required=True,
         low_label="Not at all likely",
         high_label="Extremely likely",
+        **recommend,
     )
     Question.objects.create(survey=survey, order=order + 20, text=CHANGE, kind="text")
     Question.objects.create(
@@ -73,4 +76,16 @@ def install(Survey, Question) -> None:
         text=GOT_IN_THE_WAY,
         help_text=GOT_IN_THE_WAY_HELP,
         kind="text",
+    )
+
+
+def _has_field(model, name: str) -> bool:
+    return any(f.name == name for f in model._meta.get_fields())
+
+
+def mark_recommend(Question) -> None:
+    """Mark the instrument's 0–10 recommend question as likelihood-to-recommend (for
+    installs made before the field existed). Takes the model class so migrations can call it."""
+    Question.objects.filter(survey__slug=SLUG, kind="scale_10", text=RECOMMEND).update(
+        likelihood_to_recommend=True
     )

@@ -158,6 +158,21 @@ class Question(models.Model):
     reverse_scored = models.BooleanField(
         default=False, help_text="Agreement means a worse experience; flipped before scoring."
     )
+    favourable_from = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text=(
+            "The lowest favourable point, after reverse-scoring (e.g. 4 for 4–5 of 1–5). "
+            "Empty: the top two points of the scale."
+        ),
+    )
+    likelihood_to_recommend = models.BooleanField(
+        default=False,
+        help_text=(
+            "A 0–10 'how likely are you to recommend' question: it gets a net score "
+            "(% 9–10 minus % 0–6). Leave off for any other 0–10 question."
+        ),
+    )
     low_label = models.CharField(
         max_length=60, blank=True, help_text="Label of the lowest point, e.g. 'Not at all likely'."
     )

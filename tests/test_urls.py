@@ -86,6 +86,7 @@ ROUTES = {
     "reports:home": Route(VIEW_RESULTS),
     "reports:coverage": Route(VIEW_RESULTS),
     "reports:dashboard": Route(VIEW_RESULTS, query=DASHBOARD_QUERY),
+    "reports:how_to_read": Route(VIEW_RESULTS),
     "reports:chart": Route(VIEW_RESULTS, query=DASHBOARD_QUERY | {"measure": TEXT}, ok=(200, 404)),
     "reports:theme": Route(VIEW_RESULTS, ("theme",), query=DASHBOARD_QUERY | {"page": INT}),
     "reports:export_csv": Route(VIEW_RESULTS, query=DASHBOARD_QUERY),

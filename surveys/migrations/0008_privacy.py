@@ -50,7 +50,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('perception', '0005_privacy'),
-        ('surveys', '0006_answer_indexes'),
+        ('surveys', '0007_question_favourable_and_recommend'),
     ]
 
     operations = [

@@ -8,31 +8,62 @@ from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 from scipy import stats
 
-from reports import analysis
+from reports import analysis, statistics
+from reports.analysis import Measure
+from reports.trends import build_measure, settle
+from tests.reports.oracles import answers_table, count_scores, latest_only
 
-SCALES = [analysis.Scale(1, 5), analysis.Scale(1, 7), analysis.Scale(0, 10, net=True)]
+SCALES = [
+    Measure("m", "question", "m", 1, 5, favourable_from=4),
+    Measure("m", "question", "m", 1, 7, favourable_from=6),
+    Measure("m", "question", "m", 0, 10, favourable_from=9, net_score=True),
+]
 
 
 @st.composite
-def scale_and_scores(draw, min_size=5):
-    scale = draw(st.sampled_from(SCALES))
-    values = draw(st.lists(st.integers(scale.low, scale.high), min_size=min_size, max_size=300))
-    return scale, np.array(values, dtype=float)
+def scale_and_scores(draw, min_size=1):
+    measure = draw(st.sampled_from(SCALES))
+    values = draw(
+        st.lists(st.integers(measure.scale_low, measure.scale_high), min_size=min_size, max_size=300)
+    )
+    return measure, np.array(values, dtype=float)
 
 
 @settings(max_examples=300, deadline=None)
 @given(scale_and_scores())
-def test_every_interval_contains_its_estimate_and_lies_inside_the_scale(case):
-    scale, values = case
+def test_every_interval_contains_its_estimate_lies_inside_the_scale_or_says_why_it_is_missing(case):
+    measure, values = case
     distinct, counts = np.unique(values, return_counts=True)
-    row = analysis.summarise(distinct, counts, scale)
-    assert scale.low <= row["mean_low"] <= row["mean"] + 1e-9
-    assert row["mean"] - 1e-9 <= row["mean_high"] <= scale.high
-    assert 0 <= row["favorable_low"] <= row["favorable"] <= row["favorable_high"] <= 1
-    if scale.net:
-        assert -100 <= row["net_score_low"] <= row["net_score"] <= row["net_score_high"] <= 100
+    figures = analysis.wave_figures(distinct, counts, measure)
+    interval = figures.mean_interval
+    if len(values) < 2:
+        assert interval.low is None and interval.reason == "fewer than two answers"
+    elif len(distinct) == 1:
+        assert interval.low is None and interval.reason == "everyone answered the same"
     else:
-        assert row["net_score"] is None
+        assert measure.scale_low <= interval.low <= figures.mean <= interval.high <= measure.scale_high
+        raw = stats.t.interval(0.95, len(values) - 1, loc=values.mean(), scale=stats.sem(values))
+        assert interval.clipped == bool(raw[0] < measure.scale_low or raw[1] > measure.scale_high)
+    fav = figures.favourable_interval
+    assert 0 <= fav.low <= figures.favourable <= fav.high <= 1
+    if measure.net_score:
+        net = figures.net_score
+        assert -100 <= net.low <= net.high <= 100
+        if len(values) >= 5:  # the adjusted interval is centred away from tiny samples' plain score
+            assert net.low <= net.score <= net.high
+    else:
+        assert figures.net_score is None
+
+
+def test_favourable_uses_the_declared_cut_and_says_so():
+    """A 1–5 question whose favourable cut is declared as 5 counts only the 5s."""
+    measure = Measure("m", "question", "m", 1, 5, favourable_from=5)
+    figures = analysis.wave_figures(np.array([3.0, 4.0, 5.0]), np.array([2, 5, 3]), measure)
+    assert figures.favourable == pytest.approx(0.3)
+    assert measure.favourable_definition == "favourable = 5 of 1–5"
+    assert Measure("n", "question", "n", 0, 10, favourable_from=9).favourable_definition == (
+        "favourable = 9–10 of 0–10"
+    )
 
 
 ITEMS = [
@@ -63,10 +94,9 @@ def answers_frames(draw):
     return pd.DataFrame(rows)
 
 
-def summaries_of(answers: pd.DataFrame, k: int = 5) -> pd.DataFrame:
-    scores = analysis.measure_scores(analysis.latest_only(analysis.answers_table(answers)), ITEMS)
-    scales = dict.fromkeys(scores["measure"].unique(), analysis.Scale(1, 5))
-    return analysis.wave_summaries(scores, scales, k)
+def summaries_of(answers: pd.DataFrame) -> pd.DataFrame:
+    scores = analysis.measure_scores(latest_only(answers_table(answers)), ITEMS)
+    return scores.sort_values(["measure", "wave", "score"], ignore_index=True)
 
 
 @settings(max_examples=100, deadline=None)
@@ -90,24 +120,61 @@ def test_a_respondent_answering_twice_in_a_wave_counts_once_with_the_latest_answ
     assert_frame_equal(summaries_of(answers), summaries_of(pd.concat([answers, earlier], ignore_index=True)))
     later = original.assign(response=10_001, submitted=original["submitted"] + pd.Timedelta(days=1))
     with_later = pd.concat([answers, earlier, later.assign(value=3.0)], ignore_index=True)
-    kept = analysis.latest_only(analysis.answers_table(with_later))
+    kept = latest_only(answers_table(with_later))
     assert set(kept.loc[kept["respondent"] == respondent, "response"]) == {10_001}
-    n_before = summaries_of(answers).set_index(["measure", "wave"])["n"]
-    n_after = summaries_of(with_later).set_index(["measure", "wave"])["n"]
+    n_before = summaries_of(answers).groupby(["measure", "wave"])["count"].sum()
+    n_after = summaries_of(with_later).groupby(["measure", "wave"])["count"].sum()
     assert n_before.equals(n_after)
+
+
+def test_overall_is_the_mean_of_dimension_scores_each_dimension_weighing_the_same():
+    """Three items in one dimension, one in another: a person's overall score is the mean
+    of their two dimension scores, not of their four answers."""
+    items = [analysis.Item(f"q{i}", 1, 5, dimension="dimension:A") for i in range(3)]
+    items.append(analysis.Item("q3", 1, 5, dimension="dimension:B"))
+    table = pd.DataFrame({"wave": ["w"], "q0": [5.0], "q1": [5.0], "q2": [5.0], "q3": [1.0]})
+    overall = Measure("overall", "overall", "Overall", 1, 5, favourable_from=4)
+    scores = analysis.measure_scores(table, items, overall=overall)
+    assert scores.loc[scores["measure"] == "overall", "score"].tolist() == [3.0]
+
+
+def test_dimensions_on_different_scales_are_rescaled_to_0_100_before_the_overall_mean():
+    items = [
+        analysis.Item("q0", 1, 5, dimension="dimension:A"),
+        analysis.Item("q1", 0, 10, dimension="dimension:B"),
+    ]
+    table = pd.DataFrame({"wave": ["w"], "q0": [5.0], "q1": [5.0]})
+    overall = Measure("overall", "overall", "Overall", 0, 100, rescaled=True)
+    scales = {"dimension:A": (1, 5), "dimension:B": (0, 10)}
+    scores = analysis.measure_scores(table, items, overall=overall, dimension_scales=scales)
+    assert scores.loc[scores["measure"] == "overall", "score"].tolist() == [75.0]  # (100 + 50) / 2
+
+
+def built(frames: dict[str, list[float]], measure=None, months=None, k: int = 1):
+    """One measure built from respondent scores per wave, waves three months apart."""
+    measure = measure or Measure("m", "question", "m", 1, 5, favourable_from=4)
+    rows = [{"measure": "m", "wave": w, "score": v} for w, values in frames.items() for v in values]
+    scores = count_scores(pd.DataFrame(rows))
+    labels = list(frames)
+    months = months or {label: 3.0 * i for i, label in enumerate(labels)}
+    return build_measure(measure, analysis.distributions(scores), labels, months, set(), k)
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.integers(2, 12), st.data())
 def test_removing_one_respondent_from_a_group_of_exactly_k_suppresses_it(k, data):
     values = data.draw(st.lists(st.integers(1, 5), min_size=k, max_size=k))
-    frame = pd.DataFrame({"measure": "m", "wave": "w", "respondent": range(k), "score": values})
-    scales = {"m": analysis.Scale(1, 5)}
-    shown = analysis.wave_summaries(analysis.count_scores(frame), scales, k)
-    assert not shown["suppressed"].iloc[0] and shown["n"].iloc[0] == k
-    hidden = analysis.wave_summaries(analysis.count_scores(frame.iloc[1:]), scales, k)
-    assert hidden["suppressed"].iloc[0]
-    assert hidden[["n", "mean", "favorable", "mean_low", "mean_high"]].isna().all(axis=None)
+    shown = built({"w": [float(v) for v in values]}, k=k)
+    assert not shown.waves[0]["suppressed"] and shown.waves[0]["n"] == k
+    hidden = built({"w": [float(v) for v in values[1:]]}, k=k)
+    entry = hidden.waves[0]
+    assert entry["suppressed"]
+    assert (
+        entry["n"] is None
+        and entry["mean"] is None
+        and entry["favorable"] is None
+        and entry["mean_ci"] is None
+    )
 
 
 def mentions(rows) -> pd.DataFrame:
@@ -158,6 +225,45 @@ def test_a_trend_resting_on_three_voices_is_not_robust():
     assert not summary["robust"]
 
 
+def test_robustness_tries_every_voice_not_only_the_loudest():
+    """The loudest voice (two mentions) can go and the theme stays a trend; the quiet
+    voice who is the only one in the second conversation cannot: not robust."""
+    rows = [("VPN", "person:loud", "conversation:1", "focus_group", None)] * 2
+    rows += [("VPN", f"person:{i}", "conversation:1", "focus_group", None) for i in (2, 3)]
+    rows += [("VPN", "person:quiet", "conversation:2", "one_on_one", None)]
+    group = mentions(rows)
+    summary = analysis.theme_summary(group).iloc[0]
+    assert summary["status"] == "trend"
+    without_loud = analysis.theme_summary(group[group["voice"] != "person:loud"]).iloc[0]
+    assert without_loud["status"] == "trend", "removing the top-mention voice changes nothing"
+    assert not summary["robust"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["p1", "p2", "p3", "p4", "p5"]), st.sampled_from(["c1", "c2", "c3"])),
+        min_size=1,
+        max_size=25,
+    )
+)
+def test_status_without_each_voice_equals_recounting_without_it(pairs):
+    group = mentions([("T", voice, source, "walkabout", None) for voice, source in pairs])
+    counted = analysis.statuses_without_each_voice(group)
+    for voice in group["voice"].unique():
+        rest = group[group["voice"] != voice]
+        expected = analysis.theme_summary(rest).iloc[0]["status"] if len(rest) else "none"
+        assert counted[voice] == expected
+
+
+def test_unlinked_voices_are_counted_apart():
+    rows = [("Wi-Fi", "conversation:1", "conversation:1", "walkabout", None, False)]
+    rows += [("Wi-Fi", "person:1", "conversation:2", "walkabout", None, True)]
+    frame = pd.DataFrame(rows, columns=["theme", "voice", "source", "channel", "sentiment", "linked"])
+    summary = analysis.theme_summary(frame).iloc[0]
+    assert (summary["voices"], summary["linked_voices"], summary["unlinked_voices"]) == (2, 1, 1)
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.dictionaries(st.sampled_from("ABCDEFG"), st.integers(1, 30), min_size=1), st.integers(2, 10))
 def test_complementary_suppression_never_leaves_one_small_cell_recoverable(sizes, k):
@@ -188,106 +294,117 @@ def test_respondents_without_a_department_count_as_a_hidden_cell():
     }
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 4)), min_size=3, max_size=40))
-def test_most_influential_cell_is_the_largest_share_of_kendalls_s(points):
-    x = np.array([p[0] for p in points])
-    y = np.array([p[1] for p in points])
-    table = np.zeros((4, 5))
-    np.add.at(table, (x, y), 1)
-    shares = [int(np.sum(np.sign(x[i] - x) * np.sign(y[i] - y))) for i in range(len(points))]
-    wave, value = analysis._most_influential_cell(table, 1)
-    chosen = next(shares[i] for i in range(len(points)) if x[i] == wave and y[i] == value)
-    assert chosen == max(shares)
+def test_fewer_than_four_waves_is_not_enough_waves_never_flat():
+    rng = np.random.default_rng(3)
+    three = built({w: list(rng.integers(1, 6, 40).astype(float)) for w in "abc"})
+    settle([three])
+    assert three.mean_trend.test is None
+    assert analysis.direction(three.mean_trend.test, three.shown) == "not_enough_waves"
+    assert three.mean_trend.fit.slope is not None, "the slope may still be shown"
 
 
-def test_fewer_than_three_waves_is_not_enough_not_flat():
-    frame = pd.DataFrame(
-        {"measure": "m", "wave": ["a"] * 5 + ["b"] * 5, "respondent": range(10), "score": [1] * 5 + [5] * 5}
-    )
-    trend = analysis.wave_trend(analysis.count_scores(frame), "m", ["a", "b"])
-    analysis.settle_trends([trend])
-    assert trend.direction == "not_enough_waves"
-
-
-def test_a_clear_rise_over_three_waves_is_improving_and_robust():
+def test_a_clear_rise_over_five_waves_is_improving_and_robust():
     rng = np.random.default_rng(7)
-    frames = [
-        pd.DataFrame(
-            {
-                "measure": "m",
-                "wave": w,
-                "respondent": range(60),
-                "score": np.clip(np.round(rng.normal(2.5 + i, 0.8, 60)), 1, 5),
-            }
-        )
-        for i, w in enumerate(["a", "b", "c"])
-    ]
-    scores = analysis.count_scores(pd.concat(frames))
-    trend = analysis.wave_trend(scores, "m", ["a", "b", "c"])
-    change = analysis.wave_change(scores, "m", ["a", "b", "c"], analysis.Scale(1, 5))
-    analysis.settle_trends([trend])
-    analysis.settle_changes([change])
-    assert (trend.direction, trend.robust) == ("improving", True)
-    assert change.significant and change.robust and change.delta > 0
+    frames = {
+        w: list(np.clip(np.round(rng.normal(2.0 + 0.5 * i, 0.8, 80)), 1, 5)) for i, w in enumerate("abcde")
+    }
+    item = built(frames)
+    settle([item])
+    test = item.mean_trend.test
+    assert analysis.direction(test, item.shown) == "improving" and test.robust is True
+    assert item.change.mean_test.called and item.change.mean.estimate > 0
 
 
-def test_a_change_resting_on_one_extreme_respondent_is_not_robust():
-    """Ten people say 3; then five people, two of whom say 5: significant, but one of
-    those two carries it, so removing them undoes the finding."""
-    before = [3] * 10
-    after = [3, 3, 3, 5, 5]
-    frame = pd.DataFrame(
-        {"measure": "m", "wave": ["a"] * 10 + ["b"] * 5, "respondent": range(15), "score": before + after}
-    )
-    change = analysis.wave_change(analysis.count_scores(frame), "m", ["a", "b"], analysis.Scale(1, 5))
-    analysis.settle_changes([change])
-    assert change.significant
-    assert not change.robust
+def test_without_a_clear_rise_it_is_no_clear_trend():
+    rng = np.random.default_rng(11)
+    item = built({w: list(rng.integers(1, 6, 60).astype(float)) for w in "abcde"})
+    settle([item])
+    assert analysis.direction(item.mean_trend.test, item.shown) == "no_clear_trend"
+
+
+def test_a_change_resting_on_one_respondent_is_not_robust():
+    """Significant, but removing one of the four 4s undoes the finding."""
+    item = built({"a": [2, 3, 3, 3, 3, 3, 3, 3, 3, 4], "b": [3, 3, 4, 4, 4, 4]})
+    settle([item])
+    test = item.change.mean_test
+    assert test.called and test.robust is False
+    assert item.change.wander_known is False, "two waves only: the usual wander is not known yet"
+
+
+def test_from_three_waves_the_change_carries_the_usual_wander():
+    """The same last two waves: with a wandering first wave the interval is wider."""
+    last_two = {"b": [3.0] * 20 + [4.0] * 20, "c": [3.0] * 12 + [4.0] * 28}
+    calm = built({"a": [3.0] * 20 + [4.0] * 20, **last_two})
+    wandering = built({"a": [1.0] * 20 + [2.0] * 20, **last_two})
+    assert calm.change.wander_known and wandering.change.wander_known
+    assert wandering.mean_trend.fit.tau2 > calm.mean_trend.fit.tau2
+    width = lambda b: b.change.mean.high - b.change.mean.low  # noqa: E731
+    assert width(wandering) > width(calm)
 
 
 @st.composite
 def two_samples(draw):
     values = st.sampled_from([1.0, 2.0, 3.0, 3.5, 4.0, 4.25, 5.0])
     return (
-        draw(st.lists(values, min_size=1, max_size=80)),
-        draw(st.lists(values, min_size=1, max_size=80)),
+        draw(st.lists(values, min_size=2, max_size=80)),
+        draw(st.lists(values, min_size=2, max_size=80)),
     )
-
-
-def as_counts(values, grid) -> np.ndarray:
-    return pd.Series(values).value_counts().reindex(grid, fill_value=0).to_numpy()
 
 
 @settings(max_examples=300, deadline=None)
 @given(two_samples())
-def test_mann_whitney_from_counts_equals_scipy(samples):
-    """The count-based test gives scipy.stats.mannwhitneyu's p-value (default method)."""
+def test_welch_from_sufficient_statistics_equals_scipy(samples):
+    """Counts per score give scipy's ttest_ind(equal_var=False) and its interval."""
     before, after = samples
-    if len(set(before + after)) == 1:
-        expected = 1.0
-    else:
-        expected = float(stats.mannwhitneyu(after, before).pvalue)
-    grid = sorted(set(before + after))
-    got = analysis.mann_whitney_p(as_counts(before, grid), as_counts(after, grid))
-    assert got == pytest.approx(expected, abs=1e-12)
+    got = statistics.welch_difference(
+        statistics.moments(*np.unique(before, return_counts=True)),
+        statistics.moments(*np.unique(after, return_counts=True)),
+    )
+    if np.var(before) == 0 and np.var(after) == 0:
+        assert got.p is None and got.reason == "everyone answered the same"
+        return
+    expected = stats.ttest_ind(after, before, equal_var=False)
+    interval = expected.confidence_interval()
+    assert got.p == pytest.approx(expected.pvalue, abs=1e-9)
+    assert (got.low, got.high) == pytest.approx((interval.low, interval.high), abs=1e-9)
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 6)), min_size=2, max_size=120))
-def test_kendall_tau_b_from_a_table_equals_scipy(points):
-    """tau-b and its p-value from a wave × score table equal scipy.stats.kendalltau."""
-    x = np.array([p[0] for p in points])
-    y = np.array([p[1] for p in points])
-    table = np.zeros((6, 7))
-    np.add.at(table, (x, y), 1)
-    tau, p = analysis.kendall_tau_b(table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0])
-    expected = stats.kendalltau(x, y)
-    if np.isnan(expected.statistic):
-        assert (tau, p) == (0.0, 1.0)
-    else:
-        assert tau == pytest.approx(expected.statistic, abs=1e-12)
-        assert p == pytest.approx(expected.pvalue, abs=1e-12)
+@settings(max_examples=200, deadline=None)
+@given(two_samples())
+def test_the_weakest_single_removal_in_closed_form_equals_trying_every_person(samples):
+    before, after = samples
+    if len(before) < 3 or len(after) < 3 or np.mean(after) == np.mean(before):
+        return
+    sign = np.sign(np.mean(after) - np.mean(before))
+    brute = []
+    for side, values in (("before", before), ("after", after)):
+        for index in range(len(values)):
+            rest = values[:index] + values[index + 1 :]
+            pair = (after, rest) if side == "before" else (rest, before)
+            if np.var(pair[0]) == 0 and np.var(pair[1]) == 0:
+                continue
+            brute.append(sign * stats.ttest_ind(*pair, equal_var=False).statistic)
+    if not brute:
+        return
+    weakest, _, _ = statistics.welch_weakest_without_one(
+        np.unique(before, return_counts=True), np.unique(after, return_counts=True)
+    )
+    if weakest.statistic is not None:
+        assert sign * weakest.statistic == pytest.approx(min(brute), abs=1e-9)
+
+
+def test_extremes_are_not_always_the_most_influential_voice():
+    """after=[3,3,3,4,5], before=[1,1,1,2,2,2,2,3,3,4,5]: removing the 4 weakens Welch's t
+    more than removing the 5."""
+    before, after = [1, 1, 1, 2, 2, 2, 2, 3, 3, 4, 5], [3, 3, 3, 4, 5]
+    without_4 = stats.ttest_ind([3, 3, 3, 5], before, equal_var=False).statistic
+    without_5 = stats.ttest_ind([3, 3, 3, 4], before, equal_var=False).statistic
+    assert without_4 < without_5
+    weakest, side, value = statistics.welch_weakest_without_one(
+        np.unique(before, return_counts=True), np.unique(after, return_counts=True)
+    )
+    assert (side, value) == ("after", 4.0)
+    assert weakest.statistic == pytest.approx(without_4, abs=1e-12)
 
 
 @settings(max_examples=300, deadline=None)
@@ -295,6 +412,6 @@ def test_kendall_tau_b_from_a_table_equals_scipy(points):
 def test_wilson_interval_equals_scipy(n, data):
     successes = data.draw(st.integers(0, n))
     expected = stats.binomtest(successes, n).proportion_ci(method="wilson")
-    low, high = analysis.wilson_interval(successes, n)
+    low, high = statistics.wilson_interval(successes, n)
     assert low == pytest.approx(expected.low, abs=1e-12)
     assert high == pytest.approx(expected.high, abs=1e-12)

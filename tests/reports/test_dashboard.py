@@ -46,7 +46,7 @@ def org():
     survey = make_survey(slug="pulse", anonymity=Survey.ANONYMOUS)
     rating = add_question(survey, Question.RATING_5, text="IT is reliable", dimension="Reliability")
     other = add_question(survey, Question.RATING_5, text="IT is quick", dimension="Responsiveness")
-    recommend = add_question(survey, Question.SCALE_10, text="Recommend IT?")
+    recommend = add_question(survey, Question.SCALE_10, text="Recommend IT?", likelihood_to_recommend=True)
     comment = add_question(survey, Question.TEXT, text="Change one thing")
     finance, sales, legal = make_departments("Finance", "Sales", "Legal")
     waves = make_past_waves(survey, ["2026 Q1", "2026 Q2", "2026 Q3"])
@@ -94,19 +94,23 @@ def test_every_figure_on_the_page_equals_trends_json(viewer, org, query):
     assert page.context["document"] == expected
     html = page.content.decode()
     overall = next(m for m in expected["measures"] if m["key"] == "overall")
-    latest = [w for w in overall["waves"] if not w["suppressed"]][-1]
+    shown = [w for w in overall["waves"] if not w["suppressed"]]
+    if not shown:
+        # Sales alone beside a hidden Legal is hidden too (complementary suppression), and
+        # a filter shows exactly what the breakdown shows.
+        assert "Fewer than 5 responses: not shown." in html
+        return
+    latest = shown[-1]
     # Numbers as the page rounds them (Django's floatformat: half away from zero).
     assert floatformat(latest["mean"], 2) in html
-    assert (
-        f"95% interval {floatformat(latest['mean_ci'][0], 2)} to {floatformat(latest['mean_ci'][1], 2)}"
-        in html
-    )
+    interval = latest["mean_ci"]
+    assert f"95% interval {floatformat(interval['low'], 2)} to {floatformat(interval['high'], 2)}" in html
     assert f"Rests on {latest['n']} people" in html
-    net = next(m for m in expected["measures"] if m["scale"] == "0-10")
+    net = next(m for m in expected["measures"] if m["net_score"])
     net_latest = [w for w in net["waves"] if not w["suppressed"]][-1]
     assert f'<p class="display-6 mb-0">{floatformat(net_latest["net_score"], 0)}</p>' in html
     for measure in expected["measures"]:
-        if measure["key"].startswith("dimension:"):
+        if measure["kind"] == "dimension":
             for wave in measure["waves"]:
                 if not wave["suppressed"]:
                     assert f'<td class="text-end">{floatformat(wave["mean"], 2)}</td>' in html
@@ -183,7 +187,7 @@ def test_a_formula_in_a_question_text_is_neutralised_in_measure_exports(viewer, 
     cache.clear()
     response = viewer.get(reverse(f"reports:export_{fmt}") + "?survey=pulse")
     rows = read_csv(response) if fmt == "csv" else read_xlsx(response)
-    labels = {row[2] for row in rows[1:]}
+    labels = {row[3] for row in rows[1:]}
     assert "'=1+1 IT is reliable" in labels and "=1+1 IT is reliable" not in labels
 
 
@@ -245,3 +249,54 @@ def test_dashboard_without_surveys_explains_what_to_do(viewer):
     page = viewer.get(reverse("reports:dashboard"))
     assert page.status_code == 200
     assert "There is no survey yet" in page.content.decode()
+
+
+def test_each_change_shows_its_interval_and_the_trend_is_in_words(viewer, org):
+    """The tiles and charts say the change with its 95% interval, and the trend per month
+    or why there is none yet, in the words `reports.summary` gives every output."""
+    from reports import summary
+
+    html = viewer.get(reverse("reports:dashboard") + "?survey=pulse").content.decode()
+    document = trends_json()
+    overall = next(m for m in document["measures"] if m["kind"] == "overall")
+    words = summary.change_words(overall["change"]["mean"])
+    assert ", 95% interval " in words and f"Change: {words}" in html
+    assert "Trend: " + summary.trend_words(overall["trend"]["mean"]) in html
+    assert "A trend needs four waves: 3 of 4 so far." in html
+    assert overall["favorable_definition"] in html
+    assert 'href="/dashboard/how-to-read/"' in html
+
+
+def test_how_to_read_explains_every_figure_and_needs_the_dashboard_role(client, viewer):
+    page = viewer.get(reverse("reports:how_to_read"))
+    assert page.status_code == 200
+    body = page.content.decode()
+    for words in (
+        "95% interval",
+        "Favourable share",
+        "Net score",
+        "Trend per month",
+        "q:",
+        "Robust",
+        "suppression",
+    ):
+        assert words in body
+    client.logout()
+    assert client.get(reverse("reports:how_to_read")).status_code in (302, 403)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_exports_carry_each_change_with_its_interval_and_the_trend(viewer, org, fmt):
+    response = viewer.get(reverse(f"reports:export_{fmt}") + "?survey=pulse")
+    rows = read_csv(response) if fmt == "csv" else read_xlsx(response)
+    header = rows[0]
+    overall = [
+        dict(zip(header, row, strict=True))
+        for row in rows[1:]
+        if row[1] == "overall" and row[0] == "Whole organisation"
+    ]
+    last = overall[-1]
+    assert last["change_from"] == "2026 Q2" and last["change_low"] not in ("", None)
+    assert "95% interval" in last["change_in_words"]
+    assert last["trend_in_words"].endswith("not enough waves yet for a trend")
+    assert last["favourable_definition"] == "favourable = 4–5 of 1–5"

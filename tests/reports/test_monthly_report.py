@@ -47,7 +47,7 @@ def org(db):
     cache.clear()
     survey = make_survey(slug="it-service-test")
     items = [add_question(survey, Question.RATING_5, dimension=d) for d in ("Reliability", "Communication")]
-    recommend = add_question(survey, Question.SCALE_10)
+    recommend = add_question(survey, Question.SCALE_10, likelihood_to_recommend=True)
     questions = [*items, recommend]
     answer_wave(wave(survey, "2026 Q3", date(2026, 7, 6)), questions, lambda i: (2 + i % 3, 5 + i % 4), 40)
     answer_wave(wave(survey, "2026 Q4", date(2026, 10, 5)), questions, lambda i: (4 + i % 2, 8 + i % 3), 40)
@@ -85,6 +85,8 @@ def test_sends_last_months_report_on_the_send_day_exactly_once(org):
     assert message.subject.startswith("IT in October: satisfaction 4.5 of 5, up from 3.0")
     assert message.to == ["all-staff@example.org"]
     body = message.body
+    assert "change +1.52, 95% interval +1.22 to +1.83" in body, "each change carries its interval"
+    assert "Net score +65" in body
     assert len(body.split()) <= 120
     assert "IT exists to support your work." in body
     assert "Reply to this email to tell us what would help, or contact " + CONTACT in body
@@ -165,6 +167,10 @@ def test_a_change_that_is_not_significant_is_about_the_same(org):
     with at(2027, 2, 3):
         run()
     assert "satisfaction 4.5 of 5, about the same as 2026 Q4" in mail.outbox[0].subject
+    body = mail.outbox[0].body
+    assert "change +0.00, 95% interval" in body
+    assert "trend +" in body or "trend −" in body, "three waves: the slope per month is shown"
+    assert "not enough waves yet for a trend" in body
 
 
 @pytest.mark.django_db

@@ -1,14 +1,16 @@
 """Themes from notes and survey comments are counted by distinct voices (DESIGN rule 6)."""
 
 import json
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from conversations.models import Note, Person
 from perception.models import Theme
-from surveys.models import Question
+from surveys.models import Question, Wave
 from tests.factories import add_question, add_response, make_conversation, make_survey, make_wave
 
 pytestmark = pytest.mark.django_db
@@ -22,8 +24,16 @@ def themes() -> dict[str, dict]:
 
 @pytest.fixture
 def survey():
+    """A survey whose one shown wave spans the last six weeks, so notes of that time count
+    beside it (themes are counted within the waves shown)."""
     survey = make_survey(slug="pulse")
-    add_question(survey, Question.RATING_5)
+    rating = add_question(survey, Question.RATING_5)
+    now = timezone.now()
+    wave = Wave.objects.create(
+        survey=survey, label="fieldwork", opens=now - timedelta(days=42), closes=now + timedelta(days=7)
+    )
+    for value in range(5):
+        add_response(wave, {rating: 1 + value})
     return survey
 
 
@@ -67,6 +77,16 @@ def test_unattributed_notes_count_one_voice_per_conversation(survey):
         Note.objects.create(conversation=group, text="wifi").themes.add(wifi)
     entry = themes()["Wi-Fi"]
     assert (entry["voices"], entry["mentions"], entry["status"]) == (1, 3, "single_voice")
+    assert entry["unlinked_voices"] == 1, "an unattributed note cannot be linked to a person"
+
+
+def test_notes_outside_the_waves_shown_are_not_counted_beside_the_survey(survey):
+    printers = Theme.objects.create(name="Printers")
+    old = make_conversation("walkabout", days_ago=400)
+    Note.objects.create(conversation=old, text="printer", person=Person.objects.create(name="A")).themes.add(
+        printers
+    )
+    assert "Printers" not in themes()
 
 
 def test_survey_comments_and_notes_share_one_codebook(survey):
@@ -79,5 +99,5 @@ def test_survey_comments_and_notes_share_one_codebook(survey):
         vpn
     )
     entry = themes()["VPN"]
-    assert entry["voices"] == 6 and entry["sources"] == 2
+    assert entry["voices"] == 6 and entry["sources"] == 2  # the survey and the conversation
     assert entry["channels"] == ["one_on_one", "survey"]

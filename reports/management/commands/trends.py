@@ -4,6 +4,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 
 from perception.models import Department
+from reports import summary
 from reports.queries import survey_data
 from reports.trends import build_trends
 from surveys.models import Survey
@@ -13,8 +14,11 @@ def _percent(value) -> str:
     return "—" if value is None else f"{100 * value:.0f}%"
 
 
-def _interval(pair, fmt: str) -> str:
-    return "" if pair is None else f"[{fmt.format(pair[0])}, {fmt.format(pair[1])}]"
+def _interval(interval, fmt: str) -> str:
+    if interval is None:
+        return ""
+    clipped = "*" if interval["clipped"] else ""
+    return f"[{fmt.format(interval['low'])}, {fmt.format(interval['high'])}]{clipped}"
 
 
 class Command(BaseCommand):
@@ -63,7 +67,10 @@ class Command(BaseCommand):
         write = self.stdout.write
         filters = [f"{key} {value}" for key, value in document["filters"].items() if value]
         write(f"{document['title']} ({document['survey']})" + (f" · {', '.join(filters)}" if filters else ""))
-        write(f"Groups smaller than {document['min_group_size']} are suppressed.\n")
+        write(
+            f"Groups smaller than {document['min_group_size']} are suppressed; * marks an interval cut at the"
+        )
+        write("end of the scale. See the dashboard's 'How to read these figures' page.\n")
         if not document["waves"]:
             write("No waves yet.")
             return
@@ -75,14 +82,21 @@ class Command(BaseCommand):
             )
         )
         for measure in document["measures"]:
-            write(f"\n{measure['label']} ({measure['scale']})")
+            write(f"\n{measure['label']} ({measure['scale_low']}-{measure['scale_high']})")
+            if measure["favorable_definition"]:
+                write(f"  {measure['favorable_definition']}")
             for wave in measure["waves"]:
                 if wave["suppressed"]:
                     write(f"  {wave['wave']:<12} fewer than {document['min_group_size']} respondents")
                     continue
+                interval = (
+                    _interval(wave["mean_ci"], "{:.2f}")
+                    if wave["mean_ci"]
+                    else f"(no interval: {wave['mean_ci_missing']})"
+                )
                 line = (
                     f"  {wave['wave']:<12} n={wave['n']:<6} mean {wave['mean']:.2f} "
-                    f"{_interval(wave['mean_ci'], '{:.2f}'):<14} favourable {_percent(wave['favorable'])}"
+                    f"{interval:<14} favourable {_percent(wave['favorable'])}"
                 )
                 if wave["net_score"] is not None:
                     line += (
@@ -91,22 +105,21 @@ class Command(BaseCommand):
                 write(line)
             change = measure["change"]
             if change:
-                verdict = (
-                    ("up" if change["delta"] > 0 else "down") if change["significant"] else "about the same"
-                )
+                mean = change["mean"]
+                verdict = {"up": "up", "down": "down"}.get(mean["direction"], "about the same")
+                robust = {True: ", robust", False: ", not robust", None: ""}[mean["robust"]]
+                q = "—" if mean["q"] is None else f"{mean['q']:.3f}"
+                wander = "" if change["wander_known"] else "; usual wander not yet known"
                 write(
-                    f"  change {change['from']} → {change['to']}: {change['delta']:+.2f}, {verdict} "
-                    f"(q={change['q']:.3f}{', robust' if change['robust'] else ', not robust'})"
+                    f"  change {change['from_wave']} → {change['to_wave']}: {summary.change_words(mean)}, "
+                    f"{verdict} (q={q}{robust}{wander})"
                 )
-            trend = measure["trend"]
-            if trend["direction"] == "not_enough_waves":
-                write(f"  trend: not enough waves yet ({trend['waves']} of 3)")
-            else:
-                robust = "robust" if trend["robust"] else "not robust"
-                write(
-                    f"  trend over {trend['waves']} waves: {trend['direction']} "
-                    f"(tau {trend['tau']:+.3f}, q={trend['q']:.3f}, {robust})"
-                )
+            trend = measure["trend"]["mean"]
+            line = f"  trend over {measure['trend']['waves']} waves: {summary.trend_words(trend)}"
+            if trend["q"] is not None:
+                robust = {True: ", robust", False: ", not robust", None: ""}[trend["robust"]]
+                line += f" (q={trend['q']:.3f}{robust})"
+            write(line)
         if document["departments"]:
             write("\nDepartments (latest wave):")
             for department in document["departments"]:
@@ -115,6 +128,8 @@ class Command(BaseCommand):
                     continue
                 scores = []
                 for measure in department["measures"]:
+                    if measure["kind"] != "dimension":
+                        continue
                     latest = measure["waves"][-1]
                     shown = "—" if latest["suppressed"] else f"{latest['mean']:.2f}"
                     scores.append(f"{measure['label']} {shown}")
@@ -125,6 +140,8 @@ class Command(BaseCommand):
             write("\nThemes (counted by distinct voices):")
             for theme in document["themes"]:
                 robust = "" if theme["robust"] else ", not robust"
+                if theme["unlinked_voices"]:
+                    robust += f", {theme['unlinked_voices']} voices not linkable"
                 write(
                     f"  {theme['theme']:<30} {theme['status']:<13} voices {theme['voices']:<4} "
                     f"mentions {theme['mentions']:<4} sources {theme['sources']:<3} "

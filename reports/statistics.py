@@ -1,0 +1,393 @@
+"""Pure statistics, each function named after the statistic it computes.
+
+No Django, no pandas frames, no product rules: numbers and numpy arrays in, numbers or
+small frozen dataclasses out. The product rules that decide which statistic to use where
+(suppression, families, robustness, what a "change" is) live in ``reports.analysis``.
+
+All intervals are 95%. Scores arrive as *sufficient statistics* (n, mean, variance with
+ddof=1) or as counts per distinct score, so the cost never grows with the number of
+people.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize, stats
+
+CONFIDENCE = 0.95
+ALPHA = 0.05
+Z95 = float(stats.norm.ppf(0.5 + CONFIDENCE / 2))
+
+# Why an interval is missing; every output shows the reason instead of a number.
+TOO_FEW = "fewer than two answers"
+ALL_SAME = "everyone answered the same"
+
+
+# -- One group ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Sufficient statistics of one group of scores: n, mean and variance (ddof=1)."""
+
+    n: int
+    mean: float
+    variance: float
+
+
+def moments(values: np.ndarray, counts: np.ndarray) -> Moments:
+    """n, mean and variance (ddof=1; 0 when n < 2) of scores given as counts per value."""
+    values, counts = np.asarray(values, dtype=float), np.asarray(counts, dtype=float)
+    n = counts.sum()
+    if n == 0:
+        return Moments(0, float("nan"), float("nan"))
+    mean = float(counts @ values / n)
+    variance = float(counts @ (values - mean) ** 2 / (n - 1)) if n > 1 else 0.0
+    return Moments(int(n), mean, variance)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A 95% interval; ``low``/``high`` are None when there is none, and ``reason`` says why.
+
+    ``clipped`` is True when the interval was cut at the end of the scale."""
+
+    low: float | None
+    high: float | None
+    clipped: bool = False
+    reason: str | None = None
+
+
+def mean_interval(group: Moments, scale_low: float, scale_high: float) -> Interval:
+    """Student-t 95% interval of a mean, cut at the scale's ends (and marked clipped).
+
+    No interval for n < 2 or zero variance: a width of zero would claim certainty."""
+    if group.n < 2:
+        return Interval(None, None, reason=TOO_FEW)
+    if group.variance <= 0:
+        return Interval(None, None, reason=ALL_SAME)
+    low, high = stats.t.interval(
+        CONFIDENCE, group.n - 1, loc=group.mean, scale=np.sqrt(group.variance / group.n)
+    )
+    clipped = bool(low < scale_low or high > scale_high)
+    return Interval(float(max(low, scale_low)), float(min(high, scale_high)), clipped)
+
+
+def wilson_interval(successes: int, n: int) -> tuple[float, float]:
+    """Wilson 95% score interval of a proportion (successes of n).
+
+    The same interval as scipy's ``binomtest(k, n).proportion_ci(method="wilson")`` (tests
+    check they agree), written out because binomtest also computes an exact p-value we do
+    not use, which costs a millisecond for every cell of every page.
+    """
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    z2 = Z95**2
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = Z95 * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    # At 0 and n the bounds are exactly 0 and 1; the formula leaves rounding dust.
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return float(low), float(high)
+
+
+def wilson_variance(successes: int, n: int) -> float:
+    """The variance of a proportion implied by its Wilson interval: (half-width / z)².
+
+    Centred on the Wilson centre, it stays positive at 0 and at n, so a wave where
+    everyone (or no one) is favourable still carries its uncertainty into a trend."""
+    p = successes / n
+    z2 = Z95**2
+    return float((p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n) ** 2)
+
+
+@dataclass(frozen=True)
+class NetScore:
+    score: float
+    low: float
+    high: float
+
+
+def _adjusted_net(promoters: int, detractors: int, n: int) -> tuple[float, float]:
+    """Adjusted-Wald centre and variance of a net score, as proportions (−1..1)."""
+    n_adj = n + 3
+    p = (promoters + 0.75) / n_adj
+    d = (detractors + 0.75) / n_adj
+    return p - d, (p + d - (p - d) ** 2) / n_adj
+
+
+def net_score(promoters: int, detractors: int, n: int) -> NetScore:
+    """Net score (% 9–10 minus % 0–6, −100..100) with an adjusted-Wald 95% interval.
+
+    Adjusted Wald: add 3 to n and 0.75 to each of promoters and detractors, then
+    SE = sqrt((p + d − (p − d)²) / n_adj). The interval is centred on the adjusted
+    estimate and clipped to −100..100; the score itself is the plain one.
+    """
+    score = 100.0 * (promoters - detractors) / n
+    centre, variance = _adjusted_net(promoters, detractors, n)
+    se = np.sqrt(variance)
+    low, high = 100.0 * (centre - Z95 * se), 100.0 * (centre + Z95 * se)
+    return NetScore(score, float(max(-100.0, low)), float(min(100.0, high)))
+
+
+# -- Two groups: a change ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A difference (after − before) with its 95% interval, test statistic and p-value.
+
+    ``low``/``high`` are None (and ``p`` is None) when the difference has no spread to
+    test; ``reason`` then says why."""
+
+    estimate: float
+    low: float | None
+    high: float | None
+    p: float | None
+    statistic: float | None = None
+    df: float | None = None
+    method: str = ""
+    reason: str | None = None
+
+
+def welch_difference(before: Moments, after: Moments, extra_variance: float = 0.0, extra_df: float = np.inf):
+    """Difference in means (after − before), Welch's t interval and two-sided p.
+
+    Equal to scipy's ``ttest_ind(after, before, equal_var=False)`` and its
+    ``confidence_interval()`` when ``extra_variance`` is 0. ``extra_variance`` (such as
+    2τ̂², the usual wave-to-wave wander of two wave means) is added to the variance of the
+    difference; its degrees of freedom ``extra_df`` enter the Welch–Satterthwaite
+    approximation like those of each group.
+    """
+    estimate = after.mean - before.mean
+    if before.n < 2 or after.n < 2:
+        return Difference(estimate, None, None, None, method="welch", reason=TOO_FEW)
+    parts = np.array([before.variance / before.n, after.variance / after.n, extra_variance])
+    dfs = np.array([before.n - 1, after.n - 1, extra_df], dtype=float)
+    variance = parts.sum()
+    if variance <= 0:
+        return Difference(estimate, None, None, None, method="welch", reason=ALL_SAME)
+    used = parts > 0
+    df = float(variance**2 / np.sum(parts[used] ** 2 / dfs[used]))
+    se = float(np.sqrt(variance))
+    t = estimate / se
+    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, df)) * se
+    p = float(2 * stats.t.sf(abs(t), df))
+    return Difference(estimate, estimate - half, estimate + half, p, float(t), df, "welch")
+
+
+def newcombe_difference(
+    successes_before: int, n_before: int, successes_after: int, n_after: int, extra_variance: float = 0.0
+) -> tuple[float, float, float]:
+    """Difference of two proportions (after − before) and Newcombe's hybrid score 95%
+    interval (Newcombe 1998, method 10: from the two Wilson intervals, no continuity
+    correction). ``extra_variance`` (on the proportion scale) widens both sides by the same
+    variance, so the usual wave-to-wave wander can be carried."""
+    p1, p2 = successes_after / n_after, successes_before / n_before
+    l1, u1 = wilson_interval(successes_after, n_after)
+    l2, u2 = wilson_interval(successes_before, n_before)
+    extra = Z95**2 * extra_variance
+    estimate = p1 - p2
+    low = estimate - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2 + extra)
+    high = estimate + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2 + extra)
+    return float(estimate), float(max(-1.0, low)), float(min(1.0, high))
+
+
+def two_proportion_p(successes_before: int, n_before: int, successes_after: int, n_after: int):
+    """Two-sided p-value that two proportions differ, and the name of the test used.
+
+    Any expected count under 5: Fisher's exact test (exact and conservative; Boschloo's is
+    more powerful but costs 10–100 ms a table, too slow for every department cell and its
+    robustness checks); otherwise the usual two-proportion z test (chi-squared, no
+    continuity correction), which is accurate there."""
+    table = np.array(
+        [[successes_after, n_after - successes_after], [successes_before, n_before - successes_before]]
+    )
+    if (table.sum(axis=0) == 0).any():
+        return 1.0, "none"
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
+    if (expected < 5).any():
+        return float(stats.fisher_exact(table).pvalue), "fisher"
+    return float(stats.chi2_contingency(table, correction=False).pvalue), "z"
+
+
+def proportion_difference_with_wander(
+    successes_before: int, n_before: int, successes_after: int, n_after: int, extra_variance: float
+) -> float:
+    """Two-sided p-value of a difference in proportions whose variance also carries
+    ``extra_variance`` (the wave-to-wave wander): z on the Wilson variances plus it."""
+    estimate = successes_after / n_after - successes_before / n_before
+    variance = (
+        wilson_variance(successes_after, n_after)
+        + wilson_variance(successes_before, n_before)
+        + extra_variance
+    )
+    return float(2 * stats.norm.sf(abs(estimate) / np.sqrt(variance)))
+
+
+def net_score_difference(before: tuple[int, int, int], after: tuple[int, int, int]) -> Difference:
+    """Change in net score (after − before, −200..200 points) with an adjusted-Wald 95%
+    interval; each side is (promoters, detractors, n). The estimate is the plain
+    difference; the interval and p are centred on the adjusted difference."""
+    centre_a, variance_a = _adjusted_net(*after)
+    centre_b, variance_b = _adjusted_net(*before)
+    estimate = 100.0 * ((after[0] - after[1]) / after[2] - (before[0] - before[1]) / before[2])
+    se = np.sqrt(variance_a + variance_b)
+    centre = centre_a - centre_b
+    z = centre / se
+    return Difference(
+        estimate,
+        float(100 * (centre - Z95 * se)),
+        float(100 * (centre + Z95 * se)),
+        float(2 * stats.norm.sf(abs(z))),
+        float(z),
+        None,
+        "adjusted_wald",
+    )
+
+
+def benjamini_hochberg(p_values: list[float]) -> list[float]:
+    """Benjamini-Hochberg adjusted q-values, in the input's order."""
+    if len(p_values) == 0:
+        return []
+    return [float(q) for q in stats.false_discovery_control(np.asarray(p_values, dtype=float))]
+
+
+# -- Leave one out, in closed form -------------------------------------------------------
+
+
+def moments_without_each(values: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each distinct value present, (n, mean, variance) of the group after removing one
+    person with that value: n − 1, the sum less the value, the sum of squares less its
+    square. Arrays aligned with ``values[counts > 0]``."""
+    values, counts = np.asarray(values, dtype=float), np.asarray(counts, dtype=float)
+    present = values[counts > 0]
+    n = counts.sum() - 1
+    total = counts @ values - present
+    squares = counts @ values**2 - present**2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = total / n
+        variance = np.where(n > 1, (squares - n * mean**2) / (n - 1), 0.0)
+    return np.full(len(present), n), mean, np.maximum(variance, 0.0)
+
+
+def welch_weakest_without_one(
+    before: tuple[np.ndarray, np.ndarray],
+    after: tuple[np.ndarray, np.ndarray],
+    extra_variance: float = 0.0,
+    extra_df: float = np.inf,
+) -> tuple[Difference, str, float]:
+    """The Welch difference after removing the one person whose removal weakens it most.
+
+    Every distinct score in each group is tried in closed form (see
+    ``moments_without_each``); extremes are not always the worst. Returns the weakened
+    difference, the group ("before"/"after") and the score removed."""
+    full_before, full_after = moments(*before), moments(*after)
+    sign = 1.0 if full_after.mean >= full_before.mean else -1.0
+    worst: tuple[float, Difference, str, float] | None = None
+    for side, (values, counts) in (("before", before), ("after", after)):
+        present = np.asarray(values, dtype=float)[np.asarray(counts) > 0]
+        ns, means, variances = moments_without_each(values, counts)
+        for value, n, mean, variance in zip(present, ns, means, variances, strict=True):
+            reduced = Moments(int(n), float(mean), float(variance))
+            pair = (full_before, reduced) if side == "after" else (reduced, full_after)
+            difference = welch_difference(*pair, extra_variance, extra_df)
+            strength = sign * (difference.statistic if difference.statistic is not None else 0.0)
+            if worst is None or strength < worst[0]:
+                worst = (strength, difference, side, float(value))
+    assert worst is not None
+    return worst[1], worst[2], worst[3]
+
+
+# -- Many waves: a trend ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MetaRegression:
+    """Random-effects meta-regression of estimates on one moderator (here: months).
+
+    τ² by REML; the slope's standard error, t, p and 95% interval by Knapp–Hartung (t on
+    k − 2 degrees of freedom). ``se``/``t``/``p``/``low``/``high`` are None when k < 3 or
+    the fit leaves no residual spread to estimate them from."""
+
+    k: int
+    tau2: float
+    intercept: float
+    slope: float
+    se_slope_reml: float | None
+    se_slope: float | None
+    t: float | None
+    df: int
+    p: float | None
+    low: float | None
+    high: float | None
+    s2: float | None
+
+
+def _wls(y: np.ndarray, v: np.ndarray, x: np.ndarray, tau2: float):
+    """Weighted least squares of y on (1, x) with weights 1/(v + τ²), written out for the
+    2×2 case (it runs dozens of times per fit): weights, log det of X'WX, (X'WX)⁻¹,
+    coefficients and residuals."""
+    w = 1.0 / (v + tau2)
+    sw, swx, swxx = w.sum(), w @ x, w @ (x * x)
+    swy, swxy = w @ y, w @ (x * y)
+    det = sw * swxx - swx * swx
+    inverse = np.array([[swxx, -swx], [-swx, sw]]) / det
+    slope = (sw * swxy - swx * swy) / det
+    intercept = (swy - swx * slope) / sw
+    residual = y - intercept - slope * x
+    return w, float(np.log(det)), inverse, np.array([intercept, slope]), residual
+
+
+def _restricted_deviance(tau2: float, y: np.ndarray, v: np.ndarray, x: np.ndarray) -> float:
+    """−2 × the REML log-likelihood (constants dropped) of the meta-regression at τ²."""
+    w, log_det, _, _, residual = _wls(y, v, x, tau2)
+    return float(np.sum(np.log(v + tau2)) + log_det + w @ residual**2)
+
+
+def reml_tau2(y: np.ndarray, v: np.ndarray, x: np.ndarray) -> float:
+    """The REML estimate of the between-estimate variance τ² (≥ 0) for the linear
+    meta-regression of ``y`` (sampling variances ``v``) on ``x``; scipy's bounded Brent
+    search on the restricted likelihood, with the boundary τ² = 0 checked explicitly."""
+    y, v, x = (np.asarray(a, dtype=float) for a in (y, v, x))
+    upper = max(float(np.var(y)) * 10 + float(np.max(v)), 1e-8)
+    found = optimize.minimize_scalar(
+        _restricted_deviance, bounds=(0.0, upper), args=(y, v, x), method="bounded", options={"xatol": 1e-10}
+    )
+    tau2 = float(found.x)
+    if _restricted_deviance(0.0, y, v, x) <= found.fun:
+        tau2 = 0.0
+    return tau2
+
+
+def meta_regression(y, v, x) -> MetaRegression:
+    """Random-effects meta-regression of ``y`` (with sampling variances ``v``) on ``x``.
+
+    Weights 1/(v + τ²), τ² by REML, Knapp–Hartung standard error of the slope: the
+    weighted residual variance s² = Σ w r² / (k − 2) scales the model-based variance,
+    and the slope's t has k − 2 degrees of freedom. Matches metafor's
+    ``rma(yi, vi, mods = ~ x, test = "knha")``.
+    """
+    y, v, x = (np.asarray(a, dtype=float) for a in (y, v, x))
+    k = len(y)
+    v = np.maximum(v, 1e-12)  # a wave where everyone answered the same still has a weight
+    tau2 = reml_tau2(y, v, x) if k > 2 else 0.0
+    w, _, inverse, beta, residual = _wls(y, v, x, tau2)
+    if k < 3:
+        return MetaRegression(
+            k, tau2, float(beta[0]), float(beta[1]), None, None, None, 0, None, None, None, None
+        )
+    df = k - 2
+    s2 = float(np.sum(w * residual**2) / df)
+    se_reml = float(np.sqrt(inverse[1, 1]))
+    se = float(np.sqrt(s2 * inverse[1, 1]))
+    slope = float(beta[1])
+    if se <= 0:
+        return MetaRegression(k, tau2, float(beta[0]), slope, se_reml, None, None, df, None, None, None, s2)
+    t = slope / se
+    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, df)) * se
+    p = float(2 * stats.t.sf(abs(t), df))
+    return MetaRegression(
+        k, tau2, float(beta[0]), slope, se_reml, se, float(t), df, p, slope - half, slope + half, s2
+    )
