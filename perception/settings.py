@@ -66,11 +66,23 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
+    "django_tasks",
+    "django_tasks_db",
     "perception",
     "surveys",
     "conversations",
     "reports",
 ]
+
+# Long work (large imports, publishing figures, sending invitations) runs as tasks in the
+# database queue; `manage.py db_worker` processes run them, on any number of machines.
+# Tests run them at once (TASKS_BACKEND=django_tasks.backends.immediate.ImmediateBackend).
+TASKS = {
+    "default": {
+        "BACKEND": os.getenv("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
