@@ -14,10 +14,10 @@ from django.conf import settings as django_settings
 from django.core import mail
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from conversations.models import Action, Conversation
+from perception.lib import emails
 from perception.models import SiteSettings
 from reports import summary
 from reports.cache import trends_document
@@ -222,10 +222,10 @@ def compose(period: date, settings: ReportSettings | None = None) -> Composition
         "contact": settings.contact_line() or site.contact_line,
         "chart": False,
     }
-    body_text = render_to_string("emails/monthly-body-text.txt", context).strip() + "\n"
-    while len(body_text.split()) > MAX_WORDS and context["changed"]:
+    email = emails.render("monthly", context)
+    while len(email.text.split()) > MAX_WORDS and context["changed"]:
         context["changed"] = context["changed"][:-1]  # keep the report short: fewer examples
-        body_text = render_to_string("emails/monthly-body-text.txt", context).strip() + "\n"
+        email = emails.render("monthly", context)
     chart_png = None
     headline_measure = summary.find_measure(document, metrics[0].key) if document else None
     if (
@@ -237,12 +237,12 @@ def compose(period: date, settings: ReportSettings | None = None) -> Composition
 
         chart_png = charts.trend_png(headline_measure)
         context["chart"] = True
-    it_name = site.it_team_name
+        email = emails.render("monthly", context)
     return Composition(
         period=period,
-        subject=render_to_string("emails/monthly-subject.txt", context | {"it": it_name}).strip(),
-        body_text=body_text,
-        body_html=render_to_string("emails/monthly-body-html.html", context),
+        subject=email.subject,
+        body_text=email.text,
+        body_html=email.html,
         metrics=[asdict(m) for m in metrics],
         recipients=settings.recipient_list(),
         sender=settings.sender or django_settings.DEFAULT_FROM_EMAIL,
@@ -251,22 +251,12 @@ def compose(period: date, settings: ReportSettings | None = None) -> Composition
 
 
 def message_for(composition: Composition) -> mail.EmailMultiAlternatives:
-    message = mail.EmailMultiAlternatives(
-        subject=composition.subject,
-        body=composition.body_text,
-        from_email=composition.sender,
+    return emails.message(
+        emails.Email(composition.subject, composition.body_text, composition.body_html),
         to=composition.recipients,
+        from_email=composition.sender,
+        inline_png=composition.chart_png,
     )
-    message.attach_alternative(composition.body_html, "text/html")
-    if composition.chart_png:
-        from email.mime.image import MIMEImage
-
-        image = MIMEImage(composition.chart_png, "png")
-        image.add_header("Content-ID", "<headline-chart>")
-        image.add_header("Content-Disposition", "inline", filename="trend.png")
-        message.mixed_subtype = "related"
-        message.attach(image)
-    return message
 
 
 class AlreadySent(Exception):

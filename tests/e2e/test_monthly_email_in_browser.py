@@ -24,7 +24,7 @@ def test_html_email_renders_readably(org, phone_page):  # noqa: F811
     )
     inline = "data:image/png;base64," + base64.b64encode(chart.get_payload(decode=True)).decode()
     page = phone_page
-    page.set_content(html.replace("cid:headline-chart", inline))
+    page.set_content(html.replace("cid:inline-image", inline))
     assert page.get_by_text("IT exists to support your work.").is_visible()
     image = page.locator("img")
     assert image.evaluate("img => img.complete && img.naturalWidth > 0")

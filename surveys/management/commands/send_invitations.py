@@ -7,10 +7,10 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from perception.lib import emails
 from perception.models import Department, SiteSettings
 from surveys import services
 from surveys.models import Wave
@@ -116,12 +116,5 @@ class Command(BaseCommand):
 
     def _send(self, connection, site, wave: Wave, address: str, token: str) -> None:
         link = settings.SITE_URL + reverse("surveys:personal_link", args=[token])
-        context = {"site": site, "survey": wave.survey, "wave": wave, "link": link}
-        message = mail.EmailMultiAlternatives(
-            subject=render_to_string("emails/invitation-subject.txt", context).strip(),
-            body=render_to_string("emails/invitation-body-text.txt", context),
-            to=[address],
-            connection=connection,
-        )
-        message.attach_alternative(render_to_string("emails/invitation-body-html.html", context), "text/html")
-        message.send()
+        email = emails.render("invitation", {"site": site, "survey": wave.survey, "wave": wave, "link": link})
+        emails.message(email, to=[address], connection=connection).send()
