@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEV_ENV := DEBUG=1
 
-.PHONY: run test test-deep test-postgres bench install install-dev browser lint format vendor clean
+.PHONY: run test test-browser test-deep test-postgres bench install install-dev browser lint format vendor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,17 +30,23 @@ run: install
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
-## test: install the dev requirements and run the whole suite (SQLite unless DATABASE_URL is set)
+## test: install the dev requirements and run the suite on both cores (SQLite unless
+## DATABASE_URL is set); the browser tests are their own step, `make test-browser`
 test: install-dev
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --ignore=tests/e2e
 
-## test-deep: the statistics simulations at 2,000 replications (a minute or two)
+## test-browser: the browser tests (Debian's Chromium and axe-core; `make browser` installs them)
+test-browser: install-dev
+	$(BIN)/python -m pytest tests/e2e
+
+## test-deep: property tests at four times their examples and the statistics simulations
+## at 2,000 replications (several minutes)
 test-deep: install-dev
-	PERCEPTION_DEEP=1 $(BIN)/python -m pytest tests/reports/test_simulation.py
+	PERCEPTION_DEEP=1 $(BIN)/python -m pytest -n 2 --ignore=tests/e2e
 
 ## test-postgres: the whole suite against PostgreSQL on 127.0.0.1:5432
 test-postgres: install-dev
-	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/perception} $(BIN)/python -m pytest
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/perception} $(BIN)/python -m pytest -n 2 --ignore=tests/e2e
 
 ## bench: time `trends --json` on a synthetic organisation (see BENCHMARKS.md)
 bench: install-dev

@@ -59,11 +59,17 @@ def add_response(wave: Wave, answers: dict, department=None, key: str | None = N
 
 def make_user(username: str, role: str | None = None):
     """A signed-in-able staff user with one role: "Listeners", "Viewers" or none."""
-    from django.contrib.auth.models import Group, User
+    from django.contrib.auth.models import Group, Permission, User
+
+    from perception.roles import ROLE_PERMISSIONS
 
     user = User.objects.create_user(username, f"{username}@example.org", "a-long-test-password")
     if role:
-        user.groups.add(Group.objects.get_or_create(name=role)[0])
+        group, created = Group.objects.get_or_create(name=role)
+        if created:
+            # Browser tests flush the database, and with it the groups the migration made.
+            group.permissions.add(*Permission.objects.filter(codename__in=ROLE_PERMISSIONS.get(role, [])))
+        user.groups.add(group)
     return user
 
 

@@ -11,6 +11,7 @@ from scipy import stats
 from reports import analysis, statistics
 from reports.analysis import Measure
 from reports.trends import build_measure, settle
+from tests.properties import examples
 from tests.reports.oracles import answers_table, count_scores, latest_only
 
 SCALES = [
@@ -29,7 +30,7 @@ def scale_and_scores(draw, min_size=1):
     return measure, np.array(values, dtype=float)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(scale_and_scores())
 def test_every_interval_contains_its_estimate_lies_inside_the_scale_or_says_why_it_is_missing(case):
     measure, values = case
@@ -99,14 +100,14 @@ def summaries_of(answers: pd.DataFrame) -> pd.DataFrame:
     return scores.sort_values(["measure", "wave", "score"], ignore_index=True)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(answers_frames(), st.randoms(use_true_random=False))
 def test_shuffling_input_rows_changes_nothing(answers, random):
     shuffled = answers.sample(frac=1, random_state=random.randint(0, 2**31)).reset_index(drop=True)
     assert_frame_equal(summaries_of(answers), summaries_of(shuffled))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(answers_frames(), st.data())
 def test_a_respondent_answering_twice_in_a_wave_counts_once_with_the_latest_answers(answers, data):
     """The contract: the latest submission stands; the earlier one is dropped whole."""
@@ -160,7 +161,7 @@ def built(frames: dict[str, list[float]], measure=None, months=None, k: int = 1)
     return build_measure(measure, analysis.distributions(scores), labels, months, set(), k)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.integers(2, 12), st.data())
 def test_removing_one_respondent_from_a_group_of_exactly_k_suppresses_it(k, data):
     values = data.draw(st.lists(st.integers(1, 5), min_size=k, max_size=k))
@@ -181,7 +182,7 @@ def mentions(rows) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["theme", "voice", "source", "channel", "sentiment"])
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(st.integers(2, 60))
 def test_a_theme_one_person_repeats_is_a_single_voice(times):
     loud = mentions(
@@ -239,7 +240,7 @@ def test_robustness_tries_every_voice_not_only_the_loudest():
     assert not summary["robust"]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     st.lists(
         st.tuples(st.sampled_from(["p1", "p2", "p3", "p4", "p5"]), st.sampled_from(["c1", "c2", "c3"])),
@@ -264,7 +265,7 @@ def test_unlinked_voices_are_counted_apart():
     assert (summary["voices"], summary["linked_voices"], summary["unlinked_voices"]) == (2, 1, 1)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.dictionaries(st.sampled_from("ABCDEFG"), st.integers(1, 30), min_size=1), st.integers(2, 10))
 def test_complementary_suppression_never_leaves_one_small_cell_recoverable(sizes, k):
     """Either nothing small is hidden, or at least two cells are hidden together."""
@@ -351,7 +352,7 @@ def two_samples(draw):
     )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(two_samples())
 def test_welch_from_sufficient_statistics_equals_scipy(samples):
     """Counts per score give scipy's ttest_ind(equal_var=False) and its interval."""
@@ -369,7 +370,7 @@ def test_welch_from_sufficient_statistics_equals_scipy(samples):
     assert (got.low, got.high) == pytest.approx((interval.low, interval.high), abs=1e-9)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(two_samples())
 def test_the_weakest_single_removal_in_closed_form_equals_trying_every_person(samples):
     before, after = samples
@@ -407,7 +408,7 @@ def test_extremes_are_not_always_the_most_influential_voice():
     assert weakest.statistic == pytest.approx(without_4, abs=1e-12)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.integers(1, 2000), st.data())
 def test_wilson_interval_equals_scipy(n, data):
     successes = data.draw(st.integers(0, n))

@@ -4,6 +4,7 @@ page, the charts and the exports, and neutralises spreadsheet formulas."""
 import csv
 import io
 import json
+import re
 from io import StringIO
 
 import pytest
@@ -108,12 +109,12 @@ def test_every_figure_on_the_page_equals_trends_json(viewer, org, query):
     assert f"Rests on {latest['n']} people" in html
     net = next(m for m in expected["measures"] if m["net_score"])
     net_latest = [w for w in net["waves"] if not w["suppressed"]][-1]
-    assert f'<p class="display-6 mb-0">{floatformat(net_latest["net_score"], 0)}</p>' in html
+    assert re.search(rf"<p[^>]*>{re.escape(floatformat(net_latest['net_score'], 0))}</p>", html)
     for measure in expected["measures"]:
         if measure["kind"] == "dimension":
             for wave in measure["waves"]:
                 if not wave["suppressed"]:
-                    assert f'<td class="text-end">{floatformat(wave["mean"], 2)}</td>' in html
+                    assert re.search(rf"<td[^>]*>{re.escape(floatformat(wave['mean'], 2))}</td>", html)
 
 
 def test_a_department_of_k_minus_one_is_hidden_on_the_page(viewer, org):
