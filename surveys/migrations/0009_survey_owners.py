@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('surveys', '0008_privacy'),
+        ('surveys', '0008_privacy_existing_data'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

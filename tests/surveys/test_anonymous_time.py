@@ -115,7 +115,7 @@ def test_the_response_admin_shows_only_the_date_of_an_anonymous_response(admin_c
 def test_the_migration_truncates_anonymous_times_and_forgets_when_links_were_used():
     """Forward from 0006: anonymous rows lose their time of day, the others keep it."""
     executor = MigrationExecutor(connection)
-    before, after = [("surveys", "0006_answer_indexes")], [("surveys", "0008_privacy")]
+    before, after = [("surveys", "0006_answer_indexes")], [("surveys", "0008_privacy_existing_data")]
     try:
         executor.migrate(before)
         old = executor.loader.project_state(before).apps
