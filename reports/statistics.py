@@ -391,3 +391,58 @@ def meta_regression(y, v, x) -> MetaRegression:
     return MetaRegression(
         k, tau2, float(beta[0]), slope, se_reml, se, float(t), df, p, slope - half, slope + half, s2
     )
+
+
+# -- Two waves with some of the same people ----------------------------------------------
+
+
+def overlapping_difference(
+    before: Moments,
+    after: Moments,
+    paired: int,
+    correlation: float,
+    equal_variances: bool = False,
+    extra_variance: float = 0.0,
+    extra_df: float = np.inf,
+) -> Difference:
+    """Difference in means (after − before) of two samples that share ``paired`` people:
+    the partially overlapping samples t-test (Derrick, Russ, Toher & White 2017, T_new2;
+    T_new1 with ``equal_variances``), as R's ``Partiallyoverlapping::Partover.test``.
+
+    ``before`` and ``after`` hold every observation of each wave (the paired people's
+    included); ``correlation`` is Pearson's r between the paired people's two scores
+    (0 when either side has no spread). With no pairs it is Welch's test (or Student's);
+    with everyone paired, the paired t-test. ``extra_variance`` (the usual wave-to-wave
+    wander) is added to the variance of the difference, its degrees of freedom combined
+    by Satterthwaite's rule, as in ``welch_difference``.
+    """
+    estimate = float(after.mean - before.mean)
+    if before.n < 2 or after.n < 2:
+        return Difference(estimate, None, None, None, method="overlapping", reason=TOO_FEW)
+    unpaired = (before.n - paired) + (after.n - paired)
+    share = -2 * correlation * paired / (before.n * after.n)
+    if equal_variances:
+        pooled = ((before.n - 1) * before.variance + (after.n - 1) * after.variance) / (
+            before.n + after.n - 2
+        )
+        core = pooled * (1 / before.n + 1 / after.n + share)
+        df = (paired - 1) + (unpaired + paired - 1) / (unpaired + 2 * paired) * unpaired
+    else:
+        parts = np.array([before.variance / before.n, after.variance / after.n])
+        core = float(parts.sum() + share * np.sqrt(before.variance * after.variance))
+        welch_df = parts.sum() ** 2 / np.sum(parts**2 / np.array([before.n - 1, after.n - 1]))
+        df = (paired - 1) + (welch_df - paired + 1) / (unpaired + 2 * paired) * unpaired
+    if unpaired == 0:
+        df = paired - 1
+    variance = core + extra_variance
+    if variance <= 0 or df <= 0:
+        return Difference(estimate, None, None, None, method="overlapping", reason=ALL_SAME)
+    if extra_variance > 0:
+        df = variance**2 / (core**2 / df + extra_variance**2 / extra_df)
+    se = float(np.sqrt(variance))
+    statistic = estimate / se
+    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, df)) * se
+    p = float(2 * stats.t.sf(abs(statistic), df))
+    return Difference(
+        estimate, estimate - half, estimate + half, p, float(statistic), float(df), "overlapping"
+    )

@@ -198,3 +198,50 @@ def test_wilson_variance_stays_positive_at_the_ends():
     assert statistics.wilson_variance(0, 50) > 0 and statistics.wilson_variance(50, 50) > 0
     low, high = statistics.wilson_interval(20, 50)
     assert statistics.Z95 * np.sqrt(statistics.wilson_variance(20, 50)) == pytest.approx((high - low) / 2)
+
+
+# -- Partially overlapping samples (Derrick, Russ, Toher & White 2017) --------------------
+
+A_UNPAIRED, A_PAIRED = [20, 21, 16, 18, 14, 12, 14, 17], [14, 15, 18, 20, 11, 19, 14, 15]
+B_UNPAIRED, B_PAIRED = [10, 16, 18, 16, 15, 14, 13, 10], [15, 10, 15, 17, 13, 19, 12, 13]
+
+
+def _moments(values) -> statistics.Moments:
+    values = np.asarray(values, dtype=float)
+    return statistics.Moments(len(values), float(values.mean()), float(values.var(ddof=1)))
+
+
+def test_overlapping_samples_match_the_published_worked_example():
+    """Derrick et al. (2017, TQMP 13(2)) and Partiallyoverlapping's example: p = 0.026."""
+    r = float(np.corrcoef(A_PAIRED, B_PAIRED)[0, 1])
+    before, after = _moments(B_UNPAIRED + B_PAIRED), _moments(A_UNPAIRED + A_PAIRED)
+    equal = statistics.overlapping_difference(before, after, paired=8, correlation=r, equal_variances=True)
+    assert round(equal.p, 3) == 0.026
+    assert equal.estimate == pytest.approx(2.0)
+    unequal = statistics.overlapping_difference(before, after, paired=8, correlation=r)
+    assert unequal.low < unequal.estimate < unequal.high and 0 < unequal.p < 0.05
+
+
+def test_overlapping_samples_reduce_to_the_paired_and_to_welchs_test():
+    """Everyone paired: the paired t-test; nobody paired: Welch's test (scipy as oracle)."""
+    r = float(np.corrcoef(A_PAIRED, B_PAIRED)[0, 1])
+    paired = statistics.overlapping_difference(
+        _moments(B_PAIRED), _moments(A_PAIRED), paired=8, correlation=r
+    )
+    oracle = stats.ttest_rel(A_PAIRED, B_PAIRED)
+    assert paired.p == pytest.approx(oracle.pvalue) and paired.df == 7
+    independent = statistics.overlapping_difference(
+        _moments(B_UNPAIRED), _moments(A_UNPAIRED), paired=0, correlation=0.0
+    )
+    welch = stats.ttest_ind(A_UNPAIRED, B_UNPAIRED, equal_var=False)
+    assert independent.p == pytest.approx(welch.pvalue)
+    low, high = welch.confidence_interval()
+    assert (independent.low, independent.high) == (pytest.approx(low), pytest.approx(high))
+
+
+def test_a_positive_correlation_narrows_the_interval_of_a_change():
+    """The same people in both waves: their own consistency is not counted as noise twice."""
+    before, after = _moments(B_UNPAIRED + B_PAIRED), _moments(A_UNPAIRED + A_PAIRED)
+    apart = statistics.overlapping_difference(before, after, paired=8, correlation=0.0)
+    together = statistics.overlapping_difference(before, after, paired=8, correlation=0.8)
+    assert together.high - together.low < apart.high - apart.low
