@@ -50,6 +50,16 @@ TRUSTED_PROXY_HOPS = envint("TRUSTED_PROXY_HOPS", "0")
 OPEN_LINK_BURST_LIMIT = envint("OPEN_LINK_BURST_LIMIT", "100")
 OPEN_LINK_BURST_WINDOW_SECONDS = envint("OPEN_LINK_BURST_WINDOW_SECONDS", "600")
 
+# Every upload (survey exports, codebooks, service metrics) is read within these limits,
+# checked before the work they would cause; an upload above any is refused with a message.
+UPLOAD_MAX_BYTES = envint("UPLOAD_MAX_BYTES", str(50 * 1024 * 1024))
+UPLOAD_MAX_ROWS = envint("UPLOAD_MAX_ROWS", "1000000")
+UPLOAD_MAX_COLUMNS = envint("UPLOAD_MAX_COLUMNS", "2000")
+UPLOAD_MAX_CELLS = envint("UPLOAD_MAX_CELLS", "5000000")
+UPLOAD_MAX_CELL_BYTES = envint("UPLOAD_MAX_CELL_BYTES", str(128 * 1024))
+# Uploads above this size are imported by a background task, not within the request.
+IMPORT_BACKGROUND_BYTES = envint("IMPORT_BACKGROUND_BYTES", str(5 * 1024 * 1024))
+
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 

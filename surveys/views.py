@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from perception.models import Department
 from perception.roles import CODE_COMMENTS, MANAGE_SURVEYS, permission_required
-from surveys import importing, services, throttle
+from surveys import imports, services, throttle
 from surveys.forms import CodingForm, SurveyForm
 from surveys.import_forms import MappingForm, UploadForm
 from surveys.models import Answer, ImportUpload, Invitation, Survey, Wave, hash_token
@@ -180,8 +180,8 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data["file"].read()
         try:
-            importing.read_export(data, form.cleaned_data["format"])
-        except importing.ImportProblem as error:
+            imports.read_export(data, form.cleaned_data["format"])
+        except imports.ImportProblem as error:
             form.add_error("file", f"{error} Nothing was imported.")
         else:
             upload = ImportUpload.objects.create(
@@ -203,15 +203,15 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
     upload = get_object_or_404(ImportUpload, pk=pk, created_by=request.user)
     if not _may_import_into(request.user, upload.slug):
         raise PermissionDenied(NOT_YOURS.format(slug=upload.slug))
-    table = importing.read_export(bytes(upload.data), upload.format)
-    proposed = importing.propose_mapping(table)
+    table = imports.read_export(bytes(upload.data), upload.format)
+    proposed = imports.propose_mapping(table)
     chosen = {h: request.POST.get(f"column_{i}", proposed[h]) for i, h in enumerate(table.headers)}
-    converted = importing.convert(table, chosen)
+    converted = imports.convert(table, chosen)
     form = MappingForm(
         request.POST or None, headers=table.headers, proposed=proposed, unknown=converted.unknown_labels
     )
     if request.method == "POST" and form.is_valid():
-        converted = importing.convert(table, form.mapping(), form.labels())
+        converted = imports.convert(table, form.mapping(), form.labels())
         if request.POST.get("action") == "import" and not converted.problems:
             try:
                 result = services.responses_import(
@@ -224,7 +224,7 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
                     wave_label=upload.wave_label or None,
                     owner=request.user,
                 )
-            except importing.ImportProblem as error:
+            except imports.ImportProblem as error:
                 converted.problems.append(str(error))
             else:
                 upload.delete()
@@ -233,7 +233,7 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 return redirect(reverse("reports:dashboard") + f"?survey={result.survey.slug}")
     samples = {
-        header: [row[i] for row in table.rows[:500] if not importing.is_missing(row[i])][:3]
+        header: [row[i] for row in table.rows[:500] if not imports.is_missing(row[i])][:3]
         for i, header in enumerate(table.headers)
     }
     preview = [
