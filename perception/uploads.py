@@ -153,16 +153,23 @@ def read_csv(text: str, limits: Limits, delimiter: str = ",") -> list[list[str]]
                 f"Row {opened}: the file holds more than {limits.rows:,} rows or "
                 f"{limits.cells:,} cells; split it and import each part."
             )
-        for column, cell in enumerate(row, start=1):
+        for index, cell in enumerate(row):
             if "\x00" in cell:
                 raise UploadProblem(
-                    f"Row {opened}, column {column}: a NUL character (binary data); "
+                    f"Row {opened}, column {_column_name(rows, index)}: a NUL character (binary data); "
                     "save the file again as CSV text."
                 )
         rows.append(row)
     while rows and not any(cell.strip() for cell in rows[-1]):
         rows.pop()
     return rows
+
+
+def _column_name(rows: list[list[str]], index: int) -> str:
+    """The header's name for a column, quoted, or its number where there is none."""
+    header = rows[0] if rows else []
+    name = header[index].replace("\x00", "").strip() if index < len(header) else ""
+    return f"'{name[:60]}'" if name else str(index + 1)
 
 
 def _csv_error(message: str, opened: int, reached: int, limits: Limits) -> str:

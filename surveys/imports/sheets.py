@@ -64,13 +64,24 @@ def read_xlsx(data: bytes, limits: Limits) -> list[list[str]]:
             workbook.close()
     except UploadProblem:
         raise
-    except DefusedXmlException:
-        raise UploadProblem(
-            "The Excel file contains XML entities or a document type, which exports never do; "
-            "it was not read."
-        ) from None
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, IndexError, ParseError, SyntaxError) as error:
-        raise UploadProblem(f"The Excel file cannot be read ({type(error).__name__}: {error}).") from None
+        if _caused_by(error, DefusedXmlException):
+            raise UploadProblem(
+                "The Excel file contains XML entities or a document type, which exports never do; "
+                "it was not read."
+            ) from None
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise UploadProblem(f"The Excel file cannot be read ({first_line}).") from None
+
+
+def _caused_by(error: BaseException | None, kind: type) -> bool:
+    """openpyxl wraps what went wrong in a ValueError: look down the chain."""
+    seen = 0
+    while error is not None and seen < 10:
+        if isinstance(error, kind):
+            return True
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return False
 
 
 def _sheet_rows(sheet, limits: Limits) -> list[list[str]]:

@@ -10,7 +10,6 @@ import pytest
 from django.core.management import CommandError, call_command
 from openpyxl import Workbook
 
-from surveys import imports
 from surveys.models import Answer, Choice, ImportRecord, Question, Response, Survey
 
 pytestmark = pytest.mark.django_db
