@@ -7,7 +7,7 @@ import hashlib
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -264,7 +264,10 @@ def coding(request: HttpRequest) -> HttpResponse:
     """One comment at a time, with only its wave: tick its themes, or skip it."""
     queue = Answer.objects.awaiting_coding()
     if request.method == "POST":
-        answer = get_object_or_404(queue, pk=request.POST.get("answer"))
+        answer_id = request.POST.get("answer", "")
+        if not answer_id.isdigit() or len(answer_id) > 18:
+            return HttpResponseBadRequest("That is not a comment in the queue; reload the page.")
+        answer = get_object_or_404(queue, pk=int(answer_id))
         if request.POST.get("action") == "skip":
             services.answer_code(answer=answer, themes=[])
             messages.info(request, "Skipped: nothing to code in that comment.")
