@@ -15,11 +15,12 @@ from django.utils import timezone
 from perception.lib.dates import months_before
 from perception.models import Department, Theme
 from surveys.bulk import insert_answers
-from surveys.imports import QUESTION_KINDS, Converted, ImportProblem, Table
+from surveys.imports import QUESTION_KINDS, Converted, ImportProblem, Table, convert, read_export
 from surveys.models import (
     Answer,
     Choice,
     ImportRecord,
+    ImportUpload,
     Invitation,
     Question,
     Response,
@@ -224,6 +225,39 @@ def responses_import(
             skipped_incomplete=table.skipped_incomplete,
         )
     return ImportResult(survey, wave, len(responses), table.skipped_incomplete, created)
+
+
+def upload_import(*, upload: ImportUpload, now: datetime | None = None) -> ImportResult:
+    """Import a stored upload with the mapping confirmed on its page, all or nothing.
+
+    Used by the page for small files and by the background task for large ones. Once
+    imported the file's bytes are dropped; the row stays for the status page until pruned.
+    """
+    data = bytes(upload.data)
+    table = read_export(data, upload.format)
+    converted = convert(table, upload.columns, upload.labels)
+    ImportUpload.objects.filter(pk=upload.pk).update(rows_checked=len(converted.rows))
+    result = responses_import(
+        slug=upload.slug,
+        table=table,
+        converted=converted,
+        mapping=upload.columns,
+        content_hash=hashlib.sha256(data).hexdigest(),
+        filename=upload.filename,
+        wave_label=upload.wave_label or None,
+        owner=upload.created_by,
+    )
+    upload.data, upload.status = b"", ImportUpload.DONE
+    upload.message = f"Imported {result.responses} responses as wave “{result.wave.label}”."
+    upload.save(update_fields=["data", "status", "message"])
+    return result
+
+
+def uploads_prune(*, now: datetime | None = None) -> int:
+    """Delete uploads left for more than a day (abandoned, or imported and seen); returns
+    how many. Safe to run at any time: an import in progress is never touched."""
+    deleted, _ = ImportUpload.objects.abandoned(now or timezone.now()).delete()
+    return deleted
 
 
 def _refuse_problems(converted: Converted) -> None:

@@ -2,8 +2,6 @@
 no account and reveal nothing about other responses; and the staff ones (importing
 another tool's export, coding survey comments)."""
 
-import hashlib
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -15,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from perception.models import Department
 from perception.roles import CODE_COMMENTS, MANAGE_SURVEYS, permission_required
-from surveys import imports, services, throttle
+from surveys import imports, services, tasks, throttle
 from surveys.forms import CodingForm, SurveyForm
 from surveys.import_forms import MappingForm, UploadForm
 from surveys.models import Answer, ImportUpload, Invitation, Survey, Wave, hash_token
@@ -178,6 +176,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     ):
         form.add_error("survey", NOT_YOURS.format(slug=form.cleaned_data["survey"]))
     if request.method == "POST" and form.is_valid():
+        services.uploads_prune()  # opportunistically; cron runs `prune_uploads` too
         data = form.cleaned_data["file"].read()
         try:
             imports.read_export(data, form.cleaned_data["format"])
@@ -203,6 +202,8 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
     upload = get_object_or_404(ImportUpload, pk=pk, created_by=request.user)
     if not _may_import_into(request.user, upload.slug):
         raise PermissionDenied(NOT_YOURS.format(slug=upload.slug))
+    if upload.status not in (ImportUpload.UPLOADED, ImportUpload.FAILED):
+        return redirect("surveys:import_status", pk=upload.pk)
     table = imports.read_export(bytes(upload.data), upload.format)
     proposed = imports.propose_mapping(table)
     chosen = {h: request.POST.get(f"column_{i}", proposed[h]) for i, h in enumerate(table.headers)}
@@ -213,24 +214,20 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         converted = imports.convert(table, form.mapping(), form.labels())
         if request.POST.get("action") == "import" and not converted.problems:
+            upload.columns, upload.labels = form.mapping(), form.labels()
+            if len(upload.data) > settings.IMPORT_BACKGROUND_BYTES:
+                return _import_in_background(upload)
+            upload.status = ImportUpload.RUNNING
+            upload.save(update_fields=["columns", "labels", "status"])
             try:
-                result = services.responses_import(
-                    slug=upload.slug,
-                    table=table,
-                    converted=converted,
-                    mapping=form.mapping(),
-                    content_hash=hashlib.sha256(bytes(upload.data)).hexdigest(),
-                    filename=upload.filename,
-                    wave_label=upload.wave_label or None,
-                    owner=request.user,
-                )
+                result = services.upload_import(upload=upload)
             except imports.ImportProblem as error:
+                upload.status = ImportUpload.FAILED
+                upload.save(update_fields=["status"])
                 converted.problems.append(str(error))
             else:
                 upload.delete()
-                messages.success(
-                    request, f"Imported {result.responses} responses as wave “{result.wave.label}”."
-                )
+                messages.success(request, upload.message)
                 return redirect(reverse("reports:dashboard") + f"?survey={result.survey.slug}")
     samples = {
         header: [row[i] for row in table.rows[:500] if not imports.is_missing(row[i])][:3]
@@ -254,6 +251,21 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
         },
         status=400 if request.method == "POST" and converted.problems else 200,
     )
+
+
+def _import_in_background(upload: ImportUpload) -> HttpResponse:
+    """A large file would outlast the request: a task imports it; its page shows how it goes."""
+    upload.status, upload.message, upload.rows_checked = ImportUpload.QUEUED, "", 0
+    upload.save(update_fields=["columns", "labels", "status", "message", "rows_checked"])
+    tasks.import_upload.enqueue(upload.pk)
+    return redirect("surveys:import_status", pk=upload.pk)
+
+
+@permission_required(MANAGE_SURVEYS)
+def import_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """Where a background import stands; reloads itself until it is done (no JavaScript)."""
+    upload = get_object_or_404(ImportUpload, pk=pk, created_by=request.user)
+    return render(request, "surveys/import_status.html", {"upload": upload})
 
 
 # -- Coding survey comments (staff: listeners) -----------------------------------------------
