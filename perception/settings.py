@@ -184,6 +184,11 @@ EMAIL_PORT = envint("EMAIL_PORT", "587")
 EMAIL_HOST_USER = os.getenv("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.getenv("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "True")
+# Seconds an SMTP connection may block: a hung server must not hold a send (or a
+# request) for ever. A monthly report stuck in "sending" for longer than the reclaim age
+# (a crashed run) is sent by the next run.
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", "10")
+MONTHLY_REPORT_RECLAIM_MINUTES = envint("MONTHLY_REPORT_RECLAIM_MINUTES", "15")
 DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "perception@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
