@@ -204,7 +204,12 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied(NOT_YOURS.format(slug=upload.slug))
     if upload.status not in (ImportUpload.UPLOADED, ImportUpload.FAILED):
         return redirect("surveys:import_status", pk=upload.pk)
-    table = imports.read_export(bytes(upload.data), upload.format)
+    try:
+        table = imports.read_export(bytes(upload.data), upload.format)
+    except imports.ImportProblem as error:  # e.g. the limits were lowered since it was uploaded
+        upload.delete()
+        messages.error(request, f"{error} Nothing was imported; upload the file again.")
+        return render(request, "surveys/import_upload.html", {"form": UploadForm()}, status=400)
     proposed = imports.propose_mapping(table)
     chosen = {h: request.POST.get(f"column_{i}", proposed[h]) for i, h in enumerate(table.headers)}
     converted = imports.convert(table, chosen)

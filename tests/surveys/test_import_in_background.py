@@ -111,3 +111,12 @@ def test_uploading_prunes_abandoned_uploads_too(manager):
     )
     upload(manager)
     assert ImportUpload.objects.count() == 1
+
+
+def test_an_upload_that_no_longer_reads_is_a_400_not_a_500(manager, settings):
+    mapping_url = upload(manager)
+    settings.UPLOAD_MAX_COLUMNS = 2
+    page = manager.get(mapping_url)
+    assert page.status_code == 400
+    assert "Row 1: 3 columns; at most 2 can be imported." in page.content.decode()
+    assert not ImportUpload.objects.exists()
