@@ -4,6 +4,7 @@ traceback) from the command. Files are generated small, in tmp_path."""
 
 import functools
 import io
+import os
 import subprocess
 import sys
 import zipfile
@@ -210,3 +211,39 @@ def test_the_real_fixtures_keep_their_encodings(name, encoding):
 
     table = read_export((Path(__file__).parent / "fixtures" / name).read_bytes())
     assert table.encoding == encoding
+
+
+UNDER_A_MEMORY_LIMIT = """
+import os, resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (500 * 1024 * 1024, 500 * 1024 * 1024))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "perception.settings")
+import django
+django.setup()
+from surveys.imports import ImportProblem, read_export
+from tests.surveys.test_hostile_imports import HOSTILE, hostile
+cases = {case: hostile(case)[0] for case in sorted(HOSTILE)}
+cases["50 MB of empty cells"] = (b"," * 1999 + b"\\n") * 25_000
+for case, content in cases.items():
+    try:
+        read_export(content)
+        print(case, "=> read")
+    except ImportProblem as problem:
+        print(case, "=>", problem)
+"""
+
+
+def test_every_hostile_file_is_refused_within_500_mb_of_address_space():
+    """Before, the XLSX bomb and the 10,000 columns took the worker down."""
+    done = subprocess.run(
+        [sys.executable, "-c", UNDER_A_MEMORY_LIMIT],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=os.environ | {"DEBUG": "1"},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = dict(line.split(" => ", 1) for line in done.stdout.splitlines())
+    for case in HOSTILE:
+        assert HOSTILE[case][1] in lines[case]
+    assert "more than 1,000,000 rows or 5,000,000 cells" in lines["50 MB of empty cells"]
