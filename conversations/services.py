@@ -134,6 +134,21 @@ class ImportResult:
     updated: int
 
 
+def _refuse_parent_cycles(rows: list[tuple[int, str, str, str]], existing: dict[str, Theme]) -> None:
+    """A parent chain that comes back to where it started (A under B, B under A), counting
+    the parents the file gives and those of codebook themes the file does not mention."""
+    parents = {name: (t.parent.name.lower() if t.parent else "") for name, t in existing.items()}
+    parents |= {name.lower(): parent.lower() for _, name, _, parent in rows}
+    for number, name, _, _ in rows:
+        chain, current = [name.lower()], parents.get(name.lower(), "")
+        while current:
+            if current in chain:
+                path = " → ".join([*chain[chain.index(current) :], current])
+                raise CodebookError(f"Row {number}, column parent: the parents form a cycle ({path}).")
+            chain.append(current)
+            current = parents.get(current, "")
+
+
 @transaction.atomic
 def codebook_import(data: bytes) -> ImportResult:
     """Import a codebook CSV (name, description, parent) whole or not at all.
@@ -159,12 +174,13 @@ def codebook_import(data: bytes) -> ImportResult:
             )
         seen[name.lower()] = number
         rows.append((number, name, row["description"], " ".join(row["parent"].split())))
-    existing = {t.name.lower(): t for t in Theme.objects.all()}
+    existing = {t.name.lower(): t for t in Theme.objects.select_related("parent")}
     for number, name, _, parent in rows:
         if parent and parent.lower() not in seen and parent.lower() not in existing:
             raise CodebookError(f"Row {number}, column parent: no theme called '{parent}'.")
         if parent.lower() == name.lower():
             raise CodebookError(f"Row {number}, column parent: a theme cannot be its own parent.")
+    _refuse_parent_cycles(rows, existing)
     created = updated = 0
     themes = {}
     for _, name, description, _ in rows:

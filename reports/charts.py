@@ -17,10 +17,16 @@ ORANGE = "#E69F00"
 GREY = "#555555"
 
 
+def _literal(text: object) -> str:
+    """Text matplotlib draws as typed: a `$...$` pair (a wave label, a question) would
+    otherwise be read as TeX, and a stray one makes drawing fail."""
+    return str(text).replace("$", r"\$")
+
+
 def trend_figure(measure: dict, width: float = 6.0, height: float = 2.6) -> Figure:
     """Wave means with their 95% intervals as a band; suppressed waves are left out."""
     shown = [w for w in measure["waves"] if not w["suppressed"]]
-    labels = [w["wave"] for w in shown]
+    labels = [_literal(w["wave"]) for w in shown]
     means = [w["mean"] for w in shown]
     # A wave without an interval (n < 2, or everyone answered the same) draws no band.
     lows = [w["mean_ci"]["low"] if w["mean_ci"] else w["mean"] for w in shown]

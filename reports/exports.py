@@ -137,7 +137,7 @@ def measure_rows(document: dict) -> list[list]:
 def to_csv(header: list[str], rows: list[list]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(header)
+    writer.writerow([neutralise(value) for value in header])  # a header can be an imported question
     for row in rows:
         writer.writerow(["" if value is None else neutralise(value) for value in row])
     return buffer.getvalue()
@@ -146,7 +146,7 @@ def to_csv(header: list[str], rows: list[list]) -> str:
 def to_xlsx(header: list[str], rows: list[list], title: str) -> bytes:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title[:31])
-    sheet.append(header)
+    sheet.append([neutralise(value) for value in header])
     for row in rows:
         sheet.append([neutralise(value) for value in row])
     buffer = io.BytesIO()

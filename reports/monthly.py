@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from django.conf import settings as django_settings
 from django.core import mail
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from conversations.models import Action, Conversation
@@ -283,8 +283,12 @@ def report_send(*, period: date, settings: ReportSettings | None = None) -> Mont
         with transaction.atomic():
             report = MonthlyReport.objects.create(period=period, **fields)
     except IntegrityError:
-        # A failed attempt may be retried; a sent or sending one may not.
-        if not MonthlyReport.objects.filter(period=period, status=MonthlyReport.FAILED).update(**fields):
+        # A failed attempt may be retried, and so may a send stuck in "sending" for longer
+        # than any send can take (the run crashed or was killed): EMAIL_TIMEOUT bounds a
+        # live send far below the reclaim age. A sent one, or one sending now, may not.
+        stale = fields["created"] - timedelta(minutes=django_settings.MONTHLY_REPORT_RECLAIM_MINUTES)
+        retry = Q(status=MonthlyReport.FAILED) | Q(status=MonthlyReport.SENDING, created__lt=stale)
+        if not MonthlyReport.objects.filter(retry, period=period).update(**fields):
             raise AlreadySent from None
         report = MonthlyReport.objects.get(period=period)
     try:

@@ -10,6 +10,7 @@ from reports.models import ServiceMetric
 
 COLUMNS = ["month", "metric", "value", "unit"]
 MAX_BYTES = 2 * 1024 * 1024
+NAME_LENGTH = ServiceMetric._meta.get_field("name").max_length
 
 
 class ServiceMetricsError(ValueError):
@@ -51,6 +52,10 @@ def import_service_metrics(data: bytes) -> tuple[int, int]:
         name = cells["metric"]
         if not name:
             raise ServiceMetricsError(f"Row {number}, column metric: a metric needs a name.")
+        if len(name) > NAME_LENGTH:
+            raise ServiceMetricsError(
+                f"Row {number}, column metric: at most {NAME_LENGTH} characters (this name has {len(name)})."
+            )
         key = (month, name.lower())
         if key in seen:
             raise ServiceMetricsError(

@@ -1,9 +1,10 @@
 """Forms of the staff import page: upload, then a kind for every column."""
 
 from django import forms
+from django.conf import settings
 from django.utils.text import slugify
 
-from surveys import importing
+from surveys import imports
 
 
 class UploadForm(forms.Form):
@@ -20,7 +21,7 @@ class UploadForm(forms.Form):
         help_text="Default: the file's date range.",
     )
     format = forms.ChoiceField(
-        choices=[("auto", "Detect")] + [(f, f) for f in importing.FORMATS], initial="auto"
+        choices=[("auto", "Detect")] + [(f, f) for f in imports.FORMATS], initial="auto"
     )
 
     def clean_survey(self) -> str:
@@ -31,8 +32,9 @@ class UploadForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > importing.MAX_BYTES:
-            raise forms.ValidationError(f"The file is larger than {importing.MAX_BYTES // (1024 * 1024)} MB.")
+        if upload.size > settings.UPLOAD_MAX_BYTES:
+            limit = settings.UPLOAD_MAX_BYTES // (1024 * 1024)
+            raise forms.ValidationError(f"The file is larger than {limit} MB.")
         return upload
 
 
@@ -44,7 +46,7 @@ class MappingForm(forms.Form):
     ):
         super().__init__(*args, **kwargs)
         self.headers = headers
-        choices = [(kind, kind.replace("_", " ")) for kind in importing.KINDS]
+        choices = [(kind, kind.replace("_", " ")) for kind in imports.KINDS]
         for index, header in enumerate(headers):
             self.fields[f"column_{index}"] = forms.ChoiceField(
                 label=header, choices=choices, initial=proposed.get(header, "ignore")

@@ -1,7 +1,7 @@
 """The quantitative voice: instruments, waves, invitations, responses and answers."""
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -424,9 +424,29 @@ class ImportRecord(models.Model):
         return f"{self.filename or 'Import'} into {self.wave}"
 
 
+class ImportUploadQuerySet(models.QuerySet):
+    def abandoned(self, now: datetime, age: timedelta = timedelta(days=1)) -> "ImportUploadQuerySet":
+        """Uploads older than ``age``, except those queued or importing; those too after a
+        week (a worker that died mid-import leaves its upload "importing" for good)."""
+        busy = [ImportUpload.QUEUED, ImportUpload.RUNNING]
+        return self.filter(created__lt=now - age).exclude(
+            status__in=busy, created__gte=now - timedelta(days=7)
+        )
+
+
 class ImportUpload(models.Model):
-    """A file uploaded on the import page, kept only between its steps (mapping, preview,
-    import) and deleted once imported."""
+    """A file uploaded on the import page, kept between its steps (mapping, preview,
+    import). A large one is imported by a background task, whose progress and outcome
+    the status page reads from here; its bytes go once imported, and the row a day later."""
+
+    UPLOADED, QUEUED, RUNNING, DONE, FAILED = "uploaded", "queued", "running", "done", "failed"
+    STATUSES = [
+        (UPLOADED, "Uploaded"),
+        (QUEUED, "Waiting for a worker"),
+        (RUNNING, "Importing"),
+        (DONE, "Imported"),
+        (FAILED, "Not imported"),
+    ]
 
     data = models.BinaryField()
     filename = models.CharField(max_length=255)
@@ -435,9 +455,20 @@ class ImportUpload(models.Model):
     format = models.CharField(max_length=20, default="auto")
     created_by = models.ForeignKey("auth.User", null=True, on_delete=models.CASCADE, related_name="+")
     created = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=STATUSES, default=UPLOADED)
+    columns = models.JSONField(default=dict, blank=True, help_text="The confirmed kind of every column.")
+    labels = models.JSONField(default=dict, blank=True, help_text="Numbers given to unknown scale labels.")
+    rows_checked = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True, help_text="The outcome, or what stopped the import.")
+
+    objects = ImportUploadQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created"]
 
     def __str__(self) -> str:
         return self.filename
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.DONE, self.FAILED)

@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,11 +15,12 @@ from django.utils import timezone
 from perception.lib.dates import months_before
 from perception.models import Department, Theme
 from surveys.bulk import insert_answers
-from surveys.importing import QUESTION_KINDS, ImportProblem
+from surveys.imports import QUESTION_KINDS, Converted, ImportProblem, Table, convert, read_export
 from surveys.models import (
     Answer,
     Choice,
     ImportRecord,
+    ImportUpload,
     Invitation,
     Question,
     Response,
@@ -185,14 +187,14 @@ def _question_kind(kind: str) -> str:
 def responses_import(
     *,
     slug: str,
-    table,
-    converted,
+    table: Table,
+    converted: Converted,
     mapping: dict[str, str],
     content_hash: str,
     filename: str = "",
     wave_label: str | None = None,
     force: bool = False,
-    progress=None,
+    progress: Callable[[int], None] | None = None,
     owner=None,
 ) -> ImportResult:
     """Store converted rows as one new wave, all or nothing.
@@ -203,107 +205,16 @@ def responses_import(
     (the reader drops them); a respondent id becomes a keyed hash. A survey created here
     is owned by ``owner`` (the manager importing it), when given.
     """
-    if converted.problems:
-        listed = "\n".join(converted.problems[:20])
-        more = f"\n… and {len(converted.problems) - 20} more." if len(converted.problems) > 20 else ""
-        raise ImportProblem(f"Nothing was imported; fix these first:\n{listed}{more}")
-    existing = Survey.objects.filter(slug=slug).first()
-    if (
-        existing
-        and not force
-        and ImportRecord.objects.filter(survey=existing, content_hash=content_hash).exists()
-    ):
-        raise ImportProblem("This file was imported into this survey before; use --force to import it again.")
-    stamps = [row["timestamp"] for row in converted.rows if row["timestamp"]]
+    _refuse_problems(converted)
+    _refuse_repeat(slug, content_hash, force)
     now = timezone.now()
-    aware = [timezone.make_aware(s) if timezone.is_naive(s) else s for s in stamps]
-    opens = min(aware) if aware else now
-    closes = max(aware) if aware else now
-    label = wave_label or (
-        f"{opens:%Y-%m-%d} to {closes:%Y-%m-%d}" if aware else f"Imported {now:%Y-%m-%d %H:%M}"
-    )
+    span = _ImportSpan.of(converted, now)
     with transaction.atomic():
-        survey, created = Survey.objects.get_or_create(
-            slug=slug, defaults={"title": slug.replace("-", " ").capitalize()}
-        )
-        if created and owner is not None:
-            survey.owners.add(owner)
-        if Wave.objects.filter(survey=survey, label=label).exists():
-            raise ImportProblem(
-                f"The survey already has a wave called '{label}'; choose another with --wave."
-            )
-        if aware and survey.anonymity == Survey.ANONYMOUS:
-            # The wave's ends would otherwise carry the first and last respondent's exact
-            # times: it runs from the first day's midnight to the end of the last day (or
-            # now, so that an import never leaves a wave open on the public link).
-            opens = survey.submission_time(opens)
-            end_of_last_day = survey.submission_time(closes) + timedelta(days=1, seconds=-1)
-            closes = max(min(end_of_last_day, now), opens + timedelta(seconds=1))
-        else:
-            closes += timedelta(seconds=1)
-        wave = Wave.objects.create(survey=survey, label=label, opens=opens, closes=closes)
-        by_text = {q.text.lower(): q for q in survey.questions.all()}
-        order = max([q.order for q in by_text.values()], default=0)
-        questions: dict[str, Question] = {}
-        for header, kind in mapping.items():
-            if kind not in QUESTION_KINDS:
-                continue
-            question = by_text.get(header[:300].lower())
-            if question is None:
-                order += 10
-                question = Question.objects.create(
-                    survey=survey, order=order, text=header[:300], kind=_question_kind(kind)
-                )
-            questions[header] = question
-        choices: dict[tuple[int, str], Choice] = {
-            (c.question_id, c.label.lower()): c for c in Choice.objects.filter(question__survey=survey)
-        }
-        departments = {d.name.lower(): d for d in Department.objects.all()}
-        responses = []
-        for row in converted.rows:
-            name = row["department"]
-            department = None
-            if name:
-                department = departments.get(name.lower())
-                if department is None:
-                    department = Department.objects.create(name=name)
-                    departments[name.lower()] = department
-            key = keyed_hash("import:" + row["respondent"]) if row["respondent"] else uuid.uuid4().hex
-            stamp = row["timestamp"]
-            if stamp is not None and timezone.is_naive(stamp):
-                stamp = timezone.make_aware(stamp)
-            responses.append(
-                Response(
-                    wave=wave,
-                    respondent_key=key,
-                    department=department,
-                    submitted=survey.submission_time(stamp or opens),
-                    source=Response.IMPORT,
-                )
-            )
-        Response.objects.bulk_create(responses, batch_size=2000)
-        rows = []
-        for index, (response, row) in enumerate(zip(responses, converted.rows, strict=True)):
-            for header, value in row["answers"].items():
-                question = questions.get(header)
-                if question is None:
-                    continue
-                if question.is_numeric:
-                    rows.append((response.pk, question.pk, float(value), None, ""))
-                elif question.kind in (Question.SINGLE, Question.MULTIPLE):
-                    for label in value if isinstance(value, list) else [value]:
-                        choice = choices.get((question.pk, label.lower()))
-                        if choice is None:
-                            choice = Choice.objects.create(
-                                question=question, label=label[:200], order=len(choices)
-                            )
-                            choices[(question.pk, label.lower())] = choice
-                        rows.append((response.pk, question.pk, None, choice.pk, ""))
-                else:
-                    rows.append((response.pk, question.pk, None, None, value))
-            if progress and (index + 1) % 10000 == 0:
-                progress(index + 1)
-        insert_answers(rows)
+        survey, created = _import_survey(slug, owner)
+        wave = _import_wave(survey, wave_label or span.label, span, now)
+        questions = _import_questions(survey, mapping)
+        responses = _import_responses(wave, converted.rows, span.opens)
+        _import_answers(survey, questions, responses, converted.rows, progress)
         ImportRecord.objects.create(
             survey=survey,
             wave=wave,
@@ -314,6 +225,178 @@ def responses_import(
             skipped_incomplete=table.skipped_incomplete,
         )
     return ImportResult(survey, wave, len(responses), table.skipped_incomplete, created)
+
+
+def upload_import(*, upload: ImportUpload, now: datetime | None = None) -> ImportResult:
+    """Import a stored upload with the mapping confirmed on its page, all or nothing.
+
+    Used by the page for small files and by the background task for large ones. Once
+    imported the file's bytes are dropped; the row stays for the status page until pruned.
+    """
+    data = bytes(upload.data)
+    table = read_export(data, upload.format)
+    converted = convert(table, upload.columns, upload.labels)
+    ImportUpload.objects.filter(pk=upload.pk).update(rows_checked=len(converted.rows))
+    result = responses_import(
+        slug=upload.slug,
+        table=table,
+        converted=converted,
+        mapping=upload.columns,
+        content_hash=hashlib.sha256(data).hexdigest(),
+        filename=upload.filename,
+        wave_label=upload.wave_label or None,
+        owner=upload.created_by,
+    )
+    upload.data, upload.status = b"", ImportUpload.DONE
+    upload.message = f"Imported {result.responses} responses as wave “{result.wave.label}”."
+    upload.save(update_fields=["data", "status", "message"])
+    return result
+
+
+def uploads_prune(*, now: datetime | None = None) -> int:
+    """Delete uploads left for more than a day (abandoned, or imported and seen); returns
+    how many. Safe to run at any time: an import in progress is never touched."""
+    deleted, _ = ImportUpload.objects.abandoned(now or timezone.now()).delete()
+    return deleted
+
+
+def _refuse_problems(converted: Converted) -> None:
+    if converted.problems:
+        listed = "\n".join(converted.problems[:20])
+        more = f"\n… and {len(converted.problems) - 20} more." if len(converted.problems) > 20 else ""
+        raise ImportProblem(f"Nothing was imported; fix these first:\n{listed}{more}")
+
+
+def _refuse_repeat(slug: str, content_hash: str, force: bool) -> None:
+    if not force and ImportRecord.objects.filter(survey__slug=slug, content_hash=content_hash).exists():
+        raise ImportProblem("This file was imported into this survey before; use --force to import it again.")
+
+
+def _aware(stamp: datetime) -> datetime:
+    return timezone.make_aware(stamp) if timezone.is_naive(stamp) else stamp
+
+
+@dataclass(frozen=True)
+class _ImportSpan:
+    """When the imported responses were given, and the wave label that says so."""
+
+    opens: datetime
+    closes: datetime
+    stamped: bool  # whether the file carried timestamps at all
+    label: str
+
+    @classmethod
+    def of(cls, converted: Converted, now: datetime) -> "_ImportSpan":
+        stamps = [_aware(row["timestamp"]) for row in converted.rows if row["timestamp"]]
+        if not stamps:
+            return cls(now, now, False, f"Imported {now:%Y-%m-%d %H:%M}")
+        opens, closes = min(stamps), max(stamps)
+        return cls(opens, closes, True, f"{opens:%Y-%m-%d} to {closes:%Y-%m-%d}")
+
+
+def _import_survey(slug: str, owner) -> tuple[Survey, bool]:
+    survey, created = Survey.objects.get_or_create(
+        slug=slug, defaults={"title": slug.replace("-", " ").capitalize()}
+    )
+    if created and owner is not None:
+        survey.owners.add(owner)
+    return survey, created
+
+
+def _import_wave(survey: Survey, label: str, span: _ImportSpan, now: datetime) -> Wave:
+    if Wave.objects.filter(survey=survey, label=label).exists():
+        raise ImportProblem(f"The survey already has a wave called '{label}'; choose another with --wave.")
+    opens, closes = span.opens, span.closes
+    if span.stamped and survey.anonymity == Survey.ANONYMOUS:
+        # The wave's ends would otherwise carry the first and last respondent's exact
+        # times: it runs from the first day's midnight to the end of the last day (or
+        # now, so that an import never leaves a wave open on the public link).
+        opens = survey.submission_time(opens)
+        end_of_last_day = survey.submission_time(closes) + timedelta(days=1, seconds=-1)
+        closes = max(min(end_of_last_day, now), opens + timedelta(seconds=1))
+    else:
+        closes += timedelta(seconds=1)
+    return Wave.objects.create(survey=survey, label=label, opens=opens, closes=closes)
+
+
+def _import_questions(survey: Survey, mapping: dict[str, str]) -> dict[str, Question]:
+    """The question of every mapped column: matched by text, or added at the end."""
+    by_text = {q.text.lower(): q for q in survey.questions.all()}
+    order = max([q.order for q in by_text.values()], default=0)
+    questions: dict[str, Question] = {}
+    for header, kind in mapping.items():
+        if kind not in QUESTION_KINDS:
+            continue
+        question = by_text.get(header[:300].lower())
+        if question is None:
+            order += 10
+            question = Question.objects.create(
+                survey=survey, order=order, text=header[:300], kind=_question_kind(kind)
+            )
+        questions[header] = question
+    return questions
+
+
+def _import_responses(wave: Wave, rows: list[dict], default_time: datetime) -> list[Response]:
+    survey = wave.survey
+    departments = {d.name.lower(): d for d in Department.objects.all()}
+    responses = []
+    for row in rows:
+        name = row["department"]
+        department = None
+        if name:
+            department = departments.get(name.lower())
+            if department is None:
+                department = departments[name.lower()] = Department.objects.create(name=name)
+        key = keyed_hash("import:" + row["respondent"]) if row["respondent"] else uuid.uuid4().hex
+        stamp = _aware(row["timestamp"]) if row["timestamp"] is not None else default_time
+        responses.append(
+            Response(
+                wave=wave,
+                respondent_key=key,
+                department=department,
+                submitted=survey.submission_time(stamp),
+                source=Response.IMPORT,
+            )
+        )
+    Response.objects.bulk_create(responses, batch_size=2000)
+    return responses
+
+
+def _import_answers(
+    survey: Survey,
+    questions: dict[str, Question],
+    responses: list[Response],
+    rows: list[dict],
+    progress: Callable[[int], None] | None,
+) -> None:
+    choices: dict[tuple[int, str], Choice] = {
+        (c.question_id, c.label.lower()): c for c in Choice.objects.filter(question__survey=survey)
+    }
+
+    def choice_for(question: Question, label: str) -> Choice:
+        choice = choices.get((question.pk, label.lower()))
+        if choice is None:
+            choice = Choice.objects.create(question=question, label=label[:200], order=len(choices))
+            choices[(question.pk, label.lower())] = choice
+        return choice
+
+    answers = []
+    for index, (response, row) in enumerate(zip(responses, rows, strict=True)):
+        for header, value in row["answers"].items():
+            question = questions.get(header)
+            if question is None:
+                continue
+            if question.is_numeric:
+                answers.append((response.pk, question.pk, float(value), None, ""))
+            elif question.kind in (Question.SINGLE, Question.MULTIPLE):
+                for label in value if isinstance(value, list) else [value]:
+                    answers.append((response.pk, question.pk, None, choice_for(question, label).pk, ""))
+            else:
+                answers.append((response.pk, question.pk, None, None, value))
+        if progress and (index + 1) % 10000 == 0:
+            progress(index + 1)
+    insert_answers(answers)
 
 
 @transaction.atomic

@@ -11,5 +11,6 @@ urlpatterns = [
     # Staff pages, outside /s/ so no survey slug can hide them.
     path("import/", views.import_upload, name="import_upload"),
     path("import/<int:pk>/", views.import_mapping, name="import_mapping"),
+    path("import/<int:pk>/status/", views.import_status, name="import_status"),
     path("coding/", views.coding, name="coding"),
 ]

@@ -2,12 +2,10 @@
 no account and reveal nothing about other responses; and the staff ones (importing
 another tool's export, coding survey comments)."""
 
-import hashlib
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from perception.models import Department
 from perception.roles import CODE_COMMENTS, MANAGE_SURVEYS, permission_required
-from surveys import importing, services, throttle
+from surveys import imports, services, tasks, throttle
 from surveys.forms import CodingForm, SurveyForm
 from surveys.import_forms import MappingForm, UploadForm
 from surveys.models import Answer, ImportUpload, Invitation, Survey, Wave, hash_token
@@ -178,10 +176,11 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     ):
         form.add_error("survey", NOT_YOURS.format(slug=form.cleaned_data["survey"]))
     if request.method == "POST" and form.is_valid():
+        services.uploads_prune()  # opportunistically; cron runs `prune_uploads` too
         data = form.cleaned_data["file"].read()
         try:
-            importing.read_export(data, form.cleaned_data["format"])
-        except importing.ImportProblem as error:
+            imports.read_export(data, form.cleaned_data["format"])
+        except imports.ImportProblem as error:
             form.add_error("file", f"{error} Nothing was imported.")
         else:
             upload = ImportUpload.objects.create(
@@ -203,37 +202,40 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
     upload = get_object_or_404(ImportUpload, pk=pk, created_by=request.user)
     if not _may_import_into(request.user, upload.slug):
         raise PermissionDenied(NOT_YOURS.format(slug=upload.slug))
-    table = importing.read_export(bytes(upload.data), upload.format)
-    proposed = importing.propose_mapping(table)
+    if upload.status not in (ImportUpload.UPLOADED, ImportUpload.FAILED):
+        return redirect("surveys:import_status", pk=upload.pk)
+    try:
+        table = imports.read_export(bytes(upload.data), upload.format)
+    except imports.ImportProblem as error:  # e.g. the limits were lowered since it was uploaded
+        upload.delete()
+        messages.error(request, f"{error} Nothing was imported; upload the file again.")
+        return render(request, "surveys/import_upload.html", {"form": UploadForm()}, status=400)
+    proposed = imports.propose_mapping(table)
     chosen = {h: request.POST.get(f"column_{i}", proposed[h]) for i, h in enumerate(table.headers)}
-    converted = importing.convert(table, chosen)
+    converted = imports.convert(table, chosen)
     form = MappingForm(
         request.POST or None, headers=table.headers, proposed=proposed, unknown=converted.unknown_labels
     )
     if request.method == "POST" and form.is_valid():
-        converted = importing.convert(table, form.mapping(), form.labels())
+        converted = imports.convert(table, form.mapping(), form.labels())
         if request.POST.get("action") == "import" and not converted.problems:
+            upload.columns, upload.labels = form.mapping(), form.labels()
+            if len(upload.data) > settings.IMPORT_BACKGROUND_BYTES:
+                return _import_in_background(upload)
+            upload.status = ImportUpload.RUNNING
+            upload.save(update_fields=["columns", "labels", "status"])
             try:
-                result = services.responses_import(
-                    slug=upload.slug,
-                    table=table,
-                    converted=converted,
-                    mapping=form.mapping(),
-                    content_hash=hashlib.sha256(bytes(upload.data)).hexdigest(),
-                    filename=upload.filename,
-                    wave_label=upload.wave_label or None,
-                    owner=request.user,
-                )
-            except importing.ImportProblem as error:
+                result = services.upload_import(upload=upload)
+            except imports.ImportProblem as error:
+                upload.status = ImportUpload.FAILED
+                upload.save(update_fields=["status"])
                 converted.problems.append(str(error))
             else:
                 upload.delete()
-                messages.success(
-                    request, f"Imported {result.responses} responses as wave “{result.wave.label}”."
-                )
+                messages.success(request, upload.message)
                 return redirect(reverse("reports:dashboard") + f"?survey={result.survey.slug}")
     samples = {
-        header: [row[i] for row in table.rows[:500] if not importing.is_missing(row[i])][:3]
+        header: [row[i] for row in table.rows[:500] if not imports.is_missing(row[i])][:3]
         for i, header in enumerate(table.headers)
     }
     preview = [
@@ -256,6 +258,21 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _import_in_background(upload: ImportUpload) -> HttpResponse:
+    """A large file would outlast the request: a task imports it; its page shows how it goes."""
+    upload.status, upload.message, upload.rows_checked = ImportUpload.QUEUED, "", 0
+    upload.save(update_fields=["columns", "labels", "status", "message", "rows_checked"])
+    tasks.import_upload.enqueue(upload.pk)
+    return redirect("surveys:import_status", pk=upload.pk)
+
+
+@permission_required(MANAGE_SURVEYS)
+def import_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """Where a background import stands; reloads itself until it is done (no JavaScript)."""
+    upload = get_object_or_404(ImportUpload, pk=pk, created_by=request.user)
+    return render(request, "surveys/import_status.html", {"upload": upload})
+
+
 # -- Coding survey comments (staff: listeners) -----------------------------------------------
 
 
@@ -264,7 +281,10 @@ def coding(request: HttpRequest) -> HttpResponse:
     """One comment at a time, with only its wave: tick its themes, or skip it."""
     queue = Answer.objects.awaiting_coding()
     if request.method == "POST":
-        answer = get_object_or_404(queue, pk=request.POST.get("answer"))
+        answer_id = request.POST.get("answer", "")
+        if not answer_id.isdigit() or len(answer_id) > 18:
+            return HttpResponseBadRequest("That is not a comment in the queue; reload the page.")
+        answer = get_object_or_404(queue, pk=int(answer_id))
         if request.POST.get("action") == "skip":
             services.answer_code(answer=answer, themes=[])
             messages.info(request, "Skipped: nothing to code in that comment.")

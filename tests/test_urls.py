@@ -62,6 +62,7 @@ ROUTES = {
     "surveys:thanks": Route(PUBLIC, ("it-service",)),
     "surveys:import_upload": Route(MANAGE_SURVEYS),
     "surveys:import_mapping": Route(MANAGE_SURVEYS, ("upload",), ok=(200, 404)),  # one's own uploads only
+    "surveys:import_status": Route(MANAGE_SURVEYS, ("upload",), ok=(200, 404)),  # one's own uploads only
     "surveys:coding": Route(CODE_COMMENTS),
     "conversations:people": Route(VIEW_RESULTS, query={"q": TEXT, "department": INT, "influence": TEXT}),
     "conversations:person_new": Route(LOG_CONVERSATIONS),

@@ -113,6 +113,16 @@ def test_codebook_import_creates_and_updates_themes_with_parents(client, listene
             "Row 2, column parent: no theme called &#x27;Nowhere&#x27;.",
         ),
         ("", "The submitted file is empty."),
+        (
+            "name,description,parent\nWi-Fi,x,\nVPN,tun\x00nel,\n",
+            "Row 3, column &#x27;description&#x27;: a NUL character",
+        ),
+        (
+            "name,description,parent\nWi-Fi,x,Network\nNetwork,y,Office\nOffice,z,Wi-Fi\n",
+            "Row 2, column parent: the parents form a cycle (wi-fi → network → office → wi-fi).",
+        ),
+        ('name,description,parent\nWi-Fi,x,\nVPN,"never closed,\nLost,y,\n', "Row 3: a quote opened"),
+        (",".join(f"c{i}" for i in range(3000)) + "\n", "Row 1: 3,000 columns; at most 2,000"),
     ],
 )
 def test_a_bad_codebook_file_is_refused_whole(client, listener, text, message):
@@ -121,6 +131,16 @@ def test_a_bad_codebook_file_is_refused_whole(client, listener, text, message):
     assert page.status_code == 400
     assert message in page.content.decode()
     assert list(Theme.objects.values_list("name", "description")) == [("Printers", "kept")]
+
+
+def test_a_codebook_that_closes_a_cycle_with_an_existing_theme_is_refused(client, listener):
+    """Printers is already under Devices; the file puts Devices under Printers."""
+    devices = Theme.objects.create(name="Devices")
+    Theme.objects.create(name="Printers", parent=devices)
+    page = upload(client, "name,description,parent\nDevices,all of them,Printers\n")
+    assert page.status_code == 400
+    assert "the parents form a cycle (devices → printers → devices)" in page.content.decode()
+    assert Theme.objects.get(name="Devices").parent is None
 
 
 def test_codebook_export_round_trips_and_neutralises_formulas(client, listener):

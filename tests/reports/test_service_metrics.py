@@ -39,6 +39,15 @@ def test_a_valid_file_imports_and_a_second_import_updates(tmp_path):
         ),
         ("month,metric,value\n2026-10,Backlog,1\n", "missing: unit"),
         ("month,metric,value,unit\n", "The file has a header but no rows."),
+        (
+            GOOD + "2026-10," + "m" * 121 + ",1,\n",
+            "Row 4, column metric: at most 120 characters (this name has 121).",
+        ),
+        (GOOD + "2026-10,Backlog,1\x00,\n", "Row 4, column 'value': a NUL character"),
+        (
+            GOOD + '2026-10,"Backlog,1,\n2026-11,Queue,2,\n',
+            "Row 4: a quote opened in this row is never closed",
+        ),
     ],
 )
 def test_a_bad_file_is_refused_whole_naming_the_row(tmp_path, text, message):

@@ -10,7 +10,6 @@ import pytest
 from django.core.management import CommandError, call_command
 from openpyxl import Workbook
 
-from surveys import importing
 from surveys.models import Answer, Choice, ImportRecord, Question, Response, Survey
 
 pytestmark = pytest.mark.django_db
@@ -250,8 +249,8 @@ def test_hostile_files_are_refused_cleanly_with_nothing_stored(tmp_path, case):
     assert Response.objects.count() == 0
 
 
-def test_too_large_a_file_gets_a_clear_message(monkeypatch, tmp_path):
-    monkeypatch.setattr(importing, "MAX_BYTES", 100)
+def test_too_large_a_file_gets_a_clear_message(settings, tmp_path):
+    settings.UPLOAD_MAX_BYTES = 100
     path = tmp_path / "big.csv"
     path.write_text("Timestamp,A\n" + "10/1/2026 9:00:00,1\n" * 20)
     with pytest.raises(CommandError, match="larger than"):

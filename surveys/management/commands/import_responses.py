@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.text import slugify
 
-from surveys import importing, services
+from surveys import imports, services
 
 
 class Command(BaseCommand):
@@ -20,7 +20,7 @@ class Command(BaseCommand):
             "--survey", required=True, help="Slug of the survey; created from the file if new."
         )
         parser.add_argument("--wave", help="Label of the new wave (default: the file's date range).")
-        parser.add_argument("--format", default="auto", choices=["auto", *importing.FORMATS])
+        parser.add_argument("--format", default="auto", choices=["auto", *imports.FORMATS])
         parser.add_argument("--department-column", help="The column that holds the respondent's department.")
         parser.add_argument(
             "--mapping",
@@ -53,8 +53,8 @@ class Command(BaseCommand):
         if not slug:
             raise CommandError(f"'{survey}' cannot be a survey slug; use letters, digits and hyphens.")
         try:
-            table = importing.read_export(data, format)
-            columns = importing.propose_mapping(table)
+            table = imports.read_export(data, format)
+            columns = imports.propose_mapping(table)
             labels = {}
             if mapping:
                 columns, labels = self._apply_mapping_file(mapping, columns)
@@ -67,12 +67,12 @@ class Command(BaseCommand):
                 + (f", {table.skipped_incomplete} incomplete skipped" if table.skipped_incomplete else "")
                 + "."
             )
-            converted = importing.convert(table, columns, labels)
+            converted = imports.convert(table, columns, labels)
             if dry_run or converted.problems:
                 for header, kind in columns.items():
                     self.stdout.write(f"  {kind:<14} {header[:90]}")
             if converted.problems:
-                raise importing.ImportProblem(
+                raise imports.ImportProblem(
                     "Nothing was imported; fix these first "
                     "(a --mapping file can set kinds and label numbers):\n"
                     + "\n".join(converted.problems[:20])
@@ -91,7 +91,7 @@ class Command(BaseCommand):
                 force=force,
                 progress=lambda n: self.stdout.write(f"  {n:,} responses stored…"),
             )
-        except importing.ImportProblem as error:
+        except imports.ImportProblem as error:
             raise CommandError(str(error)) from None
         where = f"'{result.survey.slug}' as wave '{result.wave.label}'"
         new = " (new survey)." if result.created_survey else "."
@@ -106,9 +106,9 @@ class Command(BaseCommand):
         for header, kind in content.get("columns", {}).items():
             if header not in columns:
                 raise CommandError(f"The mapping names a column the file does not have: '{header}'.")
-            if kind not in importing.KINDS:
+            if kind not in imports.KINDS:
                 raise CommandError(
-                    f"Unknown kind '{kind}' for '{header}'; use one of {', '.join(importing.KINDS)}."
+                    f"Unknown kind '{kind}' for '{header}'; use one of {', '.join(imports.KINDS)}."
                 )
             columns[header] = kind
         labels = {

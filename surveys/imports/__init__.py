@@ -1,0 +1,28 @@
+"""Bringing in survey exports from other tools.
+
+- ``sheets``: bytes to rows (CSV/TSV through the shared upload reader, or an Excel
+  sheet), within the upload limits;
+- one module per source format saying how its header is laid out: ``qualtrics``,
+  ``limesurvey``, ``surveymonkey``, and ``single_header`` (Google Forms, Microsoft Forms
+  and plain CSV, which differ only in their first headers);
+- ``read``: the whole export as a ``Table``;
+- ``mapping``: proposing what each column holds, reading labels as numbers, converting;
+- the service that stores a converted table is ``surveys.services.responses_import``.
+"""
+
+from surveys.imports.mapping import KINDS, QUESTION_KINDS, Converted, convert, is_missing, propose_mapping
+from surveys.imports.read import FORMATS, read_export
+from surveys.imports.table import ImportProblem, Table
+
+__all__ = [
+    "FORMATS",
+    "KINDS",
+    "QUESTION_KINDS",
+    "Converted",
+    "ImportProblem",
+    "Table",
+    "convert",
+    "is_missing",
+    "propose_mapping",
+    "read_export",
+]
