@@ -6,7 +6,7 @@ numeric question (a grouped, filtered MAX per question). pandas and scipy
 is far smaller than the answers it came from.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import numpy as np
@@ -21,6 +21,7 @@ from surveys.models import Answer, Invitation, Question, Response, Survey, Wave
 
 NO_DEPARTMENT = "(not given)"
 OVERALL = "overall"
+RESPONDENTS = "respondents"  # reports.disclosure.RESPONDENTS: who is counted at all
 
 
 @dataclass
@@ -43,6 +44,106 @@ class SurveyData:
     until: date | None = None
     min_group_size: int = 5
     themes_window: tuple[date, date] | None = None
+    # What each wave's latest publication shows, per (wave label, measure key or
+    # "respondents"): see ``reports.disclosure``. Missing means nothing is shown.
+    shown: dict[tuple[str, str], "ShownCells"] = field(default_factory=dict)
+    publications: dict[str, "PublicationInfo"] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ShownCells:
+    """One measure in one wave as published: is the total shown, which departments
+    (by name; NO_DEPARTMENT included) are hidden, which cells are self-reported."""
+
+    total: bool
+    hidden: frozenset[str]
+    self_reported: frozenset[str]
+
+
+@dataclass(frozen=True)
+class PublicationInfo:
+    published_on: date
+    final: bool
+    left_out: int
+
+
+def published_scores(wave_ids: list[int]) -> pd.DataFrame:
+    """The published respondent scores of these waves: ``response, wave, department``
+    (ids; department NaN for none), ``measure, score, personal_link``."""
+    from reports.models import PublishedScore
+
+    rows = PublishedScore.objects.filter(wave_id__in=wave_ids).values_list(
+        "response_id", "wave_id", "department_id", "measure", "score", "personal_link"
+    )
+    return pd.DataFrame(
+        list(rows.order_by()),
+        columns=["response", "wave", "department", "measure", "score", "personal_link"],
+    )
+
+
+def published_shown(waves: list[Wave], names: dict[int, str]):
+    """What the latest publication of each wave shows, and its date: ``({(wave label,
+    measure): ShownCells}, {wave label: PublicationInfo})``."""
+    from reports.models import Publication, PublishedCell, PublishedTotal
+
+    label_of = {w.pk: w.label for w in waves}
+    latest = {p.wave_id: p for p in Publication.objects.filter(wave__in=waves).order_by("wave_id", "number")}
+    ids = [p.pk for p in latest.values()]
+    wave_of = {p.pk: label_of[p.wave_id] for p in latest.values()}
+    hidden: dict[tuple[str, str], set] = {}
+    reported: dict[tuple[str, str], set] = {}
+    for publication, measure, department, shown, self_reported in PublishedCell.objects.filter(
+        publication__in=ids
+    ).values_list("publication_id", "measure", "department_id", "shown", "self_reported"):
+        name = NO_DEPARTMENT if department is None else names.get(department, f"(department {department})")
+        key = (wave_of[publication], measure)
+        if not shown:
+            hidden.setdefault(key, set()).add(name)
+        if self_reported:
+            reported.setdefault(key, set()).add(name)
+    shown_cells = {}
+    for publication, measure, total in PublishedTotal.objects.filter(publication__in=ids).values_list(
+        "publication_id", "measure", "shown"
+    ):
+        key = (wave_of[publication], measure)
+        shown_cells[key] = ShownCells(
+            total, frozenset(hidden.get(key, ())), frozenset(reported.get(key, ()))
+        )
+    infos = {label_of[w]: PublicationInfo(p.published_on, p.final, p.left_out) for w, p in latest.items()}
+    return shown_cells, infos
+
+
+_HIDDEN = ShownCells(False, frozenset(), frozenset())
+
+
+def commenting_respondents(
+    people: pd.DataFrame,
+    shown_cells: dict[tuple[str, str], ShownCells],
+    label_of: dict[int, str],
+    names: dict[int, str],
+    department: Department | None,
+) -> pd.DataFrame:
+    """The published respondents whose comments may be shown (``response, wave,
+    department`` ids): whole waves whose count is shown, and — once any department of a
+    wave is shown, so lists per department exist — only respondents of shown cells, so no
+    list minus others isolates a hidden group. Under a department filter, that
+    department's respondents if its cell is shown."""
+    keep = []
+    for wave, group in people.groupby("wave"):
+        cells = shown_cells.get((label_of[wave], RESPONDENTS), _HIDDEN)
+        if not cells.total:
+            continue
+        cell_names = group["department"].map(names).astype(object).fillna(NO_DEPARTMENT)
+        visible = ~cell_names.isin(cells.hidden)
+        if department is not None:
+            keep.append(group[visible & (group["department"] == department.pk)])
+        elif visible.any():
+            keep.append(group[visible])
+        else:
+            keep.append(group)
+    if not keep:
+        return pd.DataFrame(columns=["response", "wave", "department"])
+    return pd.concat(keep)[["response", "wave", "department"]]
 
 
 def kept_responses(
@@ -241,7 +342,13 @@ def theme_mentions(survey: Survey, kept: pd.DataFrame, shown_waves: set[int]) ->
 def survey_data(
     survey: Survey, department: Department | None = None, since: date | None = None, until: date | None = None
 ) -> SurveyData:
-    """Load one survey's respondent scores and theme mentions under the filters."""
+    """Load one survey's published respondent scores and theme mentions under the filters.
+
+    Reading is what triggers publishing (``reports.disclosure.ensure_published``): a wave
+    never published, or closed and not yet final, is published first."""
+    from reports import disclosure
+
+    disclosure.ensure_published(survey)
     with transaction.atomic():
         if connection.vendor == "postgresql":
             # JIT compilation costs more than it saves on these sub-second aggregates.
@@ -261,37 +368,39 @@ def _survey_data(
     label_of = {w.pk: w.label for w in waves}
     department_names = dict(Department.objects.values_list("pk", "name"))
     k = survey.group_threshold()
-    kept = kept_frame(kept_responses(survey, since=since, until=until))
-    kept = kept[kept["wave"].isin(label_of)]
-
-    named = kept.assign(
-        wave=kept["wave"].map(label_of),
-        department=kept["department"].map(department_names).astype(object).fillna(NO_DEPARTMENT),
+    # Figures come from the published snapshots, never from live responses.
+    published = published_scores(list(label_of))
+    shown_cells, publications = published_shown(waves, department_names)
+    named = published.assign(
+        wave=published["wave"].map(label_of),
+        department=published["department"].map(department_names).astype(object).fillna(NO_DEPARTMENT),
     )
-    department_respondents = named.groupby(["department", "wave"]).size().reset_index(name="respondents")
-    respondents = named.groupby("wave").size().astype(int).to_dict()
+    people = named[named["measure"] == RESPONDENTS]
+    department_respondents = (
+        people.groupby(["department", "wave"]).size().reset_index(name="respondents")
+        if not people.empty
+        else pd.DataFrame(columns=["department", "wave", "respondents"])
+    )
+    respondents = people.groupby("wave").size().astype(int).to_dict()
 
     questions = list(survey.questions.all())
-    items, measures, dimension_scales = survey_items(questions)
-    table = respondent_table(kept, questions)
-    table = table.assign(
-        wave=table["wave"].map(label_of),
-        department=table["department"].map(department_names).astype(object).fillna(NO_DEPARTMENT),
-    )
-    overall = next((m for m in measures if m.kind == "overall"), None)
-    department_scores = measure_scores(
-        table, items, by=("department", "wave"), overall=overall, dimension_scales=dimension_scales
+    _, measures, _ = survey_items(questions)
+    known = {m.key for m in measures}
+    scored = named[named["measure"].isin(known)]
+    department_scores = (
+        scored.groupby(["measure", "department", "wave", "score"]).size().reset_index(name="count")
+        if not scored.empty
+        else pd.DataFrame(columns=["measure", "department", "wave", "score", "count"])
     )
     scores = department_scores.groupby(["measure", "wave", "score"], as_index=False, sort=True)["count"].sum()
 
-    # Themes beside a survey: comments of the shown waves, notes within those whole waves.
-    commenters = kept
-    if department is not None:
-        commenters = kept[kept["department"] == department.pk]
-    sizes = commenters.groupby("wave").size()
-    shown = [w for w in waves if sizes.get(w.pk, 0) >= k]
+    # Themes beside a survey: comments only where the disclosure rules allow them (whole
+    # waves, shown cells), notes within those whole waves.
+    published_people = published[published["measure"] == RESPONDENTS]
+    commenters = commenting_respondents(published_people, shown_cells, label_of, department_names, department)
+    shown = [w for w in waves if (shown_cells.get((w.label, RESPONDENTS)) or _HIDDEN).total]
     window = (shown[0].opens.date(), shown[-1].closes.date()) if shown else None
-    mentions = [theme_mentions(survey, commenters, {w.pk for w in shown})]
+    mentions = [theme_mentions(survey, commenters, set(commenters["wave"]))]
     if window is not None:
         mentions.append(note_mentions(department, window))
     return SurveyData(
@@ -308,6 +417,8 @@ def _survey_data(
         until=until,
         min_group_size=k,
         themes_window=window,
+        shown=shown_cells,
+        publications=publications,
     )
 
 
