@@ -205,9 +205,7 @@ def _respects_history(
     return True
 
 
-def plan_measure(
-    published: State, live: State, k: int, history: list[Decision]
-) -> tuple[State, Decision]:
+def plan_measure(published: State, live: State, k: int, history: list[Decision]) -> tuple[State, Decision]:
     """The next published state of one measure in one wave, and what it shows.
 
     Tries, in order: every pending change; every change except small ones in cells that
@@ -254,7 +252,9 @@ def live_states(survey, wave_ids: list[int]) -> dict[int, dict[str, State]]:
 
     responses = queries.kept_responses(survey).filter(wave__in=wave_ids)
     rows = list(
-        responses.values_list("id", "wave_id", "department_id", "department_self_reported", "source").order_by()
+        responses.values_list(
+            "id", "wave_id", "department_id", "department_self_reported", "source"
+        ).order_by()
     )
     about = {r[0]: r for r in rows}
     states: dict[int, dict[str, State]] = {wave: {RESPONDENTS: {}} for wave in wave_ids}

@@ -6,17 +6,19 @@ numeric question (a grouped, filtered MAX per question). pandas and scipy
 is far smaller than the answers it came from.
 """
 
+import hmac
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef, Q
 
 from conversations.models import Action, Note
 from perception.models import Department, Theme
-from reports.analysis import Item, Measure, default_favourable_from, measure_scores
+from reports.analysis import Item, Measure, default_favourable_from
 from surveys.models import Answer, Invitation, Question, Response, Survey, Wave
 
 NO_DEPARTMENT = "(not given)"
@@ -106,9 +108,7 @@ def published_shown(waves: list[Wave], names: dict[int, str]):
         "publication_id", "measure", "shown"
     ):
         key = (wave_of[publication], measure)
-        shown_cells[key] = ShownCells(
-            total, frozenset(hidden.get(key, ())), frozenset(reported.get(key, ()))
-        )
+        shown_cells[key] = ShownCells(total, frozenset(hidden.get(key, ())), frozenset(reported.get(key, ())))
     infos = {label_of[w]: PublicationInfo(p.published_on, p.final, p.left_out) for w, p in latest.items()}
     return shown_cells, infos
 
@@ -422,25 +422,40 @@ def _survey_data(
     )
 
 
+def _shuffle_key(response_id: int) -> str:
+    """A keyed hash of the id: rows sort in an order that says nothing about when anyone
+    answered, and that no one without the server secret can undo."""
+    return hmac.new(settings.SECRET_KEY.encode(), f"raw-export:{response_id}".encode(), "sha256").hexdigest()
+
+
 def raw_responses(survey: Survey) -> tuple[list[str], list[list]]:
-    """Every kept response, one row each, with one column per question.
+    """Every published respondent (reports.disclosure), one row each, with one column
+    per question, in an order that is neither the order of answering nor of ids.
 
     For anonymous surveys there is no identity at all: no respondent key, no address,
-    the day of submission only, and the department only where that department had at
-    least the minimum group size in that wave.
+    the day of submission only, and the department only where the published figures
+    show that department's cell in that wave.
     """
+    from reports import disclosure
+    from reports.models import PublishedScore
+
+    disclosure.ensure_published(survey)
     questions = list(survey.questions.all())
     anonymous = survey.anonymity == Survey.ANONYMOUS
-    responses = list(
-        kept_responses(survey)
-        .select_related("wave", "department", "invitation")
-        .prefetch_related("answers__choice")
-        .order_by("wave__opens", "submitted", "id")
+    waves = list(survey.waves.all())
+    names = dict(Department.objects.values_list("pk", "name"))
+    shown_cells, _ = published_shown(waves, names)
+    published = dict(
+        PublishedScore.objects.filter(wave__in=waves, measure=RESPONDENTS).values_list(
+            "response_id", "department_id"
+        )
     )
-    sizes: dict[tuple[int, int | None], int] = {}
-    for response in responses:
-        cell = (response.wave_id, response.department_id)
-        sizes[cell] = sizes.get(cell, 0) + 1
+    responses = sorted(
+        Response.objects.filter(pk__in=list(published))
+        .select_related("wave", "invitation")
+        .prefetch_related("answers__choice"),
+        key=lambda r: _shuffle_key(r.pk),
+    )
     header = ["row", "wave", "submitted", "department"]
     if survey.anonymity == Survey.PSEUDONYMOUS:
         header.append("respondent key")
@@ -449,8 +464,11 @@ def raw_responses(survey: Survey) -> tuple[list[str], list[list]]:
     header += [q.text for q in questions]
     rows = []
     for number, response in enumerate(responses, start=1):
-        shown = sizes[(response.wave_id, response.department_id)] >= survey.group_threshold()
-        department = response.department.name if response.department and (shown or not anonymous) else ""
+        department_id = published[response.pk]
+        name = names.get(department_id, "") if department_id is not None else ""
+        cells = shown_cells.get((response.wave.label, RESPONDENTS), _HIDDEN)
+        shown = cells.total and name and name not in cells.hidden
+        department = name if shown or not anonymous else ""
         row = [
             number,
             response.wave.label,
@@ -486,28 +504,48 @@ class SurveyOverview:
     survey: Survey
     wave: Wave | None
     status: str  # open, upcoming, closed or none
-    responses: int
+    responses: int | None  # published respondents; None while too few to show
+    as_of: date | None = None
 
 
 def survey_overview(now: datetime) -> list[SurveyOverview]:
-    """Each survey with the wave its open link leads to and how many answered it."""
+    """Each survey with the wave its open link leads to and how many answered it, as
+    published (reports.disclosure): a live count would change with every response."""
+    from reports import disclosure
+    from reports.models import Publication, PublishedTotal
+
     rows = []
     # list() runs the queries here, not while the template renders.
     for survey in list(Survey.objects.prefetch_related("waves")):
+        disclosure.ensure_published(survey)
         wave, status = survey.public_wave(now)
-        rows.append(SurveyOverview(survey, wave, status, wave.responses.count() if wave else 0))
+        publication = (
+            Publication.objects.filter(wave=wave).order_by("-number").first() if wave is not None else None
+        )
+        total = (
+            PublishedTotal.objects.filter(publication=publication, measure=RESPONDENTS).first()
+            if publication
+            else None
+        )
+        count = total.n if total and total.shown else None
+        rows.append(
+            SurveyOverview(survey, wave, status, count, publication.published_on if publication else None)
+        )
     return rows
 
 
 def response_rate(survey: Survey, wave_label: str | None) -> dict | None:
-    """Share of personal links sent for the wave that were answered (None without invitations)."""
+    """Share of personal links sent for the wave that were answered, counting published
+    respondents only, so the rate moves in whole batches (None without invitations)."""
+    from reports.models import PublishedScore
+
     wave = survey.waves.filter(label=wave_label).first() if wave_label else None
     if wave is None:
         return None
     sent = Invitation.objects.filter(wave=wave, sent_at__isnull=False).count()
     if not sent:
         return None
-    answered = Response.objects.filter(wave=wave, source=Response.LINK).count()
+    answered = PublishedScore.objects.filter(wave=wave, measure=RESPONDENTS, personal_link=True).count()
     return {"invited": sent, "percent": round(100 * answered / sent)}
 
 
@@ -516,13 +554,23 @@ def open_actions(limit: int) -> list[Action]:
 
 
 def theme_comments(theme: Theme, survey: Survey, shown_waves: list[str], department: Department | None):
-    """The survey comments coded with a theme, from the shown waves only, newest first."""
-    comments = Answer.objects.filter(
-        themes=theme, response__wave__survey=survey, response__wave__label__in=shown_waves
-    )
+    """The survey comments coded with a theme that may be listed here, newest wave first,
+    and how many of the published ones are withheld (``reports.disclosure``): whole
+    shown waves, published respondents only, none from hidden cells once any department
+    is shown."""
+    waves = list(survey.waves.filter(label__in=shown_waves))
+    label_of = {w.pk: w.label for w in waves}
+    names = dict(Department.objects.values_list("pk", "name"))
+    published = published_scores(list(label_of))
+    people = published[published["measure"] == RESPONDENTS]
+    shown_cells, _ = published_shown(waves, names)
+    allowed = commenting_respondents(people, shown_cells, label_of, names, department)
+    coded = Answer.objects.filter(themes=theme, response__in=[int(r) for r in people["response"]])
     if department is not None:
-        comments = comments.filter(response__department=department)
-    return comments.select_related("response__wave").order_by("-response__submitted", "-id")
+        coded = coded.filter(response__department=department)
+    listed = coded.filter(response__in=[int(r) for r in allowed["response"]])
+    withheld = coded.count() - listed.count()
+    return listed.select_related("response__wave").order_by("-response__wave__opens", "-id"), withheld
 
 
 def theme_notes(theme: Theme, window: dict | None):
