@@ -210,7 +210,8 @@ def _in_row_space(rows: list[np.ndarray], target: np.ndarray) -> bool:
 def test_no_hidden_cell_or_small_group_is_determined_by_all_published_sums(arrivals, cuts):
     """Respondents arrive into five cells (4 is "no department"); after each cut the wave
     is published. Every published count and sum (the total and each shown cell, in every
-    state) is a row over respondents; no hidden cell and no single respondent may lie in
+    state) is a row over respondents; no cell hidden for holding fewer than k people and
+    no single respondent may lie in
     the row space (a sum over them would then be derivable, and so would its count)."""
     cell_of = [None if c == 4 else c for c in arrivals]
     people = len(arrivals)
@@ -236,7 +237,7 @@ def test_no_hidden_cell_or_small_group_is_determined_by_all_published_sums(arriv
             for cell in decision.shown:
                 rows.append(indicator(members[cell]))
         for cell in decision.hidden:
-            if members.get(cell):
+            if 0 < len(members.get(cell, ())) < K:  # hidden for being small
                 targets.append(indicator(members[cell]))
     for target in targets:
         assert not _in_row_space(rows, target), "a hidden cell is determined"
