@@ -112,12 +112,16 @@ class WaveInfo(TypedDict):
     months: float  # from the first wave's midpoint to this wave's midpoint
     respondents: int | None
     suppressed: bool
+    published_on: str | None  # the date of the figures: the wave's latest publication
+    final: bool  # the wave has closed and its figures will not change again
+    left_out: int  # respondents not (yet) in the figures: too few to add without isolating anyone
 
 
 class DepartmentEntry(TypedDict):
     department: str
     respondents: int | None  # in the latest wave
     suppressed: bool
+    self_reported: bool  # picked on an open link: shown only from 2k respondents
     waves: list[WaveInfo]
     measures: list[MeasureEntry]
 
@@ -147,6 +151,7 @@ class Document(TypedDict):
     survey: str
     title: str
     min_group_size: int
+    self_reported_min_group_size: int
     filters: Filters
     waves: list[WaveInfo]
     measures: list[MeasureEntry]

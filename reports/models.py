@@ -84,3 +84,92 @@ class MonthlyReport(models.Model):
 
     def __str__(self) -> str:
         return f"Report for {self.period:%B %Y}"
+
+
+# -- Published snapshots (DESIGN rule 3; reports.disclosure) -----------------------------
+#
+# Pages, exports, counts and emails read these rows, never live responses. Responses and
+# departments are plain integers, not foreign keys: deleting a response or a department
+# must not quietly change a published figure; the next publication batches it instead.
+
+
+class Publication(models.Model):
+    """One published state of one wave's figures. ``final`` once the wave has closed:
+    nothing changes it after that, and ``left_out`` says how many respondents it leaves
+    out for good (a remainder too small to publish without isolating someone)."""
+
+    wave = models.ForeignKey("surveys.Wave", on_delete=models.CASCADE, related_name="+")
+    number = models.PositiveIntegerField(help_text="1 for the wave's first publication, then 2, 3 …")
+    published_on = models.DateField()
+    final = models.BooleanField(default=False)
+    left_out = models.PositiveIntegerField(default=0, help_text="Respondents not (yet) published.")
+    fingerprint = models.CharField(max_length=64, blank=True, help_text="The live data it was built from.")
+
+    class Meta:
+        ordering = ["wave", "number"]
+        constraints = [models.UniqueConstraint(fields=["wave", "number"], name="publication_number_unique")]
+
+    def __str__(self) -> str:
+        return f"Publication {self.number} of wave {self.wave_id}"
+
+
+class PublishedScore(models.Model):
+    """One respondent's score on one measure, as currently published for their wave.
+
+    The measure ``respondents`` (score 0) holds who is counted at all."""
+
+    wave = models.ForeignKey("surveys.Wave", on_delete=models.CASCADE, related_name="+")
+    response_id = models.PositiveBigIntegerField()
+    department_id = models.PositiveIntegerField(null=True, blank=True)
+    self_reported = models.BooleanField(default=False)
+    personal_link = models.BooleanField(default=False)
+    measure = models.CharField(max_length=200)
+    score = models.FloatField()
+    published_on = models.DateField()
+
+    class Meta:
+        ordering = ["wave", "measure", "response_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["wave", "measure", "response_id"], name="published_score_once_per_measure"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure} of response {self.response_id}"
+
+
+class PublishedCell(models.Model):
+    """How many respondents one cell (a department, or no department when
+    ``department_id`` is empty) held on one measure in one publication, and whether it
+    was shown. Kept for every publication: a cell once shown stays shown, and a hidden
+    cell may be shown later only if what stays hidden in every earlier state still holds
+    at least k people."""
+
+    publication = models.ForeignKey(Publication, on_delete=models.CASCADE, related_name="cells")
+    measure = models.CharField(max_length=200)
+    department_id = models.PositiveIntegerField(null=True, blank=True)
+    n = models.PositiveIntegerField()
+    shown = models.BooleanField()
+    self_reported = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["publication", "measure", "department_id"]
+
+    def __str__(self) -> str:
+        return f"{self.measure} / {self.department_id}: {self.n}"
+
+
+class PublishedTotal(models.Model):
+    """Whether the whole wave's figure on one measure was shown in one publication."""
+
+    publication = models.ForeignKey(Publication, on_delete=models.CASCADE, related_name="totals")
+    measure = models.CharField(max_length=200)
+    n = models.PositiveIntegerField()
+    shown = models.BooleanField()
+
+    class Meta:
+        ordering = ["publication", "measure"]
+
+    def __str__(self) -> str:
+        return f"{self.measure}: {self.n}"

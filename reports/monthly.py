@@ -21,8 +21,9 @@ from perception.lib import emails
 from perception.models import SiteSettings
 from reports import summary
 from reports.cache import trends_document
-from reports.models import MonthlyReport, ReportSettings, ServiceMetric
-from surveys.models import Response
+from reports.disclosure import RESPONDENTS, ensure_published
+from reports.models import MonthlyReport, PublishedScore, ReportSettings, ServiceMetric
+from surveys.models import Response, Survey
 
 MAX_WORDS = 120
 MIN_METRICS, MAX_METRICS = 2, 3
@@ -130,7 +131,12 @@ def _survey_metric(key: str, document: dict) -> Metric | None:
 
 def _people_heard(start: date) -> int:
     end = month_end(start)
-    surveyed = Response.objects.filter(submitted__date__gte=start, submitted__date__lte=end).count()
+    # Published respondents only (reports.disclosure): they join in whole batches, so a
+    # single new response never moves the count.
+    published = PublishedScore.objects.filter(measure=RESPONDENTS).values("response_id")
+    surveyed = Response.objects.filter(
+        pk__in=published, submitted__date__gte=start, submitted__date__lte=end
+    ).count()
     conversations = Conversation.objects.filter(date__gte=start, date__lte=end)
     named = conversations.aggregate(n=Count("participants", distinct=True))["n"]
     unnamed = conversations.aggregate(n=Sum("unnamed_participants"))["n"] or 0
@@ -196,6 +202,8 @@ def compose(period: date, settings: ReportSettings | None = None) -> Composition
     settings = settings or ReportSettings.load()
     if not MIN_METRICS <= len(settings.metrics) <= MAX_METRICS:
         raise ReportError("Choose two or three metrics in the monthly report settings.")
+    for survey in Survey.objects.all():
+        ensure_published(survey)
     document = None
     if settings.survey is not None:
         document = trends_document(settings.survey, until=month_end(period))

@@ -6,21 +6,24 @@ numeric question (a grouped, filtered MAX per question). pandas and scipy
 is far smaller than the answers it came from.
 """
 
-from dataclasses import dataclass
+import hmac
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef, Q
 
 from conversations.models import Action, Note
 from perception.models import Department, Theme
-from reports.analysis import Item, Measure, default_favourable_from, measure_scores
+from reports.analysis import Item, Measure, default_favourable_from
 from surveys.models import Answer, Invitation, Question, Response, Survey, Wave
 
 NO_DEPARTMENT = "(not given)"
 OVERALL = "overall"
+RESPONDENTS = "respondents"  # reports.disclosure.RESPONDENTS: who is counted at all
 
 
 @dataclass
@@ -43,6 +46,104 @@ class SurveyData:
     until: date | None = None
     min_group_size: int = 5
     themes_window: tuple[date, date] | None = None
+    # What each wave's latest publication shows, per (wave label, measure key or
+    # "respondents"): see ``reports.disclosure``. Missing means nothing is shown.
+    shown: dict[tuple[str, str], "ShownCells"] = field(default_factory=dict)
+    publications: dict[str, "PublicationInfo"] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ShownCells:
+    """One measure in one wave as published: is the total shown, which departments
+    (by name; NO_DEPARTMENT included) are hidden, which cells are self-reported."""
+
+    total: bool
+    hidden: frozenset[str]
+    self_reported: frozenset[str]
+
+
+@dataclass(frozen=True)
+class PublicationInfo:
+    published_on: date
+    final: bool
+    left_out: int
+
+
+def published_scores(wave_ids: list[int]) -> pd.DataFrame:
+    """The published respondent scores of these waves: ``response, wave, department``
+    (ids; department NaN for none), ``measure, score, personal_link``."""
+    from reports.models import PublishedScore
+
+    rows = PublishedScore.objects.filter(wave_id__in=wave_ids).values_list(
+        "response_id", "wave_id", "department_id", "measure", "score", "personal_link"
+    )
+    return pd.DataFrame(
+        list(rows.order_by()),
+        columns=["response", "wave", "department", "measure", "score", "personal_link"],
+    )
+
+
+def published_shown(waves: list[Wave], names: dict[int, str]):
+    """What the latest publication of each wave shows, and its date: ``({(wave label,
+    measure): ShownCells}, {wave label: PublicationInfo})``."""
+    from reports.models import Publication, PublishedCell, PublishedTotal
+
+    label_of = {w.pk: w.label for w in waves}
+    latest = {p.wave_id: p for p in Publication.objects.filter(wave__in=waves).order_by("wave_id", "number")}
+    ids = [p.pk for p in latest.values()]
+    wave_of = {p.pk: label_of[p.wave_id] for p in latest.values()}
+    hidden: dict[tuple[str, str], set] = {}
+    reported: dict[tuple[str, str], set] = {}
+    for publication, measure, department, shown, self_reported in PublishedCell.objects.filter(
+        publication__in=ids
+    ).values_list("publication_id", "measure", "department_id", "shown", "self_reported"):
+        name = NO_DEPARTMENT if department is None else names.get(department, f"(department {department})")
+        key = (wave_of[publication], measure)
+        if not shown:
+            hidden.setdefault(key, set()).add(name)
+        if self_reported:
+            reported.setdefault(key, set()).add(name)
+    shown_cells = {}
+    for publication, measure, total in PublishedTotal.objects.filter(publication__in=ids).values_list(
+        "publication_id", "measure", "shown"
+    ):
+        key = (wave_of[publication], measure)
+        shown_cells[key] = ShownCells(total, frozenset(hidden.get(key, ())), frozenset(reported.get(key, ())))
+    infos = {label_of[w]: PublicationInfo(p.published_on, p.final, p.left_out) for w, p in latest.items()}
+    return shown_cells, infos
+
+
+_HIDDEN = ShownCells(False, frozenset(), frozenset())
+
+
+def commenting_respondents(
+    people: pd.DataFrame,
+    shown_cells: dict[tuple[str, str], ShownCells],
+    label_of: dict[int, str],
+    names: dict[int, str],
+    department: Department | None,
+) -> pd.DataFrame:
+    """The published respondents whose comments may be shown (``response, wave,
+    department`` ids): whole waves whose count is shown, and — once any department of a
+    wave is shown, so lists per department exist — only respondents of shown cells, so no
+    list minus others isolates a hidden group. Under a department filter, that
+    department's respondents if its cell is shown."""
+    keep = []
+    for wave, group in people.groupby("wave"):
+        cells = shown_cells.get((label_of[wave], RESPONDENTS), _HIDDEN)
+        if not cells.total:
+            continue
+        cell_names = group["department"].map(names).astype(object).fillna(NO_DEPARTMENT)
+        visible = ~cell_names.isin(cells.hidden)
+        if department is not None:
+            keep.append(group[visible & (group["department"] == department.pk)])
+        elif visible.any():
+            keep.append(group[visible])
+        else:
+            keep.append(group)
+    if not keep:
+        return pd.DataFrame(columns=["response", "wave", "department"])
+    return pd.concat(keep)[["response", "wave", "department"]]
 
 
 def kept_responses(
@@ -241,7 +342,13 @@ def theme_mentions(survey: Survey, kept: pd.DataFrame, shown_waves: set[int]) ->
 def survey_data(
     survey: Survey, department: Department | None = None, since: date | None = None, until: date | None = None
 ) -> SurveyData:
-    """Load one survey's respondent scores and theme mentions under the filters."""
+    """Load one survey's published respondent scores and theme mentions under the filters.
+
+    Reading is what triggers publishing (``reports.disclosure.ensure_published``): a wave
+    never published, or closed and not yet final, is published first."""
+    from reports import disclosure
+
+    disclosure.ensure_published(survey)
     with transaction.atomic():
         if connection.vendor == "postgresql":
             # JIT compilation costs more than it saves on these sub-second aggregates.
@@ -261,37 +368,39 @@ def _survey_data(
     label_of = {w.pk: w.label for w in waves}
     department_names = dict(Department.objects.values_list("pk", "name"))
     k = survey.group_threshold()
-    kept = kept_frame(kept_responses(survey, since=since, until=until))
-    kept = kept[kept["wave"].isin(label_of)]
-
-    named = kept.assign(
-        wave=kept["wave"].map(label_of),
-        department=kept["department"].map(department_names).astype(object).fillna(NO_DEPARTMENT),
+    # Figures come from the published snapshots, never from live responses.
+    published = published_scores(list(label_of))
+    shown_cells, publications = published_shown(waves, department_names)
+    named = published.assign(
+        wave=published["wave"].map(label_of),
+        department=published["department"].map(department_names).astype(object).fillna(NO_DEPARTMENT),
     )
-    department_respondents = named.groupby(["department", "wave"]).size().reset_index(name="respondents")
-    respondents = named.groupby("wave").size().astype(int).to_dict()
+    people = named[named["measure"] == RESPONDENTS]
+    department_respondents = (
+        people.groupby(["department", "wave"]).size().reset_index(name="respondents")
+        if not people.empty
+        else pd.DataFrame(columns=["department", "wave", "respondents"])
+    )
+    respondents = people.groupby("wave").size().astype(int).to_dict()
 
     questions = list(survey.questions.all())
-    items, measures, dimension_scales = survey_items(questions)
-    table = respondent_table(kept, questions)
-    table = table.assign(
-        wave=table["wave"].map(label_of),
-        department=table["department"].map(department_names).astype(object).fillna(NO_DEPARTMENT),
-    )
-    overall = next((m for m in measures if m.kind == "overall"), None)
-    department_scores = measure_scores(
-        table, items, by=("department", "wave"), overall=overall, dimension_scales=dimension_scales
+    _, measures, _ = survey_items(questions)
+    known = {m.key for m in measures}
+    scored = named[named["measure"].isin(known)]
+    department_scores = (
+        scored.groupby(["measure", "department", "wave", "score"]).size().reset_index(name="count")
+        if not scored.empty
+        else pd.DataFrame(columns=["measure", "department", "wave", "score", "count"])
     )
     scores = department_scores.groupby(["measure", "wave", "score"], as_index=False, sort=True)["count"].sum()
 
-    # Themes beside a survey: comments of the shown waves, notes within those whole waves.
-    commenters = kept
-    if department is not None:
-        commenters = kept[kept["department"] == department.pk]
-    sizes = commenters.groupby("wave").size()
-    shown = [w for w in waves if sizes.get(w.pk, 0) >= k]
+    # Themes beside a survey: comments only where the disclosure rules allow them (whole
+    # waves, shown cells), notes within those whole waves.
+    published_people = published[published["measure"] == RESPONDENTS]
+    commenters = commenting_respondents(published_people, shown_cells, label_of, department_names, department)
+    shown = [w for w in waves if (shown_cells.get((w.label, RESPONDENTS)) or _HIDDEN).total]
     window = (shown[0].opens.date(), shown[-1].closes.date()) if shown else None
-    mentions = [theme_mentions(survey, commenters, {w.pk for w in shown})]
+    mentions = [theme_mentions(survey, commenters, set(commenters["wave"]))]
     if window is not None:
         mentions.append(note_mentions(department, window))
     return SurveyData(
@@ -308,28 +417,45 @@ def _survey_data(
         until=until,
         min_group_size=k,
         themes_window=window,
+        shown=shown_cells,
+        publications=publications,
     )
+
+
+def _shuffle_key(response_id: int) -> str:
+    """A keyed hash of the id: rows sort in an order that says nothing about when anyone
+    answered, and that no one without the server secret can undo."""
+    return hmac.new(settings.SECRET_KEY.encode(), f"raw-export:{response_id}".encode(), "sha256").hexdigest()
 
 
 def raw_responses(survey: Survey) -> tuple[list[str], list[list]]:
-    """Every kept response, one row each, with one column per question.
+    """Every published respondent (reports.disclosure), one row each, with one column
+    per question, in an order that is neither the order of answering nor of ids.
 
     For anonymous surveys there is no identity at all: no respondent key, no address,
-    the day of submission only, and the department only where that department had at
-    least the minimum group size in that wave.
+    the day of submission only, and the department only where the published figures
+    show that department's cell in that wave.
     """
+    from reports import disclosure
+    from reports.models import PublishedScore
+
+    disclosure.ensure_published(survey)
     questions = list(survey.questions.all())
     anonymous = survey.anonymity == Survey.ANONYMOUS
-    responses = list(
-        kept_responses(survey)
-        .select_related("wave", "department", "invitation")
-        .prefetch_related("answers__choice")
-        .order_by("wave__opens", "submitted", "id")
+    waves = list(survey.waves.all())
+    names = dict(Department.objects.values_list("pk", "name"))
+    shown_cells, _ = published_shown(waves, names)
+    published = dict(
+        PublishedScore.objects.filter(wave__in=waves, measure=RESPONDENTS).values_list(
+            "response_id", "department_id"
+        )
     )
-    sizes: dict[tuple[int, int | None], int] = {}
-    for response in responses:
-        cell = (response.wave_id, response.department_id)
-        sizes[cell] = sizes.get(cell, 0) + 1
+    responses = sorted(
+        Response.objects.filter(pk__in=list(published))
+        .select_related("wave", "invitation")
+        .prefetch_related("answers__choice"),
+        key=lambda r: _shuffle_key(r.pk),
+    )
     header = ["row", "wave", "submitted", "department"]
     if survey.anonymity == Survey.PSEUDONYMOUS:
         header.append("respondent key")
@@ -338,8 +464,11 @@ def raw_responses(survey: Survey) -> tuple[list[str], list[list]]:
     header += [q.text for q in questions]
     rows = []
     for number, response in enumerate(responses, start=1):
-        shown = sizes[(response.wave_id, response.department_id)] >= survey.group_threshold()
-        department = response.department.name if response.department and (shown or not anonymous) else ""
+        department_id = published[response.pk]
+        name = names.get(department_id, "") if department_id is not None else ""
+        cells = shown_cells.get((response.wave.label, RESPONDENTS), _HIDDEN)
+        shown = cells.total and name and name not in cells.hidden
+        department = name if shown or not anonymous else ""
         row = [
             number,
             response.wave.label,
@@ -375,28 +504,48 @@ class SurveyOverview:
     survey: Survey
     wave: Wave | None
     status: str  # open, upcoming, closed or none
-    responses: int
+    responses: int | None  # published respondents; None while too few to show
+    as_of: date | None = None
 
 
 def survey_overview(now: datetime) -> list[SurveyOverview]:
-    """Each survey with the wave its open link leads to and how many answered it."""
+    """Each survey with the wave its open link leads to and how many answered it, as
+    published (reports.disclosure): a live count would change with every response."""
+    from reports import disclosure
+    from reports.models import Publication, PublishedTotal
+
     rows = []
     # list() runs the queries here, not while the template renders.
     for survey in list(Survey.objects.prefetch_related("waves")):
+        disclosure.ensure_published(survey)
         wave, status = survey.public_wave(now)
-        rows.append(SurveyOverview(survey, wave, status, wave.responses.count() if wave else 0))
+        publication = (
+            Publication.objects.filter(wave=wave).order_by("-number").first() if wave is not None else None
+        )
+        total = (
+            PublishedTotal.objects.filter(publication=publication, measure=RESPONDENTS).first()
+            if publication
+            else None
+        )
+        count = total.n if total and total.shown else None
+        rows.append(
+            SurveyOverview(survey, wave, status, count, publication.published_on if publication else None)
+        )
     return rows
 
 
 def response_rate(survey: Survey, wave_label: str | None) -> dict | None:
-    """Share of personal links sent for the wave that were answered (None without invitations)."""
+    """Share of personal links sent for the wave that were answered, counting published
+    respondents only, so the rate moves in whole batches (None without invitations)."""
+    from reports.models import PublishedScore
+
     wave = survey.waves.filter(label=wave_label).first() if wave_label else None
     if wave is None:
         return None
     sent = Invitation.objects.filter(wave=wave, sent_at__isnull=False).count()
     if not sent:
         return None
-    answered = Response.objects.filter(wave=wave, source=Response.LINK).count()
+    answered = PublishedScore.objects.filter(wave=wave, measure=RESPONDENTS, personal_link=True).count()
     return {"invited": sent, "percent": round(100 * answered / sent)}
 
 
@@ -405,13 +554,23 @@ def open_actions(limit: int) -> list[Action]:
 
 
 def theme_comments(theme: Theme, survey: Survey, shown_waves: list[str], department: Department | None):
-    """The survey comments coded with a theme, from the shown waves only, newest first."""
-    comments = Answer.objects.filter(
-        themes=theme, response__wave__survey=survey, response__wave__label__in=shown_waves
-    )
+    """The survey comments coded with a theme that may be listed here, newest wave first,
+    and how many of the published ones are withheld (``reports.disclosure``): whole
+    shown waves, published respondents only, none from hidden cells once any department
+    is shown."""
+    waves = list(survey.waves.filter(label__in=shown_waves))
+    label_of = {w.pk: w.label for w in waves}
+    names = dict(Department.objects.values_list("pk", "name"))
+    published = published_scores(list(label_of))
+    people = published[published["measure"] == RESPONDENTS]
+    shown_cells, _ = published_shown(waves, names)
+    allowed = commenting_respondents(people, shown_cells, label_of, names, department)
+    coded = Answer.objects.filter(themes=theme, response__in=[int(r) for r in people["response"]])
     if department is not None:
-        comments = comments.filter(response__department=department)
-    return comments.select_related("response__wave").order_by("-response__submitted", "-id")
+        coded = coded.filter(response__department=department)
+    listed = coded.filter(response__in=[int(r) for r in allowed["response"]])
+    withheld = coded.count() - listed.count()
+    return listed.select_related("response__wave").order_by("-response__wave__opens", "-id"), withheld
 
 
 def theme_notes(theme: Theme, window: dict | None):

@@ -20,7 +20,7 @@ import pandas as pd
 
 from reports import analysis, document
 from reports.analysis import Distribution, Measure, TrendFit, WaveFigures
-from reports.queries import NO_DEPARTMENT, SurveyData
+from reports.queries import NO_DEPARTMENT, RESPONDENTS, ShownCells, SurveyData
 from reports.statistics import Difference, Interval
 
 
@@ -231,7 +231,8 @@ def _wave_months(data: SurveyData) -> dict[str, float]:
 def _wave_infos(data: SurveyData, respondents: dict[str, int], hidden: set[str]) -> list[document.WaveInfo]:
     months = _wave_months(data)
     return [
-        {
+        _publication_fields(data, wave.label)
+        | {
             "label": wave.label,
             "opens": wave.opens.date().isoformat(),
             "closes": wave.closes.date().isoformat(),
@@ -243,9 +244,22 @@ def _wave_infos(data: SurveyData, respondents: dict[str, int], hidden: set[str])
     ]
 
 
-def _hidden_waves(data: SurveyData) -> set[str]:
-    k = data.min_group_size
-    return {w.label for w in data.waves if data.respondents.get(w.label, 0) < k}
+def _publication_fields(data: SurveyData, label: str) -> dict:
+    info = data.publications.get(label)
+    return {
+        "published_on": info.published_on.isoformat() if info else None,
+        "final": info.final if info else False,
+        "left_out": info.left_out if info else 0,
+    }
+
+
+def _shown(data: SurveyData, label: str, measure: str) -> ShownCells:
+    return data.shown.get((label, measure), ShownCells(False, frozenset(), frozenset()))
+
+
+def _hidden_waves(data: SurveyData, measure: str = RESPONDENTS) -> set[str]:
+    """Waves whose total the latest publication does not show (reports.disclosure)."""
+    return {w.label for w in data.waves if not _shown(data, w.label, measure).total}
 
 
 def _departments(data: SurveyData) -> list[tuple[str, list[_Built], dict]]:
@@ -261,18 +275,23 @@ def _departments(data: SurveyData) -> list[tuple[str, list[_Built], dict]]:
     shown_names = sorted(name for name in names if name != NO_DEPARTMENT)
     if not shown_names:
         return []
-    always_hidden = {NO_DEPARTMENT}
+    # Which cells are hidden was decided at publication, over every state of the wave.
     hidden: set[tuple[str, str, str]] = set()
-    sizes = scores.groupby(["wave", "measure", "department"])["count"].sum()
-    for (wave, measure), cell_sizes in sizes.groupby(level=[0, 1]):
-        cells = cell_sizes.droplevel([0, 1])
-        for name in analysis.complementary_suppression(cells, k, always_hidden=always_hidden):
-            hidden.add((wave, measure, name))
+    for measure in data.measures:
+        for wave in data.waves:
+            cells = _shown(data, wave.label, measure.key)
+            for name in names:
+                if not cells.total or name in cells.hidden:
+                    hidden.add((wave.label, measure.key, name))
     respondents = data.department_respondents.set_index(["wave", "department"])["respondents"]
     hidden_respondents: set[tuple[str, str]] = set()
-    for wave, cells in respondents.groupby(level=0):
-        for name in analysis.complementary_suppression(cells.droplevel(0), k, always_hidden=always_hidden):
-            hidden_respondents.add((wave, name))
+    reported: set[str] = set()
+    for wave in data.waves:
+        cells = _shown(data, wave.label, RESPONDENTS)
+        reported |= cells.self_reported
+        for name in names:
+            if not cells.total or name in cells.hidden:
+                hidden_respondents.add((wave.label, name))
 
     labels = [w.label for w in data.waves]
     months = _wave_months(data)
@@ -285,7 +304,8 @@ def _departments(data: SurveyData) -> list[tuple[str, list[_Built], dict]]:
         built = []
         for measure in data.measures:
             cells_hidden = {label for label in labels if (label, measure.key, name) in hidden}
-            built.append(build_measure(measure, distributions, labels, months, cells_hidden | org_hidden, k))
+            own_hidden = cells_hidden | _hidden_waves(data, measure.key)
+            built.append(build_measure(measure, distributions, labels, months, own_hidden, k))
         counts = {
             label: int(respondents[(label, name)]) for label in labels if (label, name) in respondents.index
         }
@@ -298,6 +318,7 @@ def _departments(data: SurveyData) -> list[tuple[str, list[_Built], dict]]:
             "department": name,
             "respondents": None if suppressed else counts[latest],
             "suppressed": suppressed,
+            "self_reported": name in reported,
             "waves": _wave_infos(data, counts, wave_hidden),
         }
         result.append((name, built, entry))
@@ -334,7 +355,9 @@ def build_trends(data: SurveyData) -> document.Document:
     labels = [w.label for w in data.waves]
     months = _wave_months(data)
     distributions = analysis.distributions(data.scores)
-    organisation = [build_measure(m, distributions, labels, months, hidden_waves, k) for m in data.measures]
+    organisation = [
+        build_measure(m, distributions, labels, months, _hidden_waves(data, m.key), k) for m in data.measures
+    ]
     settle(organisation)
     departments = _departments(data)
     settle([item for _, built, _ in departments for item in built])
@@ -344,6 +367,7 @@ def build_trends(data: SurveyData) -> document.Document:
         "survey": data.survey.slug,
         "title": data.survey.title,
         "min_group_size": k,
+        "self_reported_min_group_size": 2 * k,
         "filters": {
             "department": data.department.name if data.department else None,
             "since": data.since.isoformat() if data.since else None,

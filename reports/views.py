@@ -143,6 +143,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         else None,
         "net": summary.headline(net, "net_score") if net else None,
         "latest_wave": latest_wave,
+        "as_of": max((w["published_on"] for w in document["waves"] if w["published_on"]), default=None),
+        "left_out": sum(w["left_out"] for w in document["waves"] if w["final"]),
+        "self_reported": any(d["self_reported"] for d in document["departments"]),
         "response_rate": queries.response_rate(filters.survey, latest_wave["label"] if latest_wave else None),
         "chart_measures": chart_measures,
         "heat_departments": departments,
@@ -192,7 +195,7 @@ def theme(request: HttpRequest, pk: int) -> HttpResponse:
     filters = read_filters(request)
     document = filters.document()
     shown_waves = [w["label"] for w in document["waves"] if not w["suppressed"]]
-    comments = queries.theme_comments(found, filters.survey, shown_waves, filters.department)
+    comments, withheld = queries.theme_comments(found, filters.survey, shown_waves, filters.department)
     entry = next((t for t in document["themes"] if t["theme"] == found.name), None)
     return render(
         request,
@@ -203,6 +206,7 @@ def theme(request: HttpRequest, pk: int) -> HttpResponse:
             "filters": filters,
             "k": document["min_group_size"],
             "comments": Paginator(comments, 25).get_page(request.GET.get("page")),
+            "withheld": withheld,
             "notes": queries.theme_notes(found, document["themes_window"])[:100],
         },
     )

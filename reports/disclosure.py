@@ -1,0 +1,471 @@
+"""What may be published (DESIGN rule 3): the one place that decides it.
+
+Every output — page, chart, CSV, XLSX, email, JSON, command line — reads published
+snapshots (``reports.models.Publication`` and its rows), never live responses. This
+module writes them and says what each may show.
+
+How a wave is published, per measure (each question, dimension, the overall score and
+``respondents``, the count of people):
+
+- A *cell* is a department, or "no department"; the wave's *total* is every cell
+  together. A respondent is a *member* of a cell with a score.
+- Members change only in batches: a publication applies a cell's pending changes (new,
+  edited, replaced or deleted answers, department moves) all at once or not at all. A
+  shown cell, the total and the *hidden complement* (total minus the shown cells) each
+  change by 0 or by at least k members between two publications, so one new response
+  changes no published figure.
+- Complementary suppression holds jointly: hidden cells together hold at least k
+  members (2k when one of them is self-reported), else the next smallest cell is hidden
+  too, or — when none may be — the publication waits. A cell once shown stays shown; a
+  hidden cell may be shown later only if what stays unknown in every earlier state
+  still holds at least k people.
+- Departments picked on an open link are self-reported: such a cell needs 2k to be
+  shown and changes in batches of 2k.
+- When a wave has closed, its next publication is final: a remainder that cannot be
+  published without isolating someone is left out for good, and the figures say how
+  many respondents that is.
+
+The top half of this module is pure (no Django): ``suppress`` and ``plan_measure`` are
+what the property tests exercise; the bottom half reads and writes the database.
+"""
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+Cell = int | None  # a department id; None is "no department"
+NO_DEPARTMENT_CELL: Cell = None
+RESPONDENTS = "respondents"
+
+
+@dataclass(frozen=True)
+class Member:
+    """One respondent in one measure: their cell and their score."""
+
+    cell: Cell
+    score: float
+    self_reported: bool = False
+
+
+State = dict[int, Member]  # response id -> member
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What one publication shows of one measure in one wave."""
+
+    sizes: Mapping[Cell, int]
+    hidden: frozenset
+    total_shown: bool
+    self_reported: frozenset = frozenset()
+
+    @property
+    def shown(self) -> set:
+        if not self.total_shown:
+            return set()
+        return {cell for cell, n in self.sizes.items() if n > 0 and cell not in self.hidden}
+
+
+def _need(cells: Iterable[Cell], k: int, self_reported: set | frozenset) -> int:
+    """People a set of hidden cells must hold together: 2k if any is self-reported."""
+    return 2 * k if any(cell in self_reported for cell in cells) else k
+
+
+def suppress(
+    sizes: Mapping[Cell, int],
+    k: int,
+    self_reported: set | frozenset = frozenset(),
+    shown_before: set | frozenset = frozenset(),
+    total_shown_before: bool = False,
+) -> tuple[frozenset, bool] | None:
+    """The cells to hide and whether the total is shown; None when no choice respects
+    what was already shown.
+
+    A cell under its threshold (k, or 2k when self-reported) is hidden, and "no
+    department" always is. While the hidden cells together hold fewer than k people (2k
+    with a self-reported one), the next smallest cell (ties by id) is hidden too; cells
+    shown before cannot be, and if none is left the total is hidden instead."""
+    present = {cell: n for cell, n in sizes.items() if n > 0}
+    total = sum(present.values())
+    if total < k:
+        if total_shown_before or shown_before:
+            return None
+        return frozenset(present), False
+    hidden = {
+        cell
+        for cell, n in present.items()
+        if cell is NO_DEPARTMENT_CELL or n < _need([cell], k, self_reported)
+    }
+    if hidden & set(shown_before):
+        return None
+    while 0 < sum(present[cell] for cell in hidden) < _need(hidden, k, self_reported):
+        candidates = sorted(
+            (n, -1 if cell is None else cell, cell)
+            for cell, n in present.items()
+            if cell not in hidden and cell not in shown_before
+        )
+        if not candidates:
+            if total_shown_before or shown_before:
+                return None
+            return frozenset(present), False
+        hidden.add(candidates[0][2])
+    return frozenset(hidden), True
+
+
+def _pending(published: State, live: State) -> dict[Cell, set[int]]:
+    """Per cell, the responses whose membership or score differs between the two states."""
+    pending: dict[Cell, set[int]] = {}
+    for response in published.keys() | live.keys():
+        before, after = published.get(response), live.get(response)
+        if before == after:
+            continue
+        for member in (before, after):
+            if member is not None:
+                pending.setdefault(member.cell, set()).add(response)
+    return pending
+
+
+def _apply(published: State, live: State, cells: set, pending: dict[Cell, set[int]]) -> State:
+    """``published`` with the pending changes of ``cells``; a move between two cells is
+    applied only when both cells are."""
+    state = dict(published)
+    for cell in cells:
+        for response in pending.get(cell, ()):
+            before, after = published.get(response), live.get(response)
+            involved = {m.cell for m in (before, after) if m is not None}
+            if not involved <= cells:
+                continue
+            if after is None:
+                state.pop(response, None)
+            else:
+                state[response] = after
+    return state
+
+
+def _changed(before: State, after: State, cells: set | frozenset | None = None) -> int:
+    """How many respondents joined, left or changed their score within ``cells`` (all
+    cells when None): the symmetric difference of the two states."""
+
+    def inside(member: Member | None) -> bool:
+        return member is not None and (cells is None or member.cell in cells)
+
+    count = 0
+    for response in before.keys() | after.keys():
+        old, new = before.get(response), after.get(response)
+        old = old if inside(old) else None
+        new = new if inside(new) else None
+        count += old != new
+    return count
+
+
+def _decide(state: State, k: int, history: list[Decision], self_reported: set) -> Decision | None:
+    sizes = Counter(member.cell for member in state.values())
+    shown_before: set = set()
+    for earlier in history:
+        shown_before |= earlier.shown
+    result = suppress(sizes, k, self_reported, shown_before, any(h.total_shown for h in history))
+    if result is None:
+        return None
+    hidden, total_shown = result
+    return Decision(dict(sizes), hidden, total_shown, frozenset(c for c in sizes if c in self_reported))
+
+
+def _respects_history(
+    published: State, state: State, decision: Decision, history: list[Decision], k: int
+) -> bool:
+    """Between the last publication and this one: every shown cell, the total and the
+    hidden complement change by 0 or at least k (2k where self-reported) respondents;
+    and no earlier hidden complement is left with fewer than k unknown people."""
+    self_reported = set(decision.self_reported)
+    for earlier in history:
+        self_reported |= earlier.self_reported
+    for cell in decision.shown:
+        if 0 < _changed(published, state, {cell}) < _need([cell], k, self_reported):
+            return False
+    last = history[-1] if history else None
+    if last is not None and last.total_shown and decision.total_shown:
+        if 0 < _changed(published, state) < k:
+            return False
+        old = {r: m for r, m in published.items() if m.cell in last.hidden}
+        new = {r: m for r, m in state.items() if m.cell in decision.hidden}
+        if 0 < _changed(old, new) < _need(last.hidden | decision.hidden, k, self_reported):
+            return False
+    shown_now = decision.shown
+    for earlier in history:
+        revealed = earlier.hidden & shown_now
+        if not earlier.total_shown or not revealed:
+            continue
+        # What stays unknown of that state: its still-hidden cells, and revealed cells
+        # that have changed since (their old figure is now total minus the rest).
+        unknown = [c for c in earlier.hidden if c not in shown_now] + [
+            c for c in revealed if earlier.sizes.get(c, 0) != decision.sizes.get(c, 0)
+        ]
+        if 0 < sum(earlier.sizes.get(c, 0) for c in unknown) < _need(earlier.hidden, k, self_reported):
+            return False
+    return True
+
+
+def plan_measure(published: State, live: State, k: int, history: list[Decision]) -> tuple[State, Decision]:
+    """The next published state of one measure in one wave, and what it shows.
+
+    Tries, in order: every pending change; every change except small ones in cells that
+    are shown; only batches of at least k (2k self-reported); nothing. The first that
+    keeps every rule wins; publishing nothing always does."""
+    pending = _pending(published, live)
+    self_reported = {m.cell for m in (*published.values(), *live.values()) if m.self_reported}
+    for earlier in history:
+        self_reported |= earlier.self_reported
+    shown_before: set = set()
+    for earlier in history:
+        shown_before |= earlier.shown
+    large = {c for c, changes in pending.items() if len(changes) >= _need([c], k, self_reported)}
+    candidates = [set(pending), large | (set(pending) - shown_before), large]
+    for cells in candidates:
+        if not cells:
+            continue
+        state = _apply(published, live, cells, pending)
+        decision = _decide(state, k, history, self_reported)
+        if decision is not None and _respects_history(published, state, decision, history, k):
+            return state, decision
+    decision = _decide(published, k, history, self_reported) if not history else history[-1]
+    if decision is None:  # pragma: no cover - an empty state can always be decided
+        decision = Decision({}, frozenset(), False)
+    return dict(published), decision
+
+
+@dataclass
+class WavePlan:
+    """The next publication of one wave: each measure's state and decision."""
+
+    states: dict[str, State] = field(default_factory=dict)
+    decisions: dict[str, Decision] = field(default_factory=dict)
+    changed: bool = False
+
+
+# -- The database: live data in, published rows out --------------------------------------
+
+
+def live_states(survey, wave_ids: list[int]) -> dict[int, dict[str, State]]:
+    """Per wave and measure, who would count now (each respondent's latest response) and
+    with what score: the state a publication moves towards."""
+    from reports import analysis, queries
+
+    responses = queries.kept_responses(survey).filter(wave__in=wave_ids)
+    rows = list(
+        responses.values_list(
+            "id", "wave_id", "department_id", "department_self_reported", "source"
+        ).order_by()
+    )
+    about = {r[0]: r for r in rows}
+    states: dict[int, dict[str, State]] = {wave: {RESPONDENTS: {}} for wave in wave_ids}
+    for response, wave, department, self_reported, _source in rows:
+        states[wave][RESPONDENTS][response] = Member(department, 0.0, bool(self_reported and department))
+    questions = list(survey.questions.all())
+    items, measures, dimension_scales = queries.survey_items(questions)
+    kept = queries.kept_frame(responses)
+    table = queries.respondent_table(kept, questions)
+    if table.empty:
+        return states
+    overall = next((m for m in measures if m.kind == "overall"), None)
+    scores = analysis.measure_scores(
+        table, items, by=("response",), overall=overall, dimension_scales=dimension_scales
+    )
+    for measure, response, score in scores[["measure", "response", "score"]].itertuples(index=False):
+        _, wave, department, self_reported, _source = about[int(response)]
+        states[wave].setdefault(measure, {})[int(response)] = Member(
+            department, float(score), bool(self_reported and department)
+        )
+    return states
+
+
+def _published_states(wave_id: int) -> dict[str, State]:
+    from reports.models import PublishedScore
+
+    states: dict[str, State] = {}
+    rows = PublishedScore.objects.filter(wave_id=wave_id).values_list(
+        "measure", "response_id", "department_id", "score", "self_reported"
+    )
+    for measure, response, department, score, self_reported in rows:
+        states.setdefault(measure, {})[response] = Member(department, score, self_reported)
+    return states
+
+
+def _history(wave_id: int) -> dict[str, list[Decision]]:
+    """Every earlier decision of the wave, per measure, oldest first."""
+    from reports.models import PublishedCell, PublishedTotal
+
+    cells: dict[tuple[int, str], list] = {}
+    for row in PublishedCell.objects.filter(publication__wave_id=wave_id).values_list(
+        "publication__number", "measure", "department_id", "n", "shown", "self_reported"
+    ):
+        cells.setdefault((row[0], row[1]), []).append(row[2:])
+    history: dict[str, list[Decision]] = {}
+    totals = PublishedTotal.objects.filter(publication__wave_id=wave_id).order_by("publication__number")
+    for number, measure, shown in totals.values_list("publication__number", "measure", "shown"):
+        rows = cells.get((number, measure), [])
+        history.setdefault(measure, []).append(
+            Decision(
+                {cell: n for cell, n, _, _ in rows},
+                frozenset(cell for cell, _, cell_shown, _ in rows if not cell_shown),
+                shown,
+                frozenset(cell for cell, _, _, sr in rows if sr),
+            )
+        )
+    return history
+
+
+def publish_wave(wave, today, *, live: dict[str, State] | None = None, fingerprint: str = ""):
+    """Write the wave's next publication when anything may change (or it has closed and
+    its final publication is due). Returns the new Publication, or None."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from reports.models import Publication, PublishedCell, PublishedScore, PublishedTotal
+
+    with transaction.atomic():
+        last = Publication.objects.select_for_update().filter(wave=wave).order_by("-number").first()
+        if last is not None and last.final:
+            return None
+        final = wave.closes <= timezone.now()
+        if live is None:
+            live = live_states(wave.survey, [wave.pk])[wave.pk]
+        k = wave.survey.group_threshold()
+        published = _published_states(wave.pk)
+        history = _history(wave.pk)
+        plan = WavePlan()
+        for measure in sorted(set(live) | set(published)):
+            before = published.get(measure, {})
+            state, decision = plan_measure(before, live.get(measure, {}), k, history.get(measure, []))
+            plan.states[measure], plan.decisions[measure] = state, decision
+            plan.changed |= state != before
+        if not plan.changed and not final and last is not None:
+            if fingerprint and last.fingerprint != fingerprint:
+                Publication.objects.filter(pk=last.pk).update(fingerprint=fingerprint)
+            return None
+        respondents = plan.states.get(RESPONDENTS, {})
+        publication = Publication.objects.create(
+            wave=wave,
+            number=(last.number + 1) if last else 1,
+            published_on=today,
+            final=final,
+            left_out=len(set(live.get(RESPONDENTS, {})) - set(respondents)),
+            fingerprint=fingerprint,
+        )
+        personal = set(
+            wave.responses.filter(pk__in=list(respondents), source="link").values_list("pk", flat=True)
+        )
+        for measure, state in plan.states.items():
+            before = published.get(measure, {})
+            gone = [r for r in before if before[r] != state.get(r)]
+            PublishedScore.objects.filter(wave=wave, measure=measure, response_id__in=gone).delete()
+            PublishedScore.objects.bulk_create(
+                PublishedScore(
+                    wave=wave,
+                    response_id=response,
+                    department_id=member.cell,
+                    self_reported=member.self_reported,
+                    personal_link=response in personal,
+                    measure=measure,
+                    score=member.score,
+                    published_on=today,
+                )
+                for response, member in state.items()
+                if before.get(response) != member
+            )
+            decision = plan.decisions[measure]
+            PublishedTotal.objects.create(
+                publication=publication, measure=measure, n=len(state), shown=decision.total_shown
+            )
+            PublishedCell.objects.bulk_create(
+                PublishedCell(
+                    publication=publication,
+                    measure=measure,
+                    department_id=cell,
+                    n=n,
+                    shown=cell in decision.shown,
+                    self_reported=cell in decision.self_reported,
+                )
+                for cell, n in decision.sizes.items()
+                if n > 0
+            )
+        return publication
+
+
+def publish_survey(survey, today=None, fingerprint: str = "") -> list:
+    """Publish every wave of a survey that has started; returns the new publications.
+    Idempotent: with nothing that may change, it writes nothing."""
+    from django.utils import timezone
+
+    today = today or timezone.localdate()
+    now = timezone.now()
+    waves = [w for w in survey.waves.order_by("opens", "pk") if w.opens <= now]
+    from reports.models import Publication
+
+    finished = set(Publication.objects.filter(wave__in=waves, final=True).values_list("wave_id", flat=True))
+    waves = [w for w in waves if w.pk not in finished]
+    if not waves:
+        return []
+    live = live_states(survey, [w.pk for w in waves])
+    made = []
+    for wave in waves:
+        publication = publish_wave(wave, today, live=live[wave.pk], fingerprint=fingerprint)
+        if publication is not None:
+            made.append(publication)
+    return made
+
+
+def live_fingerprint(survey) -> str:
+    """A short hash of what a publication is built from (responses, scoring rules, k);
+    cheap enough for every page view. Answers edited in place do not change it: the
+    ``publish_figures`` command (cron) picks those up."""
+    import hashlib
+    import json
+
+    from django.db.models import Count, Max
+
+    from surveys.models import Response
+
+    parts = [
+        Response.objects.filter(wave__survey=survey).aggregate(n=Count("id"), last=Max("id")),
+        list(
+            survey.questions.order_by("pk").values_list(
+                "pk", "kind", "dimension", "reverse_scored", "favourable_from", "likelihood_to_recommend"
+            )
+        ),
+        survey.group_threshold(),
+    ]
+    return hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()[:24]
+
+
+PENDING_KEY = "reports:publication-requested:{}"
+
+
+def request_publication(survey) -> bool:
+    """Enqueue the publication task unless one is already waiting (debounce)."""
+    from django.core.cache import cache
+
+    from reports.tasks import publish_figures
+
+    if not cache.add(PENDING_KEY.format(survey.pk), True, 10 * 60):
+        return False
+    publish_figures.enqueue(survey.pk)
+    return True
+
+
+def ensure_published(survey) -> None:
+    """Called on the read path: a wave never published, or closed but not yet final, is
+    published now (the first read shows it); newer live data asks the task to publish."""
+    from django.utils import timezone
+
+    from reports.models import Publication
+
+    now = timezone.now()
+    waves = [w for w in survey.waves.all() if w.opens <= now]
+    if not waves:
+        return
+    latest = {p.wave_id: p for p in Publication.objects.filter(wave__in=waves).order_by("wave_id", "number")}
+    fingerprint = live_fingerprint(survey)
+    if any(w.pk not in latest or (w.closes <= now and not latest[w.pk].final) for w in waves):
+        publish_survey(survey, fingerprint=fingerprint)
+    elif any(not p.final and p.fingerprint != fingerprint for p in latest.values()):
+        request_publication(survey)

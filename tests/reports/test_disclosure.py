@@ -1,0 +1,245 @@
+"""The disclosure rules (reports.disclosure) against a curious viewer: each test plays one
+attack of issue 12 with what a viewer can open, and would have succeeded on live figures."""
+
+import io
+import json
+import os
+from datetime import timedelta
+from io import StringIO
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from openpyxl import load_workbook
+
+from reports.disclosure import Member, plan_measure, suppress
+from surveys.models import Answer, Question, Response
+from tests.factories import add_question, add_response, make_departments, make_survey, make_user, make_wave
+
+K = 5
+
+
+# -- Pure rules -----------------------------------------------------------------------
+
+
+def test_two_small_groups_hidden_together_take_the_next_smallest_with_them():
+    """Legal 2 + HR 2 hold 4 < k: Sales, the next smallest, is hidden too."""
+    hidden, total = suppress({1: 2, 2: 2, 3: 10, 4: 12}, K)
+    assert hidden == {1, 2, 3} and total
+
+
+def test_no_department_is_a_cell_of_the_complement():
+    """Three people gave no department: they are hidden and need a protecting cell."""
+    hidden, total = suppress({None: 3, 1: 10, 2: 11}, K)
+    assert hidden == {None, 1} and total
+
+
+def test_self_reported_cells_need_2k_and_so_does_their_complement():
+    """Padding an open-link department with four fakes must not unlock it."""
+    hidden, _ = suppress({1: 6, 2: 20, 3: 30}, K, self_reported={1})
+    assert 1 in hidden and 2 in hidden  # 6 < 2k; and 6 alone is too small a complement
+
+
+def test_a_cell_once_shown_is_never_hidden_again_the_publication_waits():
+    """Sales was shown; four of its answers deleted would leave 3 < k: nothing changes."""
+    published = {r: Member(1, 3.0) for r in range(8)} | {r: Member(2, 4.0) for r in range(8, 20)}
+    first_state, first = plan_measure({}, published, K, [])
+    assert first.shown == {1, 2}
+    live = {r: m for r, m in published.items() if r >= 5}
+    state, decision = plan_measure(first_state, live, K, [first])
+    assert state == first_state and decision.shown == {1, 2}
+
+
+# -- Against the database ---------------------------------------------------------------
+
+
+@pytest.fixture
+def viewer(client, db):
+    client.force_login(make_user("viewer", "Viewers"))
+    return client
+
+
+@pytest.fixture
+def open_survey(db):
+    """An open wave: 12 Finance, 7 Sales; an optional question nobody answered yet."""
+    survey = make_survey(slug="pulse")
+    rating = add_question(survey, Question.RATING_5, text="IT is reliable", dimension="Reliability")
+    optional = add_question(survey, Question.RATING_5, text="Printers work")
+    finance, sales = make_departments("Finance", "Sales")
+    wave = make_wave(survey, "open", label="Now")
+    for number in range(19):
+        add_response(wave, {rating: 1 + number % 5}, department=finance if number < 12 else sales)
+    return {"survey": survey, "wave": wave, "rating": rating, "optional": optional, "finance": finance}
+
+
+def outputs(client) -> dict:
+    """Everything a viewer can read about the survey: JSON, CSV, XLSX, page and counts."""
+    out = StringIO()
+    call_command("trends", "--survey", "pulse", "--json", stdout=out)
+    workbook = load_workbook(io.BytesIO(client.get(reverse("reports:export_xlsx") + "?survey=pulse").content))
+    page = client.get(reverse("reports:dashboard") + "?survey=pulse")
+    return {
+        "json": json.loads(out.getvalue()),
+        "csv": client.get(reverse("reports:export_csv") + "?survey=pulse").content.decode(),
+        "xlsx": [list(row) for row in workbook.active.iter_rows(values_only=True)],
+        "page": page.context["document"],
+        "home": [row.responses for row in client.get(reverse("reports:home")).context["rows"]],
+    }
+
+
+def publish():
+    call_command("publish_figures", stdout=StringIO())
+
+
+def test_one_new_response_changes_nothing_in_csv_xlsx_page_json_or_counts(viewer, open_survey):
+    """Export, one person answers, export again: identical everywhere."""
+    before = outputs(viewer)
+    assert before["json"]["waves"][0]["respondents"] == 19
+    add_response(open_survey["wave"], {open_survey["rating"]: 5}, department=open_survey["finance"])
+    publish()
+    assert outputs(viewer) == before
+
+
+def test_a_whole_batch_is_published_and_the_page_says_as_of_when(viewer, open_survey):
+    outputs(viewer)
+    for _ in range(K):
+        add_response(open_survey["wave"], {open_survey["rating"]: 5}, department=open_survey["finance"])
+    publish()
+    after = outputs(viewer)
+    assert after["json"]["waves"][0]["respondents"] == 19 + K
+    assert (
+        "next update after more responses"
+        in viewer.get(reverse("reports:dashboard") + "?survey=pulse").content.decode()
+    )
+
+
+def test_an_edited_answer_changes_nothing_until_a_batch(viewer, open_survey):
+    before = outputs(viewer)
+    Answer.objects.filter(pk=Answer.objects.filter(question=open_survey["rating"]).first().pk).update(
+        number=5
+    )
+    publish()
+    assert outputs(viewer) == before
+
+
+def test_a_deleted_response_changes_nothing(viewer, open_survey):
+    before = outputs(viewer)
+    Response.objects.filter(wave=open_survey["wave"]).order_by("pk").first().delete()
+    publish()
+    assert outputs(viewer) == before
+
+
+def test_an_optional_item_answered_by_one_person_of_a_batch_waits_for_k_answerers(viewer, open_survey):
+    outputs(viewer)
+    wave, rating, optional = open_survey["wave"], open_survey["rating"], open_survey["optional"]
+    add_response(wave, {rating: 4, optional: 2}, department=open_survey["finance"])
+    for _ in range(K - 1):
+        add_response(wave, {rating: 4}, department=open_survey["finance"])
+    publish()
+    document = outputs(viewer)["json"]
+    assert document["waves"][0]["respondents"] == 19 + K  # the batch is in
+    printers = next(m for m in document["measures"] if m["label"] == "Printers work")
+    assert printers["waves"][0]["suppressed"] and printers["waves"][0]["n"] is None
+
+
+def test_the_closing_remainder_is_left_out_for_good_and_said(viewer, open_survey):
+    before = outputs(viewer)
+    wave = open_survey["wave"]
+    for _ in range(2):
+        add_response(wave, {open_survey["rating"]: 5}, department=open_survey["finance"])
+    wave.closes = timezone.now() - timedelta(minutes=1)
+    wave.save(update_fields=["closes"])
+    after = outputs(viewer)
+    assert after["json"]["waves"][0]["respondents"] == before["json"]["waves"][0]["respondents"]
+    assert after["json"]["waves"][0]["final"] and after["json"]["waves"][0]["left_out"] == 2
+    assert "left out for good" in viewer.get(reverse("reports:dashboard") + "?survey=pulse").content.decode()
+
+
+def test_filter_subtraction_reveals_nothing_hidden(viewer, open_survey):
+    """Organisation − Finance − Sales: with Legal (2) and HR (2) hidden, Sales hides too,
+    and each filter shows exactly its cell of the breakdown."""
+    legal, hr = make_departments("Legal", "HR")
+    wave = make_wave(open_survey["survey"], "closed", label="Before")
+    rating = open_survey["rating"]
+    for department, count in (
+        (open_survey["finance"], 12),
+        (make_departments("Sales")[0], 7),
+        (legal, 2),
+        (hr, 2),
+    ):
+        for _ in range(count):
+            add_response(wave, {rating: 3}, department=department)
+    whole = outputs(viewer)["json"]
+    by_name = {d["department"]: d for d in whole["departments"]}
+    before = 0  # the closed wave comes first
+    assert [by_name[n]["waves"][before]["suppressed"] for n in ("Finance", "HR", "Legal", "Sales")] == [
+        False,
+        True,
+        True,
+        True,
+    ]
+    for name, entry in by_name.items():
+        out = StringIO()
+        call_command("trends", "--survey", "pulse", "--json", "--department", name, stdout=out)
+        filtered = json.loads(out.getvalue())
+        assert filtered["measures"] == entry["measures"] and filtered["waves"] == entry["waves"]
+    hidden = whole["waves"][before]["respondents"] - by_name["Finance"]["waves"][before]["respondents"]
+    assert hidden >= K
+
+
+# -- The property: nothing hidden is determined by everything published -------------------
+
+
+def _in_row_space(rows: list[np.ndarray], target: np.ndarray) -> bool:
+    if not rows:
+        return False
+    matrix = np.array(rows, dtype=float)
+    rank = np.linalg.matrix_rank(matrix)
+    return np.linalg.matrix_rank(np.vstack([matrix, target])) == rank
+
+
+@settings(max_examples=int(os.environ.get("DISCLOSURE_EXAMPLES", "60")), deadline=None)
+@given(
+    arrivals=st.lists(st.integers(min_value=0, max_value=4), min_size=5, max_size=40),
+    cuts=st.lists(st.integers(min_value=1, max_value=40), min_size=1, max_size=5),
+)
+def test_no_hidden_cell_or_small_group_is_determined_by_all_published_sums(arrivals, cuts):
+    """Respondents arrive into five cells (4 is "no department"); after each cut the wave
+    is published. Every published count and sum (the total and each shown cell, in every
+    state) is a row over respondents; no cell hidden for holding fewer than k people and
+    no single respondent may lie in
+    the row space (a sum over them would then be derivable, and so would its count)."""
+    cell_of = [None if c == 4 else c for c in arrivals]
+    people = len(arrivals)
+    published: dict = {}
+    history = []
+    rows: list[np.ndarray] = []
+    targets: list[np.ndarray] = []
+    for cut in [*sorted(set(cuts)), people]:
+        live = {i: Member(cell_of[i], 1.0) for i in range(min(cut, people))}
+        published, decision = plan_measure(published, live, K, history)
+        history.append(decision)
+        members: dict = {}
+        for response, member in published.items():
+            members.setdefault(member.cell, []).append(response)
+
+        def indicator(responses):
+            vector = np.zeros(people)
+            vector[list(responses)] = 1
+            return vector
+
+        if decision.total_shown:
+            rows.append(indicator(published))
+            for cell in decision.shown:
+                rows.append(indicator(members[cell]))
+        for cell in decision.hidden:
+            if 0 < len(members.get(cell, ())) < K:  # hidden for being small
+                targets.append(indicator(members[cell]))
+    for target in targets:
+        assert not _in_row_space(rows, target), "a hidden cell is determined"
+    for person in range(people):
+        assert not _in_row_space(rows, np.eye(people)[person]), "one respondent is determined"
