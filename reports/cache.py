@@ -6,18 +6,22 @@ page view recomputes: nothing has to remember to clear the cache. Edits that cha
 count (renaming a wave, say) show once the entry expires.
 """
 
+from __future__ import annotations
+
 import hashlib
 import json
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django.core.cache import cache
-from django.db.models import Count, Max
 
-from conversations.models import Conversation, Note
-from perception.models import Department, Theme
+from perception.models import Department
+from reports import queries
 from reports.queries import survey_data
 from reports.trends import build_trends
-from surveys.models import Answer, Response, Survey
+
+if TYPE_CHECKING:  # types only: reports reads surveys and conversations through queries.py
+    from surveys.models import Survey
 
 TIMEOUT = 15 * 60
 
@@ -28,23 +32,7 @@ def data_fingerprint(survey: Survey) -> str:
     Every query here is cheap (small tables, or an indexed join): it runs on each
     dashboard and chart request, cached or not. Nothing over the answers table itself.
     """
-    parts = [
-        Response.objects.filter(wave__survey=survey).aggregate(n=Count("id"), last=Max("id")),
-        Answer.themes.through.objects.aggregate(n=Count("id"), last=Max("id")),
-        Note.themes.through.objects.aggregate(n=Count("id"), last=Max("id")),
-        Conversation.objects.aggregate(n=Count("id"), last=Max("id")),
-        Theme.objects.aggregate(n=Count("id"), last=Max("id")),
-        Department.objects.aggregate(n=Count("id"), last=Max("id")),
-        survey.waves.aggregate(n=Count("id"), last=Max("id"), opens=Max("opens"), closes=Max("closes")),
-        survey.questions.aggregate(n=Count("id"), last=Max("id")),
-        # Scoring rules change figures without changing any count.
-        list(
-            survey.questions.order_by("pk").values_list(
-                "pk", "kind", "dimension", "reverse_scored", "favourable_from", "likelihood_to_recommend"
-            )
-        ),
-        {"k": survey.group_threshold()},
-    ]
+    parts = queries.document_inputs(survey)
     return hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()[:24]
 
 

@@ -3,12 +3,10 @@
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Count, Max
 from django.utils import timezone
 
-from conversations.models import Conversation, Person
 from perception.models import Department
-from surveys.models import Response, Survey
+from reports import queries
 
 DEPARTMENT_WINDOW = timedelta(days=60)
 INFLUENCER_WINDOW = timedelta(days=90)
@@ -37,28 +35,13 @@ def department_coverage(today: date) -> list[Heard]:
     lone respondent.
     """
     surveyed: dict[int, date] = {}
-    thresholds = {survey.pk: survey.group_threshold() for survey in Survey.objects.all()}
-    cells = (
-        Response.objects.filter(department__isnull=False)
-        .values("department", "wave__closes", "wave__survey")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    for cell in cells:
-        if cell["n"] >= thresholds[cell["wave__survey"]]:
-            day = min(timezone.localdate(cell["wave__closes"]), today)
+    thresholds = {survey.pk: survey.group_threshold() for survey in queries.surveys()}
+    for cell in queries.department_survey_cells():
+        if cell["n"] >= thresholds[cell["survey"]]:
+            day = min(timezone.localdate(cell["closes"]), today)
             surveyed[cell["department"]] = max(day, surveyed.get(cell["department"], day))
-    talked = dict(
-        Conversation.objects.values_list("departments")
-        .annotate(last=Max("date"))
-        .values_list("departments", "last")
-    )
-    noted = dict(
-        Person.objects.filter(department__isnull=False, notes__isnull=False)
-        .values_list("department")
-        .annotate(last=Max("notes__conversation__date"))
-        .values_list("department", "last")
-    )
+    talked = queries.department_conversation_days()
+    noted = queries.department_note_days()
     rows = []
     for department in Department.objects.order_by("name"):
         last = _latest(surveyed.get(department.pk), talked.get(department.pk), noted.get(department.pk))
@@ -70,8 +53,8 @@ def department_coverage(today: date) -> list[Heard]:
 
 def influencer_coverage(today: date) -> list[Heard]:
     """Each influencer with the last conversation they took part in. Overdue after 90 days."""
-    people = (
-        Person.objects.filter(is_influencer=True).annotate(last=Max("conversations__date")).order_by("name")
-    )
-    rows = [Heard(p.name, p.last, p.last is None or today - p.last > INFLUENCER_WINDOW, p.pk) for p in people]
+    rows = [
+        Heard(name, last, last is None or today - last > INFLUENCER_WINDOW, pk)
+        for name, last, pk in queries.influencers_last_heard()
+    ]
     return sorted(rows, key=lambda h: (not h.overdue, h.last_heard or date.min, h.name))

@@ -421,19 +421,9 @@ def live_fingerprint(survey) -> str:
     import hashlib
     import json
 
-    from django.db.models import Count, Max
+    from reports import queries
 
-    from surveys.models import Response
-
-    parts = [
-        Response.objects.filter(wave__survey=survey).aggregate(n=Count("id"), last=Max("id")),
-        list(
-            survey.questions.order_by("pk").values_list(
-                "pk", "kind", "dimension", "reverse_scored", "favourable_from", "likelihood_to_recommend"
-            )
-        ),
-        survey.group_threshold(),
-    ]
+    parts = [queries.responses_seen(survey), queries.scoring_rules(survey), survey.group_threshold()]
     return hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()[:24]
 
 

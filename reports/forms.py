@@ -1,8 +1,8 @@
 from django import forms
 
+from reports import queries
 from reports.models import ReportSettings
 from reports.monthly import MAX_METRICS, MIN_METRICS, metric_choices
-from surveys.models import Survey
 
 
 class ReportSettingsForm(forms.ModelForm):
@@ -29,7 +29,7 @@ class ReportSettingsForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        survey = self.instance.survey or Survey.objects.filter(slug="it-service").first()
+        survey = self.instance.survey or queries.survey_named("it-service")
         self.fields["metrics"].choices = metric_choices(survey)
         self.fields["survey"].required = False
 

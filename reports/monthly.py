@@ -6,24 +6,28 @@ metrics behind them. ``report_send`` claims the month (one row per month), sends
 records it.
 """
 
+from __future__ import annotations
+
 import calendar
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings as django_settings
 from django.core import mail
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Q
 from django.utils import timezone
 
-from conversations.models import Action, Conversation
 from perception.lib import emails
 from perception.models import SiteSettings
-from reports import summary
+from reports import queries, summary
 from reports.cache import trends_document
 from reports.disclosure import RESPONDENTS, ensure_published
 from reports.models import MonthlyReport, PublishedScore, ReportSettings, ServiceMetric
-from surveys.models import Response, Survey
+
+if TYPE_CHECKING:  # types only: reports reads surveys and conversations through queries.py
+    from conversations.models import Action
 
 MAX_WORDS = 120
 MIN_METRICS, MAX_METRICS = 2, 3
@@ -134,19 +138,11 @@ def _people_heard(start: date) -> int:
     # Published respondents only (reports.disclosure): they join in whole batches, so a
     # single new response never moves the count.
     published = PublishedScore.objects.filter(measure=RESPONDENTS).values("response_id")
-    surveyed = Response.objects.filter(
-        pk__in=published, submitted__date__gte=start, submitted__date__lte=end
-    ).count()
-    conversations = Conversation.objects.filter(date__gte=start, date__lte=end)
-    named = conversations.aggregate(n=Count("participants", distinct=True))["n"]
-    unnamed = conversations.aggregate(n=Sum("unnamed_participants"))["n"] or 0
-    return surveyed + named + unnamed
+    return queries.surveyed_between(published, start, end) + queries.conversation_voices_between(start, end)
 
 
 def _actions_completed(start: date) -> list[Action]:
-    return list(
-        Action.objects.filter(done_on__gte=start, done_on__lte=month_end(start)).order_by("done_on", "id")
-    )
+    return queries.actions_done_between(start, month_end(start))
 
 
 def _count_metric(key: str, start: date) -> Metric | None:
@@ -202,7 +198,7 @@ def compose(period: date, settings: ReportSettings | None = None) -> Composition
     settings = settings or ReportSettings.load()
     if not MIN_METRICS <= len(settings.metrics) <= MAX_METRICS:
         raise ReportError("Choose two or three metrics in the monthly report settings.")
-    for survey in Survey.objects.all():
+    for survey in queries.surveys():
         ensure_published(survey)
     document = None
     if settings.survey is not None:

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Count, Exists, Max, OuterRef, Q, Sum
 
-from conversations.models import Action, Note
+from conversations.models import Action, Conversation, Note, Person
 from perception.models import Department, Theme
 from reports.analysis import Item, Measure, default_favourable_from
 from surveys.models import Answer, Invitation, Question, Response, Survey, Wave
@@ -583,3 +583,115 @@ def theme_notes(theme: Theme, window: dict | None):
     return notes.filter(
         conversation__date__gte=window["from"], conversation__date__lte=window["to"]
     ).order_by("-conversation__date")
+
+
+# -- Reads for the rest of reports: surveys, coverage, fingerprints, monthly counts ---------
+
+
+def surveys():
+    """Every survey, by title."""
+    return Survey.objects.order_by("title")
+
+
+def survey_named(slug: str) -> Survey | None:
+    return Survey.objects.filter(slug=slug).first()
+
+
+def first_survey() -> Survey | None:
+    """The survey a page shows when none is asked for: the oldest."""
+    return Survey.objects.order_by("pk").first()
+
+
+def survey_by_pk(pk: int) -> Survey | None:
+    return Survey.objects.filter(pk=pk).first()
+
+
+def department_survey_cells() -> list[dict]:
+    """Responses counted per department and wave: ``department, closes, survey, n``."""
+    cells = (
+        Response.objects.filter(department__isnull=False)
+        .values("department", "wave__closes", "wave__survey")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return [
+        {"department": c["department"], "closes": c["wave__closes"], "survey": c["wave__survey"], "n": c["n"]}
+        for c in cells
+    ]
+
+
+def department_conversation_days() -> dict[int, date]:
+    """Each department's last conversation held with it."""
+    return dict(
+        Conversation.objects.values_list("departments")
+        .annotate(last=Max("date"))
+        .values_list("departments", "last")
+    )
+
+
+def department_note_days() -> dict[int, date]:
+    """Each department's last conversation in which one of its people was noted."""
+    return dict(
+        Person.objects.filter(department__isnull=False, notes__isnull=False)
+        .values_list("department")
+        .annotate(last=Max("notes__conversation__date"))
+        .values_list("department", "last")
+    )
+
+
+def influencers_last_heard() -> list[tuple[str, date | None, int]]:
+    """Each influencer's name, last conversation day and id, by name."""
+    people = (
+        Person.objects.filter(is_influencer=True).annotate(last=Max("conversations__date")).order_by("name")
+    )
+    return [(p.name, p.last, p.pk) for p in people]
+
+
+def document_inputs(survey: Survey) -> list:
+    """Counts and highest ids of everything a trends document depends on, cheap enough
+    for each dashboard and chart request (nothing over the answers table itself)."""
+    return [
+        Response.objects.filter(wave__survey=survey).aggregate(n=Count("id"), last=Max("id")),
+        Answer.themes.through.objects.aggregate(n=Count("id"), last=Max("id")),
+        Note.themes.through.objects.aggregate(n=Count("id"), last=Max("id")),
+        Conversation.objects.aggregate(n=Count("id"), last=Max("id")),
+        Theme.objects.aggregate(n=Count("id"), last=Max("id")),
+        Department.objects.aggregate(n=Count("id"), last=Max("id")),
+        survey.waves.aggregate(n=Count("id"), last=Max("id"), opens=Max("opens"), closes=Max("closes")),
+        survey.questions.aggregate(n=Count("id"), last=Max("id")),
+        scoring_rules(survey),
+        {"k": survey.group_threshold()},
+    ]
+
+
+def scoring_rules(survey: Survey) -> list:
+    """What scores depend on besides the answers: each question's kind and scoring fields."""
+    return list(
+        survey.questions.order_by("pk").values_list(
+            "pk", "kind", "dimension", "reverse_scored", "favourable_from", "likelihood_to_recommend"
+        )
+    )
+
+
+def responses_seen(survey: Survey) -> dict:
+    """How many responses a survey has and the highest id: they change with every response."""
+    return Response.objects.filter(wave__survey=survey).aggregate(n=Count("id"), last=Max("id"))
+
+
+def surveyed_between(response_ids, start: date, end: date) -> int:
+    """How many of the given responses were submitted between two days."""
+    return Response.objects.filter(
+        pk__in=response_ids, submitted__date__gte=start, submitted__date__lte=end
+    ).count()
+
+
+def conversation_voices_between(start: date, end: date) -> int:
+    """People heard in conversations between two days: named participants and unnamed ones."""
+    conversations = Conversation.objects.filter(date__gte=start, date__lte=end)
+    named = conversations.aggregate(n=Count("participants", distinct=True))["n"]
+    unnamed = conversations.aggregate(n=Sum("unnamed_participants"))["n"] or 0
+    return named + unnamed
+
+
+def actions_done_between(start: date, end: date) -> list[Action]:
+    return list(Action.objects.filter(done_on__gte=start, done_on__lte=end).order_by("done_on", "id"))

@@ -3,8 +3,7 @@
 from django.core.cache import cache
 from django_tasks import task
 
-from reports import disclosure
-from surveys.models import Survey
+from reports import disclosure, queries
 
 
 @task()
@@ -12,7 +11,7 @@ def publish_figures(survey_id: int) -> int:
     """Publish the survey's waves (reports.disclosure); returns how many publications
     were written. Safe to run any number of times."""
     cache.delete(disclosure.PENDING_KEY.format(survey_id))
-    survey = Survey.objects.filter(pk=survey_id).first()
+    survey = queries.survey_by_pk(survey_id)
     if survey is None:
         return 0
     return len(disclosure.publish_survey(survey, fingerprint=disclosure.live_fingerprint(survey)))

@@ -4,8 +4,11 @@ exports, coverage, and the monthly report.
 Every figure comes from the cached trends document, the same one `trends --json` prints.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -21,7 +24,9 @@ from reports.cache import trends_document
 from reports.forms import ReportSettingsForm, ServiceMetricsUploadForm
 from reports.models import MonthlyReport, ReportSettings, ServiceMetric
 from reports.service_metrics import ServiceMetricsError, import_service_metrics
-from surveys.models import Survey, Wave
+
+if TYPE_CHECKING:  # types only: reports reads surveys and conversations through queries.py
+    from surveys.models import Survey, Wave
 
 CHANNELS = {
     "survey": "survey",
@@ -68,7 +73,7 @@ def read_filters(request: HttpRequest) -> Filters:
     """Survey (default: the first), wave range and department; unknown values are
     ignored with a visible note rather than an error page."""
     slug = request.GET.get("survey")
-    survey = Survey.objects.filter(slug=slug).first() if slug else Survey.objects.order_by("pk").first()
+    survey = queries.survey_named(slug) if slug else queries.first_survey()
     if survey is None:
         raise Http404("No survey with that name.")
     waves = list(survey.waves.order_by("opens", "pk"))
@@ -113,7 +118,7 @@ def _scale_title(name: str, measure: dict | None) -> str:
 
 @permission_required(VIEW_RESULTS)
 def dashboard(request: HttpRequest) -> HttpResponse:
-    if not Survey.objects.exists():
+    if queries.first_survey() is None:
         return render(request, "reports/dashboard_empty.html")
     filters = read_filters(request)
     document = filters.document()
@@ -164,7 +169,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "overdue_influencers": [r for r in coverage.influencer_coverage(today) if r.overdue],
         "open_actions": queries.open_actions(8),
         "report_overdue": monthly.overdue(today),
-        "surveys": Survey.objects.order_by("title"),
+        "surveys": queries.surveys(),
         "departments": Department.objects.order_by("name"),
     }
     return render(request, "reports/dashboard.html", context)
@@ -236,7 +241,9 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse:
 @permission_required(EXPORT_RAW_RESPONSES)
 def responses_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """Raw responses, for the few people given that permission."""
-    survey = get_object_or_404(Survey, slug=request.GET.get("survey", ""))
+    survey = queries.survey_named(request.GET.get("survey", ""))
+    if survey is None:
+        raise Http404("No survey with that name.")
     header, rows = queries.raw_responses(survey)
     name = f"responses-{survey.slug}"
     if fmt == "csv":
@@ -321,7 +328,7 @@ def monthly_history(request: HttpRequest) -> HttpResponse:
 def monthly_settings(request: HttpRequest) -> HttpResponse:
     settings = ReportSettings.load()
     if settings.survey is None:
-        settings.survey = Survey.objects.filter(slug="it-service").first()
+        settings.survey = queries.survey_named("it-service")
     form = ReportSettingsForm(request.POST or None, instance=settings, initial={"metrics": settings.metrics})
     if request.method == "POST":
         if form.is_valid():

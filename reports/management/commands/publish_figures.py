@@ -1,7 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from reports import disclosure
-from surveys.models import Survey
+from reports import disclosure, queries
 
 
 class Command(BaseCommand):
@@ -16,7 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--survey", help="Only this survey (its slug).")
 
     def handle(self, *args, survey: str | None, **options):
-        surveys = Survey.objects.order_by("pk")
+        surveys = queries.surveys()
         if survey is not None:
             surveys = surveys.filter(slug=survey)
             if not surveys.exists():

@@ -4,10 +4,9 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 
 from perception.models import Department
-from reports import summary
+from reports import queries, summary
 from reports.queries import survey_data
 from reports.trends import build_trends
-from surveys.models import Survey
 
 
 def _percent(value) -> str:
@@ -47,9 +46,9 @@ class Command(BaseCommand):
         json: bool,
         **options,
     ):
-        chosen = Survey.objects.filter(slug=survey).first()
+        chosen = queries.survey_named(survey)
         if chosen is None:
-            known = ", ".join(Survey.objects.values_list("slug", flat=True)) or "none yet"
+            known = ", ".join(s.slug for s in queries.surveys()) or "none yet"
             raise CommandError(f"No survey with slug '{survey}' (known: {known}).")
         group = None
         if department is not None:
