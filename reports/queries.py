@@ -50,6 +50,10 @@ class SurveyData:
     # "respondents"): see ``reports.disclosure``. Missing means nothing is shown.
     shown: dict[tuple[str, str], "ShownCells"] = field(default_factory=dict)
     publications: dict[str, "PublicationInfo"] = field(default_factory=dict)
+    # Pseudonymous and identified surveys only: each published score with its respondent
+    # key, so people who answered two waves can be paired (``measure, department, wave,
+    # respondent, score``); empty for anonymous surveys, whose answers are never linked.
+    returning: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass(frozen=True)
@@ -419,7 +423,18 @@ def _survey_data(
         themes_window=window,
         shown=shown_cells,
         publications=publications,
+        returning=returning_scores(survey, scored),
     )
+
+
+def returning_scores(survey: Survey, scored: pd.DataFrame) -> pd.DataFrame:
+    """The published scores with their respondent's key (``measure, department, wave,
+    respondent, score``), for surveys whose keys link a person across waves."""
+    columns = ["measure", "department", "wave", "respondent", "score"]
+    if survey.anonymity == Survey.ANONYMOUS or scored.empty:
+        return pd.DataFrame(columns=columns)
+    keys = dict(Response.objects.filter(wave__survey=survey).values_list("pk", "respondent_key").order_by())
+    return scored.assign(respondent=scored["response"].map(keys))[columns]
 
 
 def _shuffle_key(response_id: int) -> str:

@@ -90,6 +90,7 @@ def build_measure(
     months: dict[str, float],
     hidden: set[str],
     k: int,
+    returning: pd.DataFrame | None = None,
 ) -> _Built:
     """Wave figures, the change between the last two shown waves and the trends of one
     measure in one scope; ``hidden`` waves (and groups under ``k``) show nothing."""
@@ -119,6 +120,9 @@ def build_measure(
             len(shown),
             mean_trend.fit.tau2 if mean_trend else None,
             favourable_trend.fit.tau2 if favourable_trend else None,
+            analysis.wave_overlap(returning, measure.key, label_b, label_a, k)
+            if returning is not None
+            else None,
         )
     return _Built(measure, entries, change, mean_trend, favourable_trend, len(shown))
 
@@ -297,15 +301,19 @@ def _departments(data: SurveyData) -> list[tuple[str, list[_Built], dict]]:
     months = _wave_months(data)
     org_hidden = _hidden_waves(data)
     by_department = dict(tuple(scores.groupby("department", sort=True)))
+    returning_by_department = (
+        dict(tuple(data.returning.groupby("department", sort=True))) if not data.returning.empty else {}
+    )
     result = []
     for name in shown_names:
         own = by_department.get(name, pd.DataFrame(columns=scores.columns)).drop(columns="department")
         distributions = analysis.distributions(own)
+        own_returning = returning_by_department.get(name)
         built = []
         for measure in data.measures:
             cells_hidden = {label for label in labels if (label, measure.key, name) in hidden}
             own_hidden = cells_hidden | _hidden_waves(data, measure.key)
-            built.append(build_measure(measure, distributions, labels, months, own_hidden, k))
+            built.append(build_measure(measure, distributions, labels, months, own_hidden, k, own_returning))
         counts = {
             label: int(respondents[(label, name)]) for label in labels if (label, name) in respondents.index
         }
@@ -356,7 +364,8 @@ def build_trends(data: SurveyData) -> document.Document:
     months = _wave_months(data)
     distributions = analysis.distributions(data.scores)
     organisation = [
-        build_measure(m, distributions, labels, months, _hidden_waves(data, m.key), k) for m in data.measures
+        build_measure(m, distributions, labels, months, _hidden_waves(data, m.key), k, data.returning)
+        for m in data.measures
     ]
     settle(organisation)
     departments = _departments(data)

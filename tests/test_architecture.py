@@ -88,6 +88,8 @@ def test_the_check_sees_a_wrong_arrow(tmp_path):
     module.write_text("import reports.queries\nfrom surveys.models import Survey\nfrom . import x\n")
     assert imported_apps(module) == [(1, "reports"), (2, "surveys")]
     hinted = tmp_path / "hinted.py"
-    hinted.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from surveys.models import Survey\n")
+    hinted.write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from surveys.models import Survey\n"
+    )
     assert imported_apps(hinted) == [(3, "surveys")]
     assert imported_apps(hinted, runtime_only=True) == []

@@ -343,3 +343,27 @@ def test_readable_table_names_waves_measures_and_suppression(org):
 def test_document_from_build_trends_equals_the_command_json(org):
     document = build_trends(survey_data(org["survey"]))
     assert json.loads(json.dumps(document)) == run_json("--survey", "pulse")
+
+
+def test_a_pseudonymous_survey_pairs_the_people_who_answered_both_waves():
+    """The same 30 people twice, each about one point better: the overlapping samples test sees
+    the consistency Welch's test takes for noise, and says so by its method."""
+    survey = make_survey(slug="panel", anonymity=Survey.PSEUDONYMOUS)
+    question = add_question(survey, Question.SCALE_10)
+    before, after = make_past_waves(survey, ["2026 Q1", "2026 Q2"])
+    for person in range(30):
+        start = 2 + person % 7
+        add_response(before, {question: start}, key=f"person-{person}")
+        add_response(after, {question: start + 1 + (person % 3 - 1)}, key=f"person-{person}")
+    document = build_trends(survey_data(survey))
+    change = next(m for m in document["measures"] if m["key"] == f"question:{question.pk}")["change"]["mean"]
+    assert change["method"] == "overlapping"
+    assert change["delta"] == pytest.approx(1.0)
+    assert change["ci"]["low"] > 0.5  # Welch alone: −0.11 to 2.11, crossing zero
+
+
+def test_an_anonymous_survey_is_never_paired(org):
+    """Random keys link nobody: changes stay Welch's."""
+    document = build_trends(survey_data(org["survey"]))
+    methods = {m["change"]["mean"]["method"] for m in document["measures"] if m["change"]}
+    assert methods == {"welch"}
