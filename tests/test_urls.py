@@ -7,6 +7,7 @@ fed to all of them.
 """
 
 from dataclasses import dataclass, field
+from datetime import date
 
 import pytest
 from django.contrib.auth.models import Permission, User
@@ -22,6 +23,7 @@ from perception.roles import (
     SEND_MONTHLY_REPORT,
     VIEW_RESULTS,
 )
+from reports.models import MonthlyReport
 from surveys.models import ImportUpload
 from tests.factories import make_conversation, make_user
 
@@ -95,7 +97,9 @@ ROUTES = {
     "reports:responses_xlsx": Route(EXPORT_RAW_RESPONSES, query={"survey": SLUG}, ok=(200, 404)),
     "reports:monthly": Route(SEND_MONTHLY_REPORT, query={"month": TEXT}),
     "reports:monthly_send": Route(SEND_MONTHLY_REPORT),
+    "reports:monthly_test": Route(SEND_MONTHLY_REPORT, method="post", ok=(302,)),
     "reports:monthly_history": Route(SEND_MONTHLY_REPORT),
+    "reports:monthly_report": Route(SEND_MONTHLY_REPORT, ("monthly_report",)),
     "reports:monthly_settings": Route(SEND_MONTHLY_REPORT),
     "reports:service_metrics": Route(SEND_MONTHLY_REPORT),
 }
@@ -142,6 +146,9 @@ def objects(personas) -> dict:
         "conversation": make_conversation(),
         "theme": Theme.objects.create(name="Wi-Fi"),
         "action": Action.objects.create(title="Fix Wi-Fi"),
+        "monthly_report": MonthlyReport.objects.create(
+            period=date(2026, 10, 1), subject="IT in October", body_text="Hello", body_html="<p>Hello</p>"
+        ),
         "upload": ImportUpload.objects.create(
             data=b"Rating\n4\n", filename="a.csv", slug="new-survey", created_by=personas["manager"]
         ),

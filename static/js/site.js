@@ -15,3 +15,13 @@ document.addEventListener("DOMContentLoaded", () => {
     if (event.key === "Escape") groups.forEach((group) => (group.open = false));
   });
 });
+
+// The monthly email preview: grow its frame to the email's height (no inner scrolling).
+document.querySelectorAll("iframe.email-frame").forEach((frame) => {
+  const fit = () => {
+    const body = frame.contentDocument && frame.contentDocument.documentElement;
+    if (body) frame.style.height = `${body.scrollHeight + 4}px`;
+  };
+  frame.addEventListener("load", fit);
+  fit();
+});
