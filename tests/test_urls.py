@@ -13,7 +13,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from conversations.models import Action, Person
+from conversations.models import Action, Note, Person, ThemeMerge
 from perception.models import Theme
 from perception.roles import (
     CODE_COMMENTS,
@@ -74,10 +74,13 @@ ROUTES = {
     "conversations:conversation": Route(VIEW_RESULTS, ("conversation",)),
     "conversations:conversation_edit": Route(LOG_CONVERSATIONS, ("conversation",)),
     "conversations:note_add": Route(LOG_CONVERSATIONS, ("conversation",), method="post", ok=(400,)),
+    "conversations:note_edit": Route(LOG_CONVERSATIONS, ("conversation", "note")),
+    "conversations:note_delete": Route(LOG_CONVERSATIONS, ("conversation", "note")),
     "conversations:capture": Route(LOG_CONVERSATIONS),
     "conversations:themes": Route(VIEW_RESULTS),
     "conversations:theme_new": Route(LOG_CONVERSATIONS),
     "conversations:theme_merge": Route(LOG_CONVERSATIONS, method="post", ok=(302,)),
+    "conversations:theme_merge_undo": Route(LOG_CONVERSATIONS, ("merge",), method="post", ok=(302,)),
     "conversations:codebook_import": Route(LOG_CONVERSATIONS),
     "conversations:codebook_export": Route(VIEW_RESULTS),
     "conversations:theme": Route(VIEW_RESULTS, ("theme",), query={"page": INT}),
@@ -143,7 +146,9 @@ def personas() -> dict[str, User | None]:
 def objects(personas) -> dict:
     return {
         "person": Person.objects.create(name="Ana"),
-        "conversation": make_conversation(),
+        "conversation": (conversation := make_conversation()),
+        "note": Note.objects.create(conversation=conversation, text="Wi-Fi drops"),
+        "merge": ThemeMerge.objects.create(source_name="Gone"),
         "theme": Theme.objects.create(name="Wi-Fi"),
         "action": Action.objects.create(title="Fix Wi-Fi"),
         "monthly_report": MonthlyReport.objects.create(
