@@ -131,3 +131,11 @@ def test_undo_puts_the_last_merge_back_exactly(client, listener, two_themes):
     assert network.description == "Anything about the network"
     answer = client.post(reverse("conversations:theme_merge_undo", args=[merge.pk]), follow=True)
     assert "Only the latest merge can be undone." in answer.content.decode(), "undone once only"
+
+
+def test_the_codebook_and_dashboard_theme_pages_are_named_apart(client, listener, note):
+    """Two different pages show a theme: the codebook entry and the dashboard's drill-down."""
+    theme = note.themes.get()
+    codebook = client.get(reverse("conversations:theme", args=[theme.pk])).content.decode()
+    assert "<title>Codebook theme: Wi-Fi" in codebook
+    assert "Codebook: every theme" in client.get(reverse("conversations:themes")).content.decode()
