@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEV_ENV := DEBUG=1
 
-.PHONY: run test test-browser test-deep test-postgres bench install install-dev browser lint format vendor clean
+.PHONY: run test test-browser test-deep test-postgres bench install install-dev messages browser lint format vendor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,13 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.installed
 
-install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install: $(VENV)/.installed messages
+install-dev: $(VENV)/.installed-dev messages
+
+## messages: compile the translations under locale/ (.po -> .mo; needs gettext's msgfmt)
+messages: | $(BIN)/python
+	@command -v msgfmt >/dev/null || (echo "msgfmt not found: install gettext (apt-get install gettext)" && exit 1)
+	$(DEV_ENV) $(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules
 
 ## run: install, migrate, load the demo when the database is empty, serve 127.0.0.1:8000
 ## with a task worker beside the web server (both stop with Ctrl-C)
@@ -54,7 +59,7 @@ bench: install-dev
 
 ## browser: Debian's Chromium and axe-core for the browser tests (needs root for apt)
 browser:
-	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium gettext)
 	npm ci --no-audit --no-fund
 
 lint: install-dev

@@ -83,10 +83,10 @@ class ConversationForm(forms.ModelForm):
         widgets = {
             "date": forms.DateInput(attrs={"type": "date"}),
             "departments": forms.CheckboxSelectMultiple,
-            "participants": forms.SelectMultiple(attrs={"size": 8}),
+            "participants": forms.CheckboxSelectMultiple,
             "summary": forms.Textarea(attrs={"rows": 4}),
         }
-        help_texts = {"participants": "Hold Ctrl (or ⌘) to choose several people."}
+        help_texts = {"participants": "Tick everyone who took part and is named in the log."}
         error_messages = {"participants": {"invalid_choice": UNKNOWN_PERSON}}
 
     def __init__(self, *args, **kwargs):

@@ -137,3 +137,57 @@ class Erasure(models.Model):
 
     def __str__(self) -> str:
         return f"Erasure on {self.erased_on:%d %b %Y}"
+
+
+class NoteEvent(models.Model):
+    """A note edited or deleted: who, when and the words before, kept in the
+    conversation's history so a changed record can always be explained."""
+
+    EDITED, DELETED = "edited", "deleted"
+    KIND_CHOICES = [(EDITED, "Edited"), (DELETED, "Deleted")]
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="note_events")
+    note = models.ForeignKey(Note, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    kind = models.CharField(max_length=8, choices=KIND_CHOICES)
+    text_before = models.TextField(help_text="The note's words before the change.")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Note {self.kind} on {self.at:%d %b %Y}"
+
+
+class ThemeMerge(models.Model):
+    """One merge of two themes, with everything it moved, so the last one can be undone."""
+
+    source_name = models.CharField(max_length=120)
+    source_description = models.TextField(blank=True)
+    source_parent = models.ForeignKey(
+        Theme, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    target = models.ForeignKey(Theme, null=True, on_delete=models.SET_NULL, related_name="+")
+    # What carried the source: moved (now carries the target only because of the merge)
+    # or shared (carried both already). Lists of ids by kind: answers, notes, actions.
+    moved = models.JSONField(default=dict)
+    shared = models.JSONField(default=dict)
+    children = models.JSONField(default=list, help_text="Sub-themes that moved under the target.")
+    target_parent_before = models.ForeignKey(
+        Theme, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    target_description_before = models.TextField(blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Merge of “{self.source_name}”"

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from conversations.models import Action, Conversation, Erasure, Note, Person
+from conversations.models import Action, Conversation, Erasure, Note, NoteEvent, Person, ThemeMerge
 from perception.csvfiles import CsvProblem, read_rows
 from perception.models import Department, Theme
 from perception.spreadsheets import neutralise
@@ -77,31 +77,93 @@ def quick_capture(
     )
 
 
+@transaction.atomic
+def note_edit(
+    *,
+    note: Note,
+    by,
+    text: str,
+    person: Person | None = None,
+    themes: list[Theme] = (),
+    new_theme: str = "",
+    sentiment: int = Note.NEUTRAL,
+    is_quote: bool = False,
+) -> Note:
+    """Change a note and record who changed it, when, and the words before."""
+    NoteEvent.objects.create(
+        conversation=note.conversation, note=note, kind=NoteEvent.EDITED, text_before=note.text, by=by
+    )
+    note.text, note.person, note.sentiment, note.is_quote = text, person, sentiment, is_quote
+    note.save(update_fields=["text", "person", "sentiment", "is_quote"])
+    chosen = list(themes)
+    if new_theme.strip():
+        chosen.append(Theme.objects.named(new_theme))
+    note.themes.set(chosen)
+    if person is not None:
+        note.conversation.participants.add(person)
+    return note
+
+
+@transaction.atomic
+def note_delete(*, note: Note, by) -> NoteEvent:
+    """Delete a note; the conversation's history keeps who deleted it, when, and its words."""
+    event = NoteEvent.objects.create(
+        conversation=note.conversation, note=note, kind=NoteEvent.DELETED, text_before=note.text, by=by
+    )
+    note.delete()
+    return event
+
+
+MERGED_KINDS = (
+    ("answers", Theme.answers.through, "answer_id"),
+    ("notes", Note.themes.through, "note_id"),
+    ("actions", Action.themes.through, "action_id"),
+)
+
+
 @dataclass(frozen=True)
 class MergeResult:
     answers: int
     notes: int
     actions: int
+    children: int = 0
+
+
+def theme_merge_preview(*, source: Theme, target: Theme) -> MergeResult:
+    """What a merge would move: items coded with ``source`` (by kind) and its sub-themes."""
+    counts = {name: through.objects.filter(theme=source).count() for name, through, _ in MERGED_KINDS}
+    return MergeResult(**counts, children=source.children.exclude(pk=target.pk).count())
 
 
 @transaction.atomic
-def theme_merge(*, source: Theme, target: Theme) -> MergeResult:
+def theme_merge(*, source: Theme, target: Theme, by=None) -> MergeResult:
     """Fold ``source`` into ``target``: every coding moves, nothing is lost, then ``source``
-    is deleted. Items coded with both keep one coding."""
+    is deleted. Items coded with both keep one coding. What moved is recorded (ThemeMerge)
+    so the merge can be undone."""
     if source.pk == target.pk:
         raise ValueError("A theme cannot be merged into itself.")
-    moved = {}
-    for name, through, field in (
-        ("answers", Theme.answers.through, "answer_id"),
-        ("notes", Note.themes.through, "note_id"),
-        ("actions", Action.themes.through, "action_id"),
-    ):
+    record = ThemeMerge(
+        source_name=source.name,
+        source_description=source.description,
+        source_parent=source.parent,
+        target=target,
+        target_parent_before=target.parent,
+        target_description_before=target.description,
+        by=by,
+    )
+    counts = {}
+    for name, through, field in MERGED_KINDS:
         already = set(through.objects.filter(theme=target).values_list(field, flat=True))
         rows = through.objects.filter(theme=source)
-        moved[name] = rows.count()
+        carrying = set(rows.values_list(field, flat=True))
+        record.moved[name] = sorted(carrying - already)
+        record.shared[name] = sorted(carrying & already)
+        counts[name] = len(carrying)
         rows.exclude(**{f"{field}__in": already}).update(theme=target)
         rows.delete()  # what is left was already coded with the target
-    Theme.objects.filter(parent=source).exclude(pk=target.pk).update(parent=target)
+    children = Theme.objects.filter(parent=source).exclude(pk=target.pk)
+    record.children = sorted(children.values_list("pk", flat=True))
+    children.update(parent=target)
     if target.parent_id == source.pk:
         target.parent = source.parent
         target.save(update_fields=["parent"])
@@ -109,7 +171,42 @@ def theme_merge(*, source: Theme, target: Theme) -> MergeResult:
         target.description = source.description
         target.save(update_fields=["description"])
     source.delete()
-    return MergeResult(**moved)
+    record.save()
+    return MergeResult(**counts, children=len(record.children))
+
+
+class UndoError(ValueError):
+    """The merge cannot be undone; the message says why."""
+
+
+@transaction.atomic
+def theme_merge_undo(*, merge: ThemeMerge) -> Theme:
+    """Put a merge back: the source theme again, its codings and sub-themes, the target
+    as it was. Only the latest merge not yet undone, and only while its target exists."""
+    latest = ThemeMerge.objects.filter(undone_at__isnull=True).first()
+    if latest is None or latest.pk != merge.pk:
+        raise UndoError("Only the latest merge can be undone.")
+    if merge.target is None:
+        raise UndoError("The theme it was merged into has since been deleted.")
+    if Theme.objects.filter(name__iexact=merge.source_name).exists():
+        raise UndoError(f"A theme called “{merge.source_name}” exists again; rename it first.")
+    target = merge.target
+    source = Theme.objects.create(
+        name=merge.source_name, description=merge.source_description, parent=merge.source_parent
+    )
+    for name, through, field in MERGED_KINDS:
+        moved, shared = merge.moved.get(name, []), merge.shared.get(name, [])
+        through.objects.filter(theme=target, **{f"{field}__in": moved}).update(theme=source)
+        through.objects.bulk_create(
+            [through(theme=source, **{field: item}) for item in shared], ignore_conflicts=True
+        )
+    Theme.objects.filter(pk__in=merge.children).update(parent=source)
+    target.parent = merge.target_parent_before
+    target.description = merge.target_description_before
+    target.save(update_fields=["parent", "description"])
+    merge.undone_at = timezone.now()
+    merge.save(update_fields=["undone_at"])
+    return source
 
 
 def codebook_export() -> str:

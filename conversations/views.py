@@ -20,7 +20,7 @@ from conversations.forms import (
     ThemeForm,
     ThemeMergeForm,
 )
-from conversations.models import Action, Conversation, Note, Person
+from conversations.models import Action, Conversation, Note, Person, ThemeMerge
 from perception.models import Department, Theme
 from perception.roles import LOG_CONVERSATIONS, VIEW_RESULTS, permission_required
 
@@ -140,6 +140,7 @@ def _conversation_page(
             "notes": notes,
             "participants": conversation.participants.all(),
             "note_form": note_form,
+            "history": conversation.note_events.select_related("by"),
         },
         status=status,
     )
@@ -161,6 +162,46 @@ def note_add(request: HttpRequest, pk: int) -> HttpResponse:
     services.note_add(conversation=found, **form.cleaned_data)
     messages.success(request, "Note added.")
     return redirect("conversations:conversation", pk=pk)
+
+
+def _note_of(conversation_pk: int, pk: int) -> Note:
+    return get_object_or_404(
+        Note.objects.select_related("conversation"), pk=pk, conversation_id=conversation_pk
+    )
+
+
+@permission_required(LOG_CONVERSATIONS)
+def note_edit(request: HttpRequest, pk: int, note_pk: int) -> HttpResponse:
+    """Change a note; the conversation's history records who, when and the words before."""
+    note = _note_of(pk, note_pk)
+    initial = {
+        "text": note.text,
+        "person": note.person,
+        "themes": list(note.themes.all()),
+        "sentiment": note.sentiment,
+        "is_quote": note.is_quote,
+    }
+    form = NoteForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if form.is_valid():
+            services.note_edit(note=note, by=request.user, **form.cleaned_data)
+            messages.success(request, "Note changed; the conversation's history keeps the words before.")
+            return redirect("conversations:conversation", pk=pk)
+        status = 400
+    else:
+        status = 200
+    return render(request, "conversations/note_form.html", {"form": form, "note": note}, status=status)
+
+
+@permission_required(LOG_CONVERSATIONS)
+def note_delete(request: HttpRequest, pk: int, note_pk: int) -> HttpResponse:
+    """Confirm, then delete a note; its words stay in the conversation's history."""
+    note = _note_of(pk, note_pk)
+    if request.method == "POST":
+        services.note_delete(note=note, by=request.user)
+        messages.success(request, "Note deleted; the conversation's history keeps who deleted it and when.")
+        return redirect("conversations:conversation", pk=pk)
+    return render(request, "conversations/note_delete.html", {"note": note})
 
 
 @permission_required(LOG_CONVERSATIONS)
@@ -192,7 +233,15 @@ def themes(request: HttpRequest) -> HttpResponse:
         )
         .order_by("name")
     )
-    return render(request, "conversations/themes.html", {"themes": codebook, "merge_form": ThemeMergeForm()})
+    return render(
+        request,
+        "conversations/themes.html",
+        {
+            "themes": codebook,
+            "merge_form": ThemeMergeForm(),
+            "last_merge": ThemeMerge.objects.filter(undone_at__isnull=True).select_related("target").first(),
+        },
+    )
 
 
 @permission_required(VIEW_RESULTS)
@@ -226,22 +275,44 @@ def theme_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 
 @permission_required(LOG_CONVERSATIONS)
-@require_POST
 def theme_merge(request: HttpRequest) -> HttpResponse:
-    form = ThemeMergeForm(request.POST)
+    """GET shows what the merge will move and asks to confirm; POST with ``confirm`` merges."""
+    form = ThemeMergeForm(request.POST if request.method == "POST" else request.GET)
     if not form.is_valid():
         for error in form.errors.values():
             messages.error(request, " ".join(error))
         return redirect("conversations:themes")
     source, target = form.cleaned_data["source"], form.cleaned_data["target"]
+    if request.method != "POST" or not request.POST.get("confirm"):
+        preview = services.theme_merge_preview(source=source, target=target)
+        return render(
+            request,
+            "conversations/theme_merge.html",
+            {"source": source, "target": target, "preview": preview},
+        )
     name = source.name
-    result = services.theme_merge(source=source, target=target)
+    result = services.theme_merge(source=source, target=target, by=request.user)
     messages.success(
         request,
-        f"Merged “{name}” into “{target.name}”: {result.notes} notes, {result.answers} comments "
-        f"and {result.actions} actions now carry “{target.name}”.",
+        f"Merged “{name}” into “{target.name}”: {result.notes} note{'s' if result.notes != 1 else ''}, "
+        f"{result.answers} comment{'s' if result.answers != 1 else ''} and {result.actions} "
+        f"action{'s' if result.actions != 1 else ''} now carry “{target.name}”. "
+        "You can undo this from the codebook page.",
     )
     return redirect("conversations:theme", pk=target.pk)
+
+
+@permission_required(LOG_CONVERSATIONS)
+@require_POST
+def theme_merge_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    merge = get_object_or_404(ThemeMerge, pk=pk)
+    try:
+        source = services.theme_merge_undo(merge=merge)
+    except services.UndoError as error:
+        messages.error(request, str(error))
+        return redirect("conversations:themes")
+    messages.success(request, f"Merge undone: “{source.name}” is back with its notes, comments and actions.")
+    return redirect("conversations:theme", pk=source.pk)
 
 
 @permission_required(VIEW_RESULTS)

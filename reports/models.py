@@ -78,6 +78,9 @@ class MonthlyReport(models.Model):
     created = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    chart_png = models.BinaryField(
+        null=True, blank=True, help_text="The inline chart as sent, so the history shows the exact email."
+    )
 
     class Meta:
         ordering = ["-period"]

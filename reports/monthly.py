@@ -8,6 +8,7 @@ records it.
 
 from __future__ import annotations
 
+import base64
 import calendar
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
@@ -78,27 +79,39 @@ def metric_choices(survey) -> list[tuple[str, str]]:
 class Metric:
     key: str
     phrase: str  # for the subject line: "satisfaction 4.2 of 5, up from 4.0"
-    sentence: str  # for the body
+    sentence: str  # for the body: one plain sentence with its interval in words
     value: float | None
     previous: float | None = None
     direction: str = ""
+    footnote: str = ""  # what the figure means, where its name does not say it
+    wave: str = ""  # the survey wave a survey figure comes from
+    previous_wave: str = ""  # the wave it is compared with
 
 
-def _change_words(direction: str, previous: str | None, previous_when: str | None) -> str:
+NET_SCORE_FOOTNOTE = "*Net score: % who would recommend us (9–10 of 10) minus % who would not (0–6)."
+
+
+def _compared(direction: str, previous: str | None) -> str:
+    """How the figure moved since the previous survey, in words ("up from 3.0")."""
     if direction == "up":
-        return f", up from {previous}"
+        return f"up from {previous}"
     if direction == "down":
-        return f", down from {previous}"
+        return f"down from {previous}"
     if direction == "about the same":
-        return f", about the same as {previous_when}"
-    return ""
+        return f"about the same as before ({previous})"
+    return "nothing to compare with yet"
+
+
+def _in_ten(share: float) -> str:
+    return f"{round(share * 10)} in 10"
 
 
 def _survey_metric(key: str, document: dict) -> Metric | None:
     """A figure from the trends document; None when the latest wave is too small to show.
 
-    The sentence carries the change with its 95% interval and, from three waves on, the
-    trend per month, in the words the dashboard uses (``reports.summary``)."""
+    The sentence says the figure, how many people it rests on, its 95% interval in words
+    ("very likely between 4.3 and 4.7") and how it compares with the previous survey
+    (up or down only when the change is called, as on the dashboard: ``reports.summary``)."""
     if key == "net_score":
         measure, figure = summary.net_score_measure(document), "net_score"
     elif key == "favorable":
@@ -110,27 +123,64 @@ def _survey_metric(key: str, document: dict) -> Metric | None:
     head = summary.headline(measure, figure)
     if head.suppressed:
         return None
+    people = f"{head.n} {'person' if head.n == 1 else 'people'}"
+    footnote = ""
     if figure == "net_score":
-        shown, previous = f"{head.value:+.0f}", f"{head.previous:+.0f}" if head.previous is not None else None
-        name, of = "net score", ""
+
+        def show(v):
+            return f"{v:+.0f}".replace("-", "−")
+
+        name, shown, of = "net score", show(head.value), ""
+        footnote = NET_SCORE_FOOTNOTE
     elif figure == "favorable":
-        shown, previous = f"{head.value:.0%}", f"{head.previous:.0%}" if head.previous is not None else None
-        name, of = "favourable", ""
+
+        def show(v):
+            return f"{v:.0%}"
+
+        name, shown, of = "favourable", show(head.value), ""
     else:
-        shown, previous = f"{head.value:.1f}", f"{head.previous:.1f}" if head.previous is not None else None
+
+        def show(v):
+            return f"{v:.1f}"
+
         name = "satisfaction" if measure["kind"] == "overall" else measure["label"].lower()
-        of = f" of {head.scale_high}"
-    change = _change_words(head.direction, previous, head.previous_wave)
-    phrase = f"{shown} {name}{change}" if figure == "favorable" else f"{name} {shown}{of}{change}"
-    details = [f"{head.n} people, {head.wave} survey"]
-    if head.definition:
-        details.append(head.definition)
-    if head.change:
-        details.append(f"change {head.change}")
-    if measure["trend"]["waves"] >= 3 and head.trend:
-        details.append(f"trend {head.trend}")
-    sentence = f"{phrase[0].upper()}{phrase[1:]} ({'; '.join(details)})"
-    return Metric(key, phrase, sentence, head.value, head.previous, head.direction)
+        shown, of = show(head.value), f" of {head.scale_high}"
+    previous = show(head.previous) if head.previous is not None else None
+    compared = _compared(head.direction, previous)
+    if head.low is not None and head.high is not None:
+        interval = f"very likely {show(head.low)} to {show(head.high)}"
+    else:
+        interval = f"no range: {head.missing or 'too few answers'}"
+    if figure == "favorable":
+        phrase = f"{_in_ten(head.value)} rate us favourably"
+        sentence = (
+            f"{_in_ten(head.value)} ({shown}, {people}) rate us favourably, "
+            f"{head.definition.removeprefix('favourable = ')} ({interval}), {compared}"
+        )
+    elif figure == "net_score":
+        phrase = f"net score {shown}"
+        sentence = f"Net score* {shown} from {people} ({interval}), {compared}"
+    else:
+        phrase = f"{name} {shown}{of}"
+        sentence = (
+            f"{name[0].upper()}{name[1:]} averages {shown} out of {head.scale_high} "
+            f"from {people} ({interval}), {compared}"
+        )
+    if head.direction in ("up", "down"):
+        phrase += f", {head.direction} from {previous}"
+    elif head.direction:
+        phrase += ", about the same"
+    return Metric(
+        key,
+        phrase,
+        sentence,
+        head.value,
+        head.previous,
+        head.direction,
+        footnote,
+        head.wave or "",
+        head.previous_wave or "",
+    )
 
 
 def _people_heard(start: date) -> int:
@@ -146,13 +196,15 @@ def _actions_completed(start: date) -> list[Action]:
 
 
 def _count_metric(key: str, start: date) -> Metric | None:
+    """A count or help-desk figure for the month, compared with the month before."""
     before = previous_month(start)
+    month, last = f"{start:%B}", f"{before:%B}"
     if key == "people_heard":
         now, then = _people_heard(start), _people_heard(before)
         return Metric(
             key,
-            f"we heard from {now} people",
-            f"We heard from {now} people ({then} the month before)",
+            f"we heard from {now} {'person' if now == 1 else 'people'}",
+            f"We heard from {now} {'person' if now == 1 else 'people'} in {month} ({then} in {last})",
             now,
             then,
         )
@@ -160,8 +212,8 @@ def _count_metric(key: str, start: date) -> Metric | None:
         now, then = len(_actions_completed(start)), len(_actions_completed(before))
         return Metric(
             key,
-            f"{now} changes made",
-            f"We completed {now} follow-up actions ({then} the month before)",
+            f"{now} change{'' if now == 1 else 's'} made",
+            f"We completed {now} follow-up action{'' if now == 1 else 's'} in {month} ({then} in {last})",
             now,
             then,
         )
@@ -171,10 +223,27 @@ def _count_metric(key: str, start: date) -> Metric | None:
         return None
     earlier = ServiceMetric.objects.filter(name=name, month=before).first()
     shown = f"{current.value:g}{current.unit}"
-    tail = f" ({earlier.value:g}{earlier.unit} the month before)" if earlier else ""
+    tail = f" ({earlier.value:g}{earlier.unit} in {last})" if earlier else ""
     return Metric(
-        key, f"{name} {shown}", f"{name}: {shown}{tail}", current.value, earlier.value if earlier else None
+        key,
+        f"{name} {shown}",
+        f"{name}: {shown} in {month}{tail}",
+        current.value,
+        earlier.value if earlier else None,
     )
+
+
+def survey_span(document: dict | None, label: str | None) -> str:
+    """The months a wave ran, "October–November 2026", from the trends document."""
+    info = next((w for w in (document or {}).get("waves", []) if w["label"] == label), None)
+    if info is None:
+        return ""
+    opens, closes = date.fromisoformat(info["opens"]), date.fromisoformat(info["closes"])
+    if (opens.year, opens.month) == (closes.year, closes.month):
+        return f"{opens:%B %Y}"
+    if opens.year == closes.year:
+        return f"{opens:%B}–{closes:%B %Y}"
+    return f"{opens:%B %Y}–{closes:%B %Y}"
 
 
 @dataclass
@@ -216,8 +285,19 @@ def compose(period: date, settings: ReportSettings | None = None) -> Composition
     month = f"{period:%B}"
     site = SiteSettings.load()
     changed = [action.title for action in _actions_completed(period)]
+    from_survey = next((m for m in metrics if m.wave), None)
+    survey = None
+    if from_survey:
+        survey = {
+            "label": from_survey.wave,
+            "span": survey_span(document, from_survey.wave),
+            "previous": from_survey.previous_wave,
+            "previous_span": survey_span(document, from_survey.previous_wave),
+        }
     context = {
         "month": month,
+        "survey": survey,
+        "footnotes": sorted({m.footnote for m in metrics if m.footnote}),
         "year": period.year,
         "site": site,
         "metrics": metrics,
@@ -254,13 +334,35 @@ def compose(period: date, settings: ReportSettings | None = None) -> Composition
     )
 
 
-def message_for(composition: Composition) -> mail.EmailMultiAlternatives:
+def message_for(composition: Composition, to: list[str] | None = None) -> mail.EmailMultiAlternatives:
+    """The email as it goes out; ``to`` replaces the recipients (a test to oneself)."""
     return emails.message(
         emails.Email(composition.subject, composition.body_text, composition.body_html),
-        to=composition.recipients,
+        to=composition.recipients if to is None else to,
         from_email=composition.sender,
         inline_png=composition.chart_png,
     )
+
+
+def viewable_html(html: str, chart_png: bytes | None) -> str:
+    """The HTML part as a browser can show it outside a mail client: the inline chart
+    (``cid:``) becomes a ``data:`` URI. Nothing else changes."""
+    if not chart_png:
+        return html
+    data = "data:image/png;base64," + base64.b64encode(chart_png).decode("ascii")
+    return html.replace(f"cid:{emails.INLINE_IMAGE_ID}", data)
+
+
+def send_test_to(*, user, composition: Composition) -> str:
+    """Send the composed report to the signed-in user only; returns the address.
+    Records nothing: the month stays unsent. Raises ReportError without an address."""
+    if not user.email:
+        raise ReportError("Your account has no email address: add one to send yourself a test.")
+    try:
+        message_for(composition, to=[user.email]).send()
+    except Exception as error:
+        raise ReportError(f"Sending the test failed: {error}") from error
+    return user.email
 
 
 class AlreadySent(Exception):
@@ -279,6 +381,7 @@ def report_send(*, period: date, settings: ReportSettings | None = None) -> Mont
         "body_html": composition.body_html,
         "metrics": composition.metrics,
         "recipients": "\n".join(composition.recipients),
+        "chart_png": composition.chart_png,
         "status": MonthlyReport.SENDING,
         "created": timezone.now(),
         "error": "",

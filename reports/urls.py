@@ -16,7 +16,9 @@ urlpatterns = [
     path("dashboard/responses.xlsx", views.responses_export, {"fmt": "xlsx"}, name="responses_xlsx"),
     path("dashboard/monthly/", views.monthly_preview, name="monthly"),
     path("dashboard/monthly/send/", views.monthly_send, name="monthly_send"),
+    path("dashboard/monthly/test/", views.monthly_test, name="monthly_test"),
     path("dashboard/monthly/history/", views.monthly_history, name="monthly_history"),
+    path("dashboard/monthly/history/<int:pk>/", views.monthly_report, name="monthly_report"),
     path("dashboard/monthly/settings/", views.monthly_settings, name="monthly_settings"),
     path("dashboard/monthly/service-metrics/", views.service_metrics_upload, name="service_metrics"),
 ]

@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
 
 from perception.models import Department, Theme
 from perception.roles import EXPORT_RAW_RESPONSES, SEND_MONTHLY_REPORT, VIEW_RESULTS, permission_required
@@ -291,11 +292,28 @@ def monthly_preview(request: HttpRequest) -> HttpResponse:
         {
             "period": period,
             "composition": composition,
+            "email_html": monthly.viewable_html(composition.body_html, composition.chart_png)
+            if composition
+            else "",
             "problem": problem,
             "sent": sent,
             "settings": settings,
         },
     )
+
+
+@permission_required(SEND_MONTHLY_REPORT)
+@require_POST
+def monthly_test(request: HttpRequest) -> HttpResponse:
+    """Send last month's report, exactly as composed, to the signed-in manager only."""
+    try:
+        composition = monthly.compose(_last_period())
+        address = monthly.send_test_to(user=request.user, composition=composition)
+    except monthly.ReportError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"A test was sent to {address} only; the report itself has not gone out.")
+    return redirect("reports:monthly")
 
 
 @permission_required(SEND_MONTHLY_REPORT)
@@ -322,6 +340,18 @@ def monthly_send(request: HttpRequest) -> HttpResponse:
 def monthly_history(request: HttpRequest) -> HttpResponse:
     page = Paginator(MonthlyReport.objects.all(), 24).get_page(request.GET.get("page"))
     return render(request, "reports/monthly_history.html", {"page": page})
+
+
+@permission_required(SEND_MONTHLY_REPORT)
+def monthly_report(request: HttpRequest, pk: int) -> HttpResponse:
+    """One report from the history, the exact email as it was sent."""
+    report = get_object_or_404(MonthlyReport, pk=pk)
+    chart = bytes(report.chart_png) if report.chart_png else None
+    return render(
+        request,
+        "reports/monthly_report.html",
+        {"report": report, "email_html": monthly.viewable_html(report.body_html, chart)},
+    )
 
 
 @permission_required(SEND_MONTHLY_REPORT)

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 
 from django import forms
+from django.utils.translation import gettext as _
 
 from perception.forms import ThemeChoiceField, clean_new_theme
 from perception.models import Department
@@ -33,7 +34,7 @@ class RenderedQuestion:
 
 
 def _field_for(question: Question) -> forms.Field:
-    required_message = "Answer this question, it is required."
+    required_message = _("Answer this question, it is required.")
     if question.is_numeric:
         low, high = question.scale
         return forms.TypedChoiceField(
@@ -41,8 +42,9 @@ def _field_for(question: Question) -> forms.Field:
             coerce=int,
             required=question.required,
             error_messages={
-                "required": f"Choose a number from {low} to {high}.",
-                "invalid_choice": f"Choose a whole number from {low} to {high}.",
+                "required": _("Choose a number from %(low)s to %(high)s.") % {"low": low, "high": high},
+                "invalid_choice": _("Choose a whole number from %(low)s to %(high)s.")
+                % {"low": low, "high": high},
             },
         )
     if question.kind in (Question.SINGLE, Question.MULTIPLE):
@@ -56,10 +58,10 @@ def _field_for(question: Question) -> forms.Field:
             coerce=by_id.__getitem__,
             required=question.required,
             error_messages={
-                "required": "Choose an answer, this question is required."
+                "required": _("Choose an answer, this question is required.")
                 if question.kind == Question.SINGLE
-                else "Tick at least one option, this question is required.",
-                "invalid_choice": "That is not one of the options; choose from the list.",
+                else _("Tick at least one option, this question is required."),
+                "invalid_choice": _("That is not one of the options; choose from the list."),
             },
         )
     return forms.CharField(
@@ -68,7 +70,7 @@ def _field_for(question: Question) -> forms.Field:
         strip=True,
         error_messages={
             "required": required_message,
-            "max_length": "Keep your answer to %(limit_value)d characters (it has %(show_value)d).",
+            "max_length": _("Keep your answer to %(limit_value)d characters (it has %(show_value)d)."),
         },
     )
 
@@ -85,17 +87,17 @@ class SurveyForm(forms.Form):
         if departments is not None:
             by_id = {str(d.pk): d for d in departments}
             self.fields["department"] = forms.TypedChoiceField(
-                choices=[("", "Prefer not to say")] + [(k, d.name) for k, d in by_id.items()],
+                choices=[("", _("Prefer not to say"))] + [(k, d.name) for k, d in by_id.items()],
                 coerce=by_id.__getitem__,
                 required=False,
                 empty_value=None,
-                error_messages={"invalid_choice": "Choose a department from the list."},
+                error_messages={"invalid_choice": _("Choose a department from the list.")},
             )
 
     def clean(self):
         cleaned = super().clean()
         if not self.errors and not any(v not in (None, "", []) for v in self.answers().values()):
-            raise forms.ValidationError("Answer at least one question before sending.", code="empty")
+            raise forms.ValidationError(_("Answer at least one question before sending."), code="empty")
         return cleaned
 
     def answers(self) -> dict[Question, object]:
@@ -144,7 +146,10 @@ class SurveyForm(forms.Form):
         summary = [(rq.anchor, f"{rq.question.text} — {error}") for rq in rendered for error in rq.errors]
         summary += [(rendered[0].anchor if rendered else "main", e) for e in self.non_field_errors()]
         if "department" in self.fields:
-            summary += [("id_department", f"Department — {e}") for e in self["department"].errors]
+            summary += [
+                ("id_department", _("Department — %(error)s") % {"error": e})
+                for e in self["department"].errors
+            ]
         return summary
 
 

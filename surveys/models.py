@@ -8,15 +8,16 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from perception.models import MIN_GROUP_SIZE_FLOOR, Department, SiteSettings, Theme
 
 AGREEMENT_LABELS = {
-    1: "Strongly disagree",
-    2: "Disagree",
-    3: "Neither agree nor disagree",
-    4: "Agree",
-    5: "Strongly agree",
+    1: gettext_lazy("Strongly disagree"),
+    2: gettext_lazy("Disagree"),
+    3: gettext_lazy("Neither agree nor disagree"),
+    4: gettext_lazy("Agree"),
+    5: gettext_lazy("Strongly agree"),
 }
 
 
@@ -52,6 +53,15 @@ class Survey(models.Model):
         ),
     )
     ask_department = models.BooleanField(default=True, help_text="Offer an optional department question.")
+    language = models.CharField(
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default="en",
+        help_text=(
+            "The language respondents see first; they can switch to another on the page "
+            "(the choice stays in the link and is never stored with the answers)."
+        ),
+    )
     kiosk_mode = models.BooleanField(
         "kiosk mode",
         default=False,

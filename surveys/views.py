@@ -2,13 +2,15 @@
 no account and reveal nothing about other responses; and the staff ones (importing
 another tool's export, coding survey comments)."""
 
+from functools import wraps
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.http import require_http_methods
 
 from perception.models import Department
@@ -27,6 +29,37 @@ ANSWERED_COOKIE = "answered"
 ANSWERED_SALT = "surveys.open-link-answered"
 
 
+def survey_language(request: HttpRequest, survey: Survey) -> str:
+    """The language a respondent reads the survey in: the one they chose with the
+    switcher (``?lang=``, kept only in the link, never stored), else the survey's own."""
+    chosen = request.GET.get("lang", "")
+    return chosen if chosen in dict(settings.LANGUAGES) else survey.language
+
+
+def in_language(render_page):
+    """Render a public page in the respondent's language; the view passes the survey."""
+
+    @wraps(render_page)
+    def wrapper(request: HttpRequest, survey: Survey, *args, **kwargs) -> HttpResponse:
+        language = survey_language(request, survey)
+        with translation.override(language):
+            request.LANGUAGE_CODE = language
+            response = render_page(request, survey, *args, **kwargs)
+        response.headers.setdefault("Content-Language", language)
+        return response
+
+    return wrapper
+
+
+def _switcher(request: HttpRequest, survey: Survey) -> list[dict]:
+    """Links to the same page in every language, for the respondent's switcher."""
+    current = survey_language(request, survey)
+    return [
+        {"code": code, "name": name, "current": code == current, "query": f"?lang={code}"}
+        for code, name in settings.LANGUAGES
+    ]
+
+
 def _departments_for(wave: Wave) -> list[Department] | None:
     if not wave.survey.ask_department:
         return None
@@ -34,6 +67,7 @@ def _departments_for(wave: Wave) -> list[Department] | None:
     return audience or list(Department.objects.all())
 
 
+@in_language
 def _unavailable(request: HttpRequest, survey: Survey, wave: Wave | None, status: str) -> HttpResponse:
     return render(
         request,
@@ -43,6 +77,7 @@ def _unavailable(request: HttpRequest, survey: Survey, wave: Wave | None, status
     )
 
 
+@in_language
 def _already_answered(request: HttpRequest, survey: Survey, open_link: bool) -> HttpResponse:
     """Nothing more is saved: a page for a visit, a 409 for a submission."""
     return render(
@@ -75,6 +110,7 @@ def _remember_answered(request: HttpRequest, response: HttpResponse, survey: Sur
     )
 
 
+@in_language
 def _answer(
     request: HttpRequest, survey: Survey, wave: Wave, invitation: Invitation | None = None
 ) -> HttpResponse:
@@ -88,7 +124,13 @@ def _answer(
         questions=questions,
         departments=_departments_for(wave) if asks_department else None,
     )
-    context = {"survey": survey, "wave": wave, "form": form, "personal": not open_link}
+    context = {
+        "survey": survey,
+        "wave": wave,
+        "form": form,
+        "personal": not open_link,
+        "languages": _switcher(request, survey),
+    }
     if request.method == "POST":
         if form.is_valid():
             if open_link and not throttle.open_link_submission_allowed(request):
@@ -107,7 +149,7 @@ def _answer(
                 )
             except services.InvitationAlreadyUsed:
                 return _already_answered(request, survey, open_link=False)
-            thanks = redirect("surveys:thanks", slug=survey.slug)
+            thanks = redirect(reverse("surveys:thanks", args=[survey.slug]) + _chosen_language(request))
             if open_link:
                 _remember_answered(request, thanks, survey, wave)
             return thanks
@@ -147,8 +189,18 @@ def personal_link(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def thanks(request: HttpRequest, slug: str) -> HttpResponse:
-    survey = get_object_or_404(Survey, slug=slug)
+    return _thanks(request, get_object_or_404(Survey, slug=slug))
+
+
+@in_language
+def _thanks(request: HttpRequest, survey: Survey) -> HttpResponse:
     return render(request, "surveys/thanks.html", {"survey": survey})
+
+
+def _chosen_language(request: HttpRequest) -> str:
+    """The switcher's choice, carried to the next page in the link (never stored)."""
+    chosen = request.GET.get("lang", "")
+    return f"?lang={chosen}" if chosen in dict(settings.LANGUAGES) else ""
 
 
 # -- Importing responses (staff: managers) --------------------------------------------------

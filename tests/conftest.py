@@ -1,5 +1,9 @@
+import shutil
+from pathlib import Path
+
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
 
 from surveys.models import Question
 from tests.factories import add_question, make_departments, make_survey, make_wave
@@ -26,3 +30,18 @@ def every_kind(db):
 def empty_cache():
     """Each test starts with an empty cache, so open-link burst counts never carry over."""
     cache.clear()
+
+
+LOCALE = Path(__file__).resolve().parents[1] / "locale"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations():
+    """The .mo files are built, not committed (`make messages`); build any that are stale."""
+    stale = [
+        po
+        for po in LOCALE.glob("*/LC_MESSAGES/*.po")
+        if not po.with_suffix(".mo").exists() or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime
+    ]
+    if stale and shutil.which("msgfmt"):
+        call_command("compilemessages", locale=sorted({po.parts[-3] for po in stale}), verbosity=0)

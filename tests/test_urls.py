@@ -7,12 +7,13 @@ fed to all of them.
 """
 
 from dataclasses import dataclass, field
+from datetime import date
 
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from conversations.models import Action, Person
+from conversations.models import Action, Note, Person, ThemeMerge
 from perception.models import Theme
 from perception.roles import (
     CODE_COMMENTS,
@@ -22,6 +23,7 @@ from perception.roles import (
     SEND_MONTHLY_REPORT,
     VIEW_RESULTS,
 )
+from reports.models import MonthlyReport
 from surveys.models import ImportUpload
 from tests.factories import make_conversation, make_user
 
@@ -73,10 +75,13 @@ ROUTES = {
     "conversations:conversation": Route(VIEW_RESULTS, ("conversation",)),
     "conversations:conversation_edit": Route(LOG_CONVERSATIONS, ("conversation",)),
     "conversations:note_add": Route(LOG_CONVERSATIONS, ("conversation",), method="post", ok=(400,)),
+    "conversations:note_edit": Route(LOG_CONVERSATIONS, ("conversation", "note")),
+    "conversations:note_delete": Route(LOG_CONVERSATIONS, ("conversation", "note")),
     "conversations:capture": Route(LOG_CONVERSATIONS),
     "conversations:themes": Route(VIEW_RESULTS),
     "conversations:theme_new": Route(LOG_CONVERSATIONS),
     "conversations:theme_merge": Route(LOG_CONVERSATIONS, method="post", ok=(302,)),
+    "conversations:theme_merge_undo": Route(LOG_CONVERSATIONS, ("merge",), method="post", ok=(302,)),
     "conversations:codebook_import": Route(LOG_CONVERSATIONS),
     "conversations:codebook_export": Route(VIEW_RESULTS),
     "conversations:theme": Route(VIEW_RESULTS, ("theme",), query={"page": INT}),
@@ -96,7 +101,9 @@ ROUTES = {
     "reports:responses_xlsx": Route(EXPORT_RAW_RESPONSES, query={"survey": SLUG}, ok=(200, 404)),
     "reports:monthly": Route(SEND_MONTHLY_REPORT, query={"month": TEXT}),
     "reports:monthly_send": Route(SEND_MONTHLY_REPORT),
+    "reports:monthly_test": Route(SEND_MONTHLY_REPORT, method="post", ok=(302,)),
     "reports:monthly_history": Route(SEND_MONTHLY_REPORT),
+    "reports:monthly_report": Route(SEND_MONTHLY_REPORT, ("monthly_report",)),
     "reports:monthly_settings": Route(SEND_MONTHLY_REPORT),
     "reports:service_metrics": Route(SEND_MONTHLY_REPORT),
 }
@@ -140,9 +147,14 @@ def personas() -> dict[str, User | None]:
 def objects(personas) -> dict:
     return {
         "person": Person.objects.create(name="Ana"),
-        "conversation": make_conversation(),
+        "conversation": (conversation := make_conversation()),
+        "note": Note.objects.create(conversation=conversation, text="Wi-Fi drops"),
+        "merge": ThemeMerge.objects.create(source_name="Gone"),
         "theme": Theme.objects.create(name="Wi-Fi"),
         "action": Action.objects.create(title="Fix Wi-Fi"),
+        "monthly_report": MonthlyReport.objects.create(
+            period=date(2026, 10, 1), subject="IT in October", body_text="Hello", body_html="<p>Hello</p>"
+        ),
         "upload": ImportUpload.objects.create(
             data=b"Rating\n4\n", filename="a.csv", slug="new-survey", created_by=personas["manager"]
         ),

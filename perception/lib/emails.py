@@ -11,6 +11,7 @@ from email.mime.image import MIMEImage
 
 from django.core import mail
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from perception.models import SiteSettings
 
@@ -30,13 +31,15 @@ def footer_text(site: SiteSettings) -> str:
     return f"{site.organisation_name} · {site.it_team_name}"
 
 
-def render(name: str, context: dict) -> Email:
-    """The three parts of email ``name``; ``site`` (the site settings) is always in the context."""
-    context = {"site": SiteSettings.load()} | context
-    subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
-    text = render_to_string(f"emails/{name}-body-text.txt", context).strip()
-    text = f"{text}\n\n{footer_text(context['site'])}\n"
-    html = render_to_string(f"emails/{name}-body-html.html", context)
+def render(name: str, context: dict, language: str | None = None) -> Email:
+    """The three parts of email ``name``, in ``language`` (else the active one); ``site``
+    (the site settings) is always in the context."""
+    with translation.override(language or translation.get_language()):
+        context = {"site": SiteSettings.load(), "LANGUAGE_CODE": translation.get_language()} | context
+        subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
+        text = render_to_string(f"emails/{name}-body-text.txt", context).strip()
+        text = f"{text}\n\n{footer_text(context['site'])}\n"
+        html = render_to_string(f"emails/{name}-body-html.html", context)
     return Email(subject, text, html)
 
 

@@ -46,7 +46,9 @@ def test_merging_two_themes_keeps_every_coding(client, listener):
             note.themes.add(wifi)  # coded with both: must end up coded once
     Action.objects.create(title="New access points").themes.add(wireless, printers)
     before = codings(["Wi-Fi", "Wireless"])
-    page = client.post(reverse("conversations:theme_merge"), {"source": wireless.pk, "target": wifi.pk})
+    page = client.post(
+        reverse("conversations:theme_merge"), {"source": wireless.pk, "target": wifi.pk, "confirm": "1"}
+    )
     assert page.status_code == 302
     assert not Theme.objects.filter(name="Wireless").exists()
     assert codings(["Wi-Fi"]) == before == {"answers": 4, "notes": 4, "actions": 1}

@@ -86,3 +86,34 @@ def test_conversation_form_error_state_is_accessible(live_server, desktop_page, 
     assert page.get_by_text("Write what you heard; an empty note cannot be saved.").is_visible()
     screenshot(page, "conversation-note-error")
     assert_accessible(page)
+
+
+def test_a_walkabout_note_takes_at_most_six_taps_and_one_text_field(live_server, phone_page, log):
+    """From any page on a phone: Quick note, where (two taps on the list), what was said,
+    Save. Every tap is counted; typing is the one text field."""
+    page = phone_page
+    sign_in(page, live_server, "listener")
+    taps = 0
+
+    def tap(locator):
+        nonlocal taps
+        locator.tap()
+        taps += 1
+
+    tap(page.get_by_role("link", name="Quick note"))
+    page.wait_for_url(f"{live_server.url}/capture/")
+    where = page.get_by_label("Where are you?")
+    tap(where)
+    where.select_option(label="Finance")
+    taps += 1  # choosing from the opened list is the second tap
+    heard = page.get_by_label("What did you hear?")
+    tap(heard)
+    heard.type("Can't find the VPN guide")
+    tap(page.get_by_role("button", name="Save note"))
+    page.wait_for_url(f"{live_server.url}/capture/")
+    page.get_by_text("Note saved. Ready for the next one.").wait_for()
+    screenshot(page, "quick-capture-taps-saved")
+    assert taps <= 6, f"{taps} taps"
+    assert Note.objects.filter(text="Can't find the VPN guide").exists()
+    text_fields = page.locator("main input[type=text], main textarea").count()
+    assert page.locator("main textarea").count() == 1 and text_fields == 2, "one text, one optional"

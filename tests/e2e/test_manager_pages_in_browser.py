@@ -32,7 +32,7 @@ def test_monthly_report_preview_is_accessible(live_server, desktop_page, manager
     page = desktop_page
     sign_in(page, live_server, "boss")
     page.goto(f"{live_server.url}/dashboard/monthly/")
-    assert page.get_by_text("This is exactly what will be sent").is_visible()
+    assert page.get_by_text("This is the email exactly as it will be sent").is_visible()
     screenshot(page, "monthly-preview")
     assert_accessible(page)
     page.goto(f"{live_server.url}/dashboard/monthly/settings/")

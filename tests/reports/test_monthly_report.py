@@ -85,8 +85,13 @@ def test_sends_last_months_report_on_the_send_day_exactly_once(org):
     assert message.subject.startswith("IT in October: satisfaction 4.5 of 5, up from 3.0")
     assert message.to == ["all-staff@example.org"]
     body = message.body
-    assert "change +1.52, 95% interval +1.22 to +1.83" in body, "each change carries its interval"
-    assert "Net score +65" in body
+    assert body.startswith(
+        "Our latest survey (2026 Q4, October–November 2026) compared with the one before (July–August 2026):"
+    ), "the period is named by the wave it covers, compared with the previous wave"
+    assert "Satisfaction averages 4.5 out of 5 from 40 people (very likely 4.3 to 4.7), up from 3.0." in body
+    assert "Net score* +65 from 40 people (very likely +45 to +76), up from −50." in body
+    assert "*Net score: % who would recommend us (9–10 of 10) minus % who would not (0–6)." in body
+    assert "We heard from 40 people in October (0 in September)." in body
     assert len(body.split()) <= 120
     assert "IT exists to support your work." in body
     assert "Reply to this email to tell us what would help, or contact " + CONTACT in body
@@ -166,11 +171,10 @@ def test_a_change_that_is_not_significant_is_about_the_same(org):
     answer_wave(wave(survey, "2027 Q1", date(2027, 1, 4)), questions, lambda i: (4 + i % 2, 8 + i % 3), 40)
     with at(2027, 2, 3):
         run()
-    assert "satisfaction 4.5 of 5, about the same as 2026 Q4" in mail.outbox[0].subject
+    assert "satisfaction 4.5 of 5, about the same" in mail.outbox[0].subject
     body = mail.outbox[0].body
-    assert "change +0.00, 95% interval" in body
-    assert "trend +" in body or "trend −" in body, "three waves: the slope per month is shown"
-    assert "not enough waves yet for a trend" in body
+    assert "Our latest survey (2027 Q1, January–February 2027) compared with the one before" in body
+    assert "out of 5 from 40 people (very likely 4.3 to 4.7), about the same as before (4.5)." in body
 
 
 @pytest.mark.django_db
@@ -206,8 +210,8 @@ def test_service_metrics_and_counts_show_the_month_before(org):
         run()
     message = mail.outbox[0]
     assert message.subject == "IT in October: First-contact resolution 71%"
-    assert "First-contact resolution: 71% (65% the month before)" in message.body
-    assert "We heard from 40 people (0 the month before)" in message.body
+    assert message.body.startswith("In October: First-contact resolution: 71% in October (65% in September).")
+    assert "We heard from 40 people in October (0 in September)." in message.body
 
 
 @pytest.mark.django_db
@@ -295,3 +299,66 @@ def test_dashboard_and_home_warn_while_last_months_report_is_missing(manager, or
         assert "has not gone out yet" in manager.get(reverse("reports:dashboard")).content.decode()
         run()
         assert "has not gone out yet" not in manager.get(reverse("reports:home")).content.decode()
+
+
+@pytest.mark.django_db
+def test_preview_html_is_the_sent_html_but_for_where_the_chart_comes_from(manager, org):
+    """The preview shows the chart as a data: URI; the email carries it inline as cid:."""
+    with at(2026, 11, 3):
+        preview = manager.get(reverse("reports:monthly")).context["email_html"]
+        run()
+    sent = mail.outbox[0].alternatives[0][0]
+    assert "cid:inline-image" in sent and "data:image/png;base64," in preview
+    data_uri = preview[preview.index("data:image/png") :].split('"')[0]
+    assert preview.replace(data_uri, "cid:inline-image") == sent
+
+
+@pytest.mark.django_db
+def test_preview_page_shows_subject_html_text_and_footer(manager, org):
+    with at(2026, 11, 3):
+        page = manager.get(reverse("reports:monthly")).content.decode()
+    assert "IT in October: satisfaction 4.5 of 5, up from 3.0" in page
+    assert "srcdoc=" in page and "Northwind · IT" in page, "the HTML part with its footer"
+    assert "The plain-text part" in page
+
+
+@pytest.mark.django_db
+def test_a_test_send_goes_only_to_the_signed_in_user_and_records_nothing(client, org):
+    user = make_user("boss", "Managers")
+    user.email = "boss@example.org"
+    user.save()
+    client.force_login(user)
+    with at(2026, 11, 3):
+        assert client.get(reverse("reports:monthly_test")).status_code == 405, "sending needs a POST"
+        answer = client.post(reverse("reports:monthly_test"), follow=True)
+    assert [m.to for m in mail.outbox] == [["boss@example.org"]]
+    assert mail.outbox[0].cc == [] and mail.outbox[0].bcc == []
+    assert mail.outbox[0].subject.startswith("IT in October: satisfaction")
+    assert "A test was sent to boss@example.org only" in answer.content.decode()
+    assert MonthlyReport.objects.count() == 0, "the month is still to be sent"
+
+
+@pytest.mark.django_db
+def test_a_test_send_without_an_email_address_says_so(manager, org):
+    from django.contrib.auth.models import User
+
+    User.objects.filter(username="manager").update(email="")
+    with at(2026, 11, 3):
+        answer = manager.post(reverse("reports:monthly_test"), follow=True)
+    assert "Your account has no email address" in answer.content.decode()
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_history_opens_the_exact_email_that_was_sent(manager, org):
+    with at(2026, 11, 3):
+        run()
+    report = MonthlyReport.objects.get()
+    history = manager.get(reverse("reports:monthly_history")).content.decode()
+    assert reverse("reports:monthly_report", args=[report.pk]) in history
+    page = manager.get(reverse("reports:monthly_report", args=[report.pk]))
+    sent = mail.outbox[0]
+    assert page.context["email_html"] == monthly.viewable_html(
+        sent.alternatives[0][0], sent.attachments[0].get_payload(decode=True)
+    )
+    assert sent.subject in page.content.decode()

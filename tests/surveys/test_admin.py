@@ -31,6 +31,7 @@ def test_admin_builds_a_survey_with_questions_inline(admin_client):
             "slug": "laptop-refresh",
             "intro": "",
             "anonymity": "anonymous",
+            "language": "en",
             "min_group_size": "5",
             "ask_department": "on",
             "questions-TOTAL_FORMS": "2",

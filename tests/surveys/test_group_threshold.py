@@ -17,6 +17,7 @@ def admin_survey_post(min_group_size: str) -> dict:
         "slug": "laptop-refresh",
         "intro": "",
         "anonymity": "anonymous",
+        "language": "en",
         "min_group_size": min_group_size,
         "ask_department": "on",
         "questions-TOTAL_FORMS": "0",

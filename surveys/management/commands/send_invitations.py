@@ -116,5 +116,9 @@ class Command(BaseCommand):
 
     def _send(self, connection, site, wave: Wave, address: str, token: str) -> None:
         link = settings.SITE_URL + reverse("surveys:personal_link", args=[token])
-        email = emails.render("invitation", {"site": site, "survey": wave.survey, "wave": wave, "link": link})
+        email = emails.render(
+            "invitation",
+            {"site": site, "survey": wave.survey, "wave": wave, "link": link},
+            language=wave.survey.language,
+        )
         emails.message(email, to=[address], connection=connection).send()
