@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from django.utils import timezone
 
 from perception.models import Department
-from reports import queries
+from reports import disclosure, queries
 
 DEPARTMENT_WINDOW = timedelta(days=60)
 INFLUENCER_WINDOW = timedelta(days=90)
@@ -29,17 +29,17 @@ def department_coverage(today: date) -> list[Heard]:
     """Each department with the last day anyone in it was heard: a survey wave, a
     conversation held with it, or a note from one of its people. Overdue after 60 days.
 
-    A survey counts by whole waves, and only where the department had at least the
-    survey's minimum group size in that wave: the day shown is the wave's last day (or
-    today while it is open), never the day someone answered, which could single out a
-    lone respondent.
+    A survey counts by whole waves, and only where the published figures show the
+    department's cell (reports.disclosure): the day shown is the wave's last day (or
+    today while it is open), never the day someone answered, and it changes only when
+    the figures do, so it counts nobody one by one.
     """
+    for survey in queries.surveys():
+        disclosure.ensure_published(survey)
     surveyed: dict[int, date] = {}
-    thresholds = {survey.pk: survey.group_threshold() for survey in queries.surveys()}
-    for cell in queries.department_survey_cells():
-        if cell["n"] >= thresholds[cell["survey"]]:
-            day = min(timezone.localdate(cell["closes"]), today)
-            surveyed[cell["department"]] = max(day, surveyed.get(cell["department"], day))
+    for department, closes in queries.department_published_waves():
+        day = min(timezone.localdate(closes), today)
+        surveyed[department] = max(day, surveyed.get(department, day))
     talked = queries.department_conversation_days()
     noted = queries.department_note_days()
     rows = []

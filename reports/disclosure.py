@@ -24,6 +24,13 @@ How a wave is published, per measure (each question, dimension, the overall scor
 - When a wave has closed, its next publication is final: a remainder that cannot be
   published without isolating someone is left out for good, and the figures say how
   many respondents that is.
+- Open-link answers wait for the wave's final publication. Anyone can add answers on an
+  open link, and a batch made of known fake answers and one real one would give that
+  one away by difference; personal links (single use, sent to known people) cannot be
+  padded, so their answers join in batches while the wave is open.
+- A dimension, its items and the overall score are one family with one set of members:
+  the people who answered every question of every dimension. Were an item published
+  over more people than its dimension, the difference would isolate whoever skipped.
 
 The top half of this module is pure (no Django): ``suppress`` and ``plan_measure`` are
 what the property tests exercise; the bottom half reads and writes the database.
@@ -245,21 +252,33 @@ class WavePlan:
 # -- The database: live data in, published rows out --------------------------------------
 
 
-def live_states(survey, wave_ids: list[int]) -> dict[int, dict[str, State]]:
+OPEN_LINK = "web"  # surveys.models.Response.WEB
+
+
+def live_states(
+    survey, wave_ids: list[int], final: set[int] | frozenset = frozenset()
+) -> dict[int, dict[str, State]]:
     """Per wave and measure, who would count now (each respondent's latest response) and
-    with what score: the state a publication moves towards."""
+    with what score: the state a publication moves towards. Open-link answers count only
+    in waves whose publication is ``final`` (see the module docstring); a dimension's
+    family counts only the people who answered every dimension question."""
     from reports import analysis, queries
 
     responses = queries.kept_responses(survey).filter(wave__in=wave_ids)
-    rows = list(
-        responses.values_list(
+    rows = [
+        row
+        for row in responses.values_list(
             "id", "wave_id", "department_id", "department_self_reported", "source"
         ).order_by()
-    )
+        if row[4] != OPEN_LINK or row[1] in final
+    ]
+    responses = responses.filter(pk__in=[row[0] for row in rows])
     about = {r[0]: r for r in rows}
     states: dict[int, dict[str, State]] = {wave: {RESPONDENTS: {}} for wave in wave_ids}
     for response, wave, department, self_reported, _source in rows:
         states[wave][RESPONDENTS][response] = Member(department, 0.0, bool(self_reported and department))
+    if not rows:
+        return states
     questions = list(survey.questions.all())
     items, measures, dimension_scales = queries.survey_items(questions)
     kept = queries.kept_frame(responses)
@@ -270,7 +289,15 @@ def live_states(survey, wave_ids: list[int]) -> dict[int, dict[str, State]]:
     scores = analysis.measure_scores(
         table, items, by=("response",), overall=overall, dimension_scales=dimension_scales
     )
+    family = {item.column for item in items if item.dimension} | {i.dimension for i in items if i.dimension}
+    if overall is not None:
+        family.add(overall.key)
+    family_items = {item.column for item in items if item.dimension}
+    answered = scores[scores["measure"].isin(family_items)].groupby("response")["measure"].nunique()
+    complete = set(answered[answered == len(family_items)].index.astype(int))
     for measure, response, score in scores[["measure", "response", "score"]].itertuples(index=False):
+        if measure in family and int(response) not in complete:
+            continue
         _, wave, department, self_reported, _source = about[int(response)]
         states[wave].setdefault(measure, {})[int(response)] = Member(
             department, float(score), bool(self_reported and department)
@@ -328,7 +355,7 @@ def publish_wave(wave, today, *, live: dict[str, State] | None = None, fingerpri
             return None
         final = wave.closes <= timezone.now()
         if live is None:
-            live = live_states(wave.survey, [wave.pk])[wave.pk]
+            live = live_states(wave.survey, [wave.pk], {wave.pk} if final else set())[wave.pk]
         k = wave.survey.group_threshold()
         published = _published_states(wave.pk)
         history = _history(wave.pk)
@@ -348,7 +375,8 @@ def publish_wave(wave, today, *, live: dict[str, State] | None = None, fingerpri
             number=(last.number + 1) if last else 1,
             published_on=today,
             final=final,
-            left_out=len(set(live.get(RESPONDENTS, {})) - set(respondents)),
+            # Only the final count is said: while a wave is open it would move by one.
+            left_out=len(set(live.get(RESPONDENTS, {})) - set(respondents)) if final else 0,
             fingerprint=fingerprint,
         )
         personal = set(
@@ -405,7 +433,7 @@ def publish_survey(survey, today=None, fingerprint: str = "") -> list:
     waves = [w for w in waves if w.pk not in finished]
     if not waves:
         return []
-    live = live_states(survey, [w.pk for w in waves])
+    live = live_states(survey, [w.pk for w in waves], {w.pk for w in waves if w.closes <= now})
     made = []
     for wave in waves:
         publication = publish_wave(wave, today, live=live[wave.pk], fingerprint=fingerprint)

@@ -437,10 +437,10 @@ def returning_scores(survey: Survey, scored: pd.DataFrame) -> pd.DataFrame:
     return scored.assign(respondent=scored["response"].map(keys))[columns]
 
 
-def _shuffle_key(response_id: int) -> str:
+def _shuffle_key(response_id: int, purpose: str = "raw-export") -> str:
     """A keyed hash of the id: rows sort in an order that says nothing about when anyone
     answered, and that no one without the server secret can undo."""
-    return hmac.new(settings.SECRET_KEY.encode(), f"raw-export:{response_id}".encode(), "sha256").hexdigest()
+    return hmac.new(settings.SECRET_KEY.encode(), f"{purpose}:{response_id}".encode(), "sha256").hexdigest()
 
 
 def raw_responses(survey: Survey) -> tuple[list[str], list[list]]:
@@ -465,13 +465,16 @@ def raw_responses(survey: Survey) -> tuple[list[str], list[list]]:
             "response_id", "department_id"
         )
     )
+    # Waves whose published total is hidden are left out whole.
+    waves_shown = {w.pk for w in waves if shown_cells.get((w.label, RESPONDENTS), _HIDDEN).total}
     responses = sorted(
-        Response.objects.filter(pk__in=list(published))
+        Response.objects.filter(pk__in=list(published), wave__in=waves_shown)
         .select_related("wave", "invitation")
         .prefetch_related("answers__choice"),
         key=lambda r: _shuffle_key(r.pk),
     )
-    header = ["row", "wave", "submitted", "department"]
+    # Anonymous surveys: no date at all (a lone answer on one day would be singled out).
+    header = ["row", "wave", "department"] if anonymous else ["row", "wave", "submitted", "department"]
     if survey.anonymity == Survey.PSEUDONYMOUS:
         header.append("respondent key")
     if survey.anonymity == Survey.IDENTIFIED:
@@ -484,12 +487,11 @@ def raw_responses(survey: Survey) -> tuple[list[str], list[list]]:
         cells = shown_cells.get((response.wave.label, RESPONDENTS), _HIDDEN)
         shown = cells.total and name and name not in cells.hidden
         department = name if shown or not anonymous else ""
-        row = [
-            number,
-            response.wave.label,
-            response.submitted.date().isoformat() if anonymous else response.submitted.isoformat(),
-            department,
-        ]
+        row = (
+            [number, response.wave.label, department]
+            if anonymous
+            else [number, response.wave.label, response.submitted.isoformat(), department]
+        )
         if survey.anonymity == Survey.PSEUDONYMOUS:
             row.append(response.respondent_key)
         if survey.anonymity == Survey.IDENTIFIED:
@@ -585,7 +587,12 @@ def theme_comments(theme: Theme, survey: Survey, shown_waves: list[str], departm
         coded = coded.filter(response__department=department)
     listed = coded.filter(response__in=[int(r) for r in allowed["response"]])
     withheld = coded.count() - listed.count()
-    return listed.select_related("response__wave").order_by("-response__wave__opens", "-id"), withheld
+    # Newest wave first; within a wave in a keyed-hash order, never the order of answering.
+    ordered = sorted(
+        listed.select_related("response__wave"),
+        key=lambda a: (-a.response.wave.opens.timestamp(), _shuffle_key(a.pk, "comment")),
+    )
+    return ordered, withheld
 
 
 def theme_notes(theme: Theme, window: dict | None):
@@ -621,18 +628,19 @@ def survey_by_pk(pk: int) -> Survey | None:
     return Survey.objects.filter(pk=pk).first()
 
 
-def department_survey_cells() -> list[dict]:
-    """Responses counted per department and wave: ``department, closes, survey, n``."""
-    cells = (
-        Response.objects.filter(department__isnull=False)
-        .values("department", "wave__closes", "wave__survey")
-        .annotate(n=Count("id"))
+def department_published_waves() -> list[tuple[int, datetime]]:
+    """(department id, wave close) for every wave whose published figures show that
+    department's cell: a department is heard in a survey only as the figures say so
+    (``reports.disclosure``), never by counting live answers."""
+    from reports.disclosure import RESPONDENTS
+    from reports.models import PublishedCell
+
+    return list(
+        PublishedCell.objects.filter(measure=RESPONDENTS, shown=True, department_id__isnull=False)
+        .values_list("department_id", "publication__wave__closes")
+        .distinct()
         .order_by()
     )
-    return [
-        {"department": c["department"], "closes": c["wave__closes"], "survey": c["wave__survey"], "n": c["n"]}
-        for c in cells
-    ]
 
 
 def department_conversation_days() -> dict[int, date]:

@@ -37,8 +37,12 @@ def make_departments(*names: str) -> list[Department]:
     return [Department.objects.get_or_create(name=name)[0] for name in names]
 
 
-def add_response(wave: Wave, answers: dict, department=None, key: str | None = None, submitted=None):
-    """Store one response directly (numbers for scales, text for free text), bypassing the form."""
+def add_response(
+    wave: Wave, answers: dict, department=None, key: str | None = None, submitted=None, source: str = "link"
+):
+    """Store one response directly (numbers for scales, text for free text), bypassing the
+    form; by default as if through a personal link (open-link answers, ``source="web"``,
+    wait for their wave to close before any figure counts them)."""
     import uuid
 
     from surveys.models import Answer, Response
@@ -48,6 +52,7 @@ def add_response(wave: Wave, answers: dict, department=None, key: str | None = N
         respondent_key=key or uuid.uuid4().hex,
         department=department,
         submitted=submitted or wave.opens + timedelta(hours=1),
+        source=source,
     )
     for question, value in answers.items():
         if question.is_numeric:

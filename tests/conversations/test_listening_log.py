@@ -188,21 +188,21 @@ def test_coverage_flags_departments_and_influencers_not_heard_recently(client, l
     assert people["Tom"].last_heard == timezone.localdate() - timedelta(days=120)
 
 
-def test_a_survey_wave_counts_as_hearing_from_a_department_once_it_has_k_respondents(client, listener):
-    """Coverage counts whole waves, dated by the wave, never by one person's answer."""
-    (finance,) = make_departments("Finance")
-    survey = make_survey()
-    question = add_question(survey, Question.RATING_5)
-    wave = make_wave(survey, "closed")
-    for _ in range(survey.group_threshold() - 1):
-        add_response(wave, {question: 4}, department=finance)
+def test_a_survey_wave_counts_as_hearing_from_a_department_once_its_figures_show_it(client, listener):
+    """Coverage counts whole waves whose published figures show the department, dated by
+    the wave, never by one person's answer; k − 1 people are not "heard"."""
+    finance, hr = make_departments("Finance", "HR")
+    for slug, department, people in (("pulse", finance, None), ("other", hr, -1)):
+        survey = make_survey(slug=slug)
+        question = add_question(survey, Question.RATING_5)
+        wave = make_wave(survey, "closed")
+        for _ in range(survey.group_threshold() + (people or 0)):
+            add_response(wave, {question: 4}, department=department)
     page = client.get(reverse("reports:coverage"))
-    assert page.context["departments"][0].last_heard is None, "k - 1 people: too few to say they answered"
-    add_response(wave, {question: 4}, department=finance)
-    page = client.get(reverse("reports:coverage"))
-    heard = page.context["departments"][0]
-    assert not heard.overdue
-    assert heard.last_heard == wave.closes.date()
+    heard = {row.name: row for row in page.context["departments"]}
+    assert not heard["Finance"].overdue
+    assert heard["Finance"].last_heard == wave.closes.date()
+    assert heard["HR"].last_heard is None, "k - 1 people: too few to say they answered"
 
 
 def test_theme_page_lists_the_people_who_raised_it(client, listener):

@@ -16,9 +16,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+from perception.models import Theme
 from reports.disclosure import Member, plan_measure, suppress
 from surveys.models import Answer, Question, Response
-from tests.factories import add_question, add_response, make_departments, make_survey, make_user, make_wave
+from tests.factories import (
+    add_question,
+    add_response,
+    make_departments,
+    make_past_waves,
+    make_survey,
+    make_user,
+    make_wave,
+)
 
 K = 5
 
@@ -243,3 +252,63 @@ def test_no_hidden_cell_or_small_group_is_determined_by_all_published_sums(arriv
         assert not _in_row_space(rows, target), "a hidden cell is determined"
     for person in range(people):
         assert not _in_row_space(rows, np.eye(people)[person]), "one respondent is determined"
+
+
+# -- Attacks found by an independent attacker (attacks/ on the attack branch) -------------
+
+
+def test_padding_an_open_wave_through_the_open_link_moves_no_figure_until_it_closes(viewer, open_survey):
+    """Four known fakes and one real answer on the open link: while the wave is open the
+    batch is never published, so no difference gives the real one away."""
+    before = outputs(viewer)
+    wave, rating = open_survey["wave"], open_survey["rating"]
+    add_response(wave, {rating: 1}, source="web")  # the real person, no department
+    for _ in range(K - 1):
+        add_response(wave, {rating: 5}, source="web")  # the attacker's fakes
+        publish()
+        assert outputs(viewer) == before
+    wave.closes = timezone.now() - timedelta(minutes=1)
+    wave.save(update_fields=["closes"])
+    publish()
+    assert outputs(viewer)["json"]["waves"][0]["respondents"] == 19 + K  # all in, at close
+
+
+def test_a_dimension_its_items_and_the_overall_score_rest_on_the_same_people(viewer, db):
+    """Someone who skipped an optional item of a dimension would be isolated by
+    2 × dimension − item 1 − item 2: they count in none of the family's figures."""
+    survey = make_survey(slug="pulse")
+    first = add_question(survey, Question.RATING_5, text="Fast", dimension="Speed")
+    second = add_question(survey, Question.RATING_5, text="Quick", dimension="Speed")
+    wave = make_past_waves(survey, ["2026 Q1"])[0]
+    for number in range(14):
+        add_response(wave, {first: 1 + number % 5, second: 1 + (number + 2) % 5})
+    add_response(wave, {first: 3})  # skipped the optional second item
+    document = outputs(viewer)["json"]
+    n = {m["label"]: m["waves"][0]["n"] for m in document["measures"]}
+    assert n["Fast"] == n["Quick"] == n["Speed"] == 14
+    assert document["waves"][0]["respondents"] == 15
+
+
+def test_comments_are_listed_in_no_order_of_answering(viewer, db):
+    """Within a wave, comments used to come newest first: whoever answered last was last."""
+    survey = make_survey(slug="pulse")
+    rating = add_question(survey, Question.RATING_5)
+    comment = add_question(survey, Question.TEXT)
+    wave = make_past_waves(survey, ["2026 Q1"])[0]
+    theme = Theme.objects.create(name="Wi-Fi")
+    texts = [f"comment {number:02d}" for number in range(12)]
+    for text in texts:
+        response = add_response(wave, {rating: 3, comment: text})
+        Answer.objects.get(response=response, question=comment).themes.add(theme)
+    page = viewer.get(reverse("reports:theme", args=[theme.pk]) + "?survey=pulse")
+    listed = [answer.text for answer in page.context["comments"]]
+    assert sorted(listed) == texts
+    assert listed not in (texts, texts[::-1])
+
+
+def test_an_open_wave_does_not_say_how_many_answers_wait(viewer, open_survey):
+    """left_out moved by one with each unpublished answer: it is said only once final."""
+    for _ in range(2):
+        add_response(open_survey["wave"], {open_survey["rating"]: 4}, source="web")
+    publish()
+    assert outputs(viewer)["json"]["waves"][0]["left_out"] == 0

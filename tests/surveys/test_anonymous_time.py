@@ -184,7 +184,7 @@ def test_coverage_shows_the_local_day_a_wave_closed_never_a_response_day():
         opens=datetime(2026, 3, 1, 9, 0, tzinfo=tokyo),
         closes=datetime(2026, 3, 20, 8, 0, tzinfo=tokyo),  # 19 March in UTC
     )
-    for _ in range(survey.group_threshold()):
+    for _ in range(survey.self_reported_threshold()):  # picked on the open link: 2k to show
         services.response_submit(
             wave=wave, answers={question: 3}, department=finance, now=datetime(2026, 3, 2, 10, tzinfo=tokyo)
         )
