@@ -260,9 +260,15 @@ def live_states(survey, wave_ids: list[int]) -> dict[int, dict[str, State]]:
     states: dict[int, dict[str, State]] = {wave: {RESPONDENTS: {}} for wave in wave_ids}
     for response, wave, department, self_reported, _source in rows:
         states[wave][RESPONDENTS][response] = Member(department, 0.0, bool(self_reported and department))
-    questions = list(survey.questions.all())
+    questions = list(survey.questions.prefetch_related("choices"))
     items, measures, dimension_scales = queries.survey_items(questions)
     kept = queries.kept_frame(responses)
+    # Choice options are measures like any other: the same cells, batches and suppression.
+    for response, measure, score in queries.choice_scores(kept, questions).itertuples(index=False):
+        _, wave, department, self_reported, _source = about[int(response)]
+        states[wave].setdefault(measure, {})[int(response)] = Member(
+            department, float(score), bool(self_reported and department)
+        )
     table = queries.respondent_table(kept, questions)
     if table.empty:
         return states
@@ -429,7 +435,14 @@ def live_fingerprint(survey) -> str:
         Response.objects.filter(wave__survey=survey).aggregate(n=Count("id"), last=Max("id")),
         list(
             survey.questions.order_by("pk").values_list(
-                "pk", "kind", "dimension", "reverse_scored", "favourable_from", "likelihood_to_recommend"
+                "pk",
+                "kind",
+                "dimension",
+                "reverse_scored",
+                "favourable_from",
+                "likelihood_to_recommend",
+                "scale_low",
+                "scale_high",
             )
         ),
         survey.group_threshold(),

@@ -19,7 +19,7 @@ from django.utils import timezone
 from conversations.models import Action, Conversation
 from perception.lib import emails
 from perception.models import SiteSettings
-from reports import summary
+from reports import queries, summary
 from reports.cache import trends_document
 from reports.disclosure import RESPONDENTS, ensure_published
 from reports.models import MonthlyReport, PublishedScore, ReportSettings, ServiceMetric
@@ -61,6 +61,10 @@ def metric_choices(survey) -> list[tuple[str, str]]:
     if survey is not None:
         dimensions = sorted(set(survey.questions.exclude(dimension="").values_list("dimension", flat=True)))
         choices += [(f"dimension:{name}", f"{name} score") for name in dimensions]
+        # Every question is a measure: rated ones by their mean, choice options by their share.
+        questions = list(survey.questions.prefetch_related("choices"))
+        choices += [(f"question:{q.pk}", f"{q.text} (mean)") for q in questions if q.is_numeric]
+        choices += [(m.key, f"{m.question}: {m.option} (share)") for m in queries.choice_measures(questions)]
     choices += [
         ("people_heard", "People heard this month"),
         ("actions_completed", "Follow-up actions completed"),
@@ -100,7 +104,8 @@ def _survey_metric(key: str, document: dict) -> Metric | None:
     elif key == "favorable":
         measure, figure = summary.find_measure(document, "overall"), "favorable"
     else:
-        measure, figure = summary.find_measure(document, key), "mean"
+        measure = summary.find_measure(document, key)
+        figure = "favorable" if measure is not None and measure["kind"] == "choice" else "mean"
     if measure is None or (figure == "favorable" and not measure["favorable_definition"]):
         return None
     head = summary.headline(measure, figure)
@@ -111,7 +116,14 @@ def _survey_metric(key: str, document: dict) -> Metric | None:
         name, of = "net score", ""
     elif figure == "favorable":
         shown, previous = f"{head.value:.0%}", f"{head.previous:.0%}" if head.previous is not None else None
-        name, of = "favourable", ""
+        name, of = (
+            ("favourable", "")
+            if measure["kind"] != "choice"
+            else (
+                f"chose “{measure['option']}” ({measure['question']})",
+                "",
+            )
+        )
     else:
         shown, previous = f"{head.value:.1f}", f"{head.previous:.1f}" if head.previous is not None else None
         name = "satisfaction" if measure["kind"] == "overall" else measure["label"].lower()
@@ -119,7 +131,7 @@ def _survey_metric(key: str, document: dict) -> Metric | None:
     change = _change_words(head.direction, previous, head.previous_wave)
     phrase = f"{shown} {name}{change}" if figure == "favorable" else f"{name} {shown}{of}{change}"
     details = [f"{head.n} people, {head.wave} survey"]
-    if head.definition:
+    if head.definition and measure["kind"] != "choice":
         details.append(head.definition)
     if head.change:
         details.append(f"change {head.change}")
