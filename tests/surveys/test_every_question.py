@@ -296,3 +296,31 @@ def test_iso_and_the_tools_timestamp_formats_are_read():
         "05.01.2026 10:00",
     ]:
         assert _parse_timestamp(value) is not None, value
+
+
+def test_the_mapping_page_shows_the_proposed_scale_and_imports_only_once_confirmed(client):
+    """One decision for a block of agreement columns; personal data listed as not imported."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.factories import make_user
+
+    client.force_login(make_user("boss", "Managers"))
+    quick, kind = ["Agree", "Strongly agree", "Disagree"], ["Agree", "Disagree"]
+    rows = ["Timestamp,Name,IT is quick,IT is kind"] + [
+        f"2026-01-0{i + 1} 10:00:00,Ana {i},{quick[i % 3]},{kind[i % 2]}" for i in range(6)
+    ]
+    upload = SimpleUploadedFile("pulse.csv", ("\n".join(rows) + "\n").encode(), content_type="text/csv")
+    url = client.post("/import/", {"file": upload, "survey": "agree", "format": "auto"})["Location"]
+    page = client.get(url).content.decode()
+    assert "Agreement, 1–5: Disagree … Strongly agree" in page or "Agreement, 1–5:" in page
+    assert "Not imported: personal data" in page and "Keep “Name”" in page
+    fields = {"column_0": "timestamp", "column_1": "ignore", "column_2": "rating", "column_3": "rating"}
+    refused = client.post(url, fields | {"scale_0_low": "1", "scale_0_high": "5", "action": "import"})
+    assert refused.status_code == 400 and "confirm its scale" in refused.content.decode()
+    assert not Survey.objects.filter(slug="agree").exists()
+    confirm = {"scale_0_low": "1", "scale_0_high": "5", "scale_0_confirm": "on", "action": "import"}
+    done = client.post(url, fields | confirm)
+    assert done.status_code == 302
+    quick = Survey.objects.get(slug="agree").questions.get(text="IT is quick")
+    assert quick.scale == (1, 5) and quick.point_labels()[5] == "Strongly agree"
+    assert not Survey.objects.get(slug="agree").questions.filter(text="Name").exists()
