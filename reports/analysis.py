@@ -52,6 +52,8 @@ class Measure:
     favourable_from: float | None = None
     net_score: bool = False
     rescaled: bool = False
+    question: str = ""  # choice options: the question's text
+    option: str = ""  # choice options: the option's label
 
     @property
     def favourable_definition(self) -> str | None:
@@ -479,6 +481,10 @@ def measure_change(
     the more cautious of the two for positively correlated answers."""
     (before_counts, before_figures), (after_counts, after_figures) = before, after
     mean, mean_test = _mean_change(before_counts, after_counts, tau2_mean, waves_shown, overlap)
+    if measure.kind == "choice":
+        # An option's figure is its share (the mean of 0/1 is the same number): tested
+        # once, by Newcombe below, so the family holds one test per option.
+        mean_test = None
     change = Change(labels[0], labels[1], tau2_mean is not None, mean, mean_test)
     if measure.favourable_from is not None:
         change.favourable, change.favourable_test = _favourable_change(

@@ -279,9 +279,15 @@ def live_states(
         states[wave][RESPONDENTS][response] = Member(department, 0.0, bool(self_reported and department))
     if not rows:
         return states
-    questions = list(survey.questions.all())
+    questions = list(survey.questions.prefetch_related("choices"))
     items, measures, dimension_scales = queries.survey_items(questions)
     kept = queries.kept_frame(responses)
+    # Choice options are measures like any other: the same cells, batches and suppression.
+    for response, measure, score in queries.choice_scores(kept, questions).itertuples(index=False):
+        _, wave, department, self_reported, _source = about[int(response)]
+        states[wave].setdefault(measure, {})[int(response)] = Member(
+            department, float(score), bool(self_reported and department)
+        )
     table = queries.respondent_table(kept, questions)
     if table.empty:
         return states

@@ -100,6 +100,8 @@ class MeasureEntry(TypedDict):
     favorable_from: float | None
     favorable_definition: str | None  # "favourable = 4–5 of 1–5"
     net_score: bool  # a likelihood-to-recommend question
+    question: str | None  # kind "choice": the question's text (its option is ``option``)
+    option: str | None  # kind "choice": the option; its share is ``favorable`` (Wilson interval)
     waves: list[WaveEntry]
     change: ChangeEntry | None
     trend: TrendEntry

@@ -66,6 +66,10 @@ def metric_choices(survey) -> list[tuple[str, str]]:
     if survey is not None:
         dimensions = sorted(set(survey.questions.exclude(dimension="").values_list("dimension", flat=True)))
         choices += [(f"dimension:{name}", f"{name} score") for name in dimensions]
+        # Every question is a measure: rated ones by their mean, choice options by their share.
+        questions = list(survey.questions.prefetch_related("choices"))
+        choices += [(f"question:{q.pk}", f"{q.text} (mean)") for q in questions if q.is_numeric]
+        choices += [(m.key, f"{m.question}: {m.option} (share)") for m in queries.choice_measures(questions)]
     choices += [
         ("people_heard", "People heard this month"),
         ("actions_completed", "Follow-up actions completed"),
@@ -117,7 +121,8 @@ def _survey_metric(key: str, document: dict) -> Metric | None:
     elif key == "favorable":
         measure, figure = summary.find_measure(document, "overall"), "favorable"
     else:
-        measure, figure = summary.find_measure(document, key), "mean"
+        measure = summary.find_measure(document, key)
+        figure = "favorable" if measure is not None and measure["kind"] == "choice" else "mean"
     if measure is None or (figure == "favorable" and not measure["favorable_definition"]):
         return None
     head = summary.headline(measure, figure)
@@ -151,7 +156,14 @@ def _survey_metric(key: str, document: dict) -> Metric | None:
         interval = f"very likely {show(head.low)} to {show(head.high)}"
     else:
         interval = f"no range: {head.missing or 'too few answers'}"
-    if figure == "favorable":
+    if figure == "favorable" and measure["kind"] == "choice":
+        chose = f"chose “{measure['option']}”"
+        phrase = f"{_in_ten(head.value)} {chose}"
+        sentence = (
+            f"{_in_ten(head.value)} ({shown}, {people}) {chose} "
+            f"({measure['question']}; {interval}), {compared}"
+        )
+    elif figure == "favorable":
         phrase = f"{_in_ten(head.value)} rate us favourably"
         sentence = (
             f"{_in_ten(head.value)} ({shown}, {people}) rate us favourably, "

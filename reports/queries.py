@@ -228,6 +228,66 @@ def survey_items(questions: list[Question]) -> tuple[list[Item], list[Measure], 
     return items, measures, dimension_scales
 
 
+def choice_key(question_id: int, choice_id: int) -> str:
+    return f"choice:{question_id}:{choice_id}"
+
+
+def choice_measures(questions: list[Question]) -> list[Measure]:
+    """One measure per option of every single- and multiple-choice question: the share of
+    the question's respondents who chose it (0/1 per person; "favourable" = chose it, so
+    the share gets its Wilson interval and its change Newcombe's, DESIGN rule 2)."""
+    measures = []
+    for question in questions:
+        if question.kind not in (Question.SINGLE, Question.MULTIPLE):
+            continue
+        for choice in question.choices.all():
+            measures.append(
+                Measure(
+                    key=choice_key(question.pk, choice.pk),
+                    kind="choice",
+                    label=f"{question.text} — {choice.label}",
+                    scale_low=0,
+                    scale_high=1,
+                    favourable_from=1,
+                    question=question.text,
+                    option=choice.label,
+                )
+            )
+    return measures
+
+
+def choice_scores(kept: pd.DataFrame, questions: list[Question]) -> pd.DataFrame:
+    """``response, measure, score`` for every option of every choice question a kept
+    response answered: 1 if the person chose the option, else 0. People who skipped the
+    question are not counted in its options' shares."""
+    choice_questions = {
+        q.pk: [c.pk for c in q.choices.all()]
+        for q in questions
+        if q.kind in (Question.SINGLE, Question.MULTIPLE)
+    }
+    columns = ["response", "measure", "score"]
+    if not choice_questions or kept.empty:
+        return pd.DataFrame(columns=columns)
+    ticked = set(
+        Answer.objects.filter(
+            response__gte=int(kept["response"].min()),
+            response__lte=int(kept["response"].max()),
+            question__in=list(choice_questions),
+            choice__isnull=False,
+        )
+        .values_list("response_id", "question_id", "choice_id")
+        .order_by()
+    )
+    wanted = set(kept["response"].astype(int))
+    answered = {(r, q) for r, q, _ in ticked if r in wanted}
+    rows = [
+        (response, choice_key(question, option), 1.0 if (response, question, option) in ticked else 0.0)
+        for response, question in sorted(answered)
+        for option in choice_questions[question]
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
 def _fetch_array(queryset, width: int) -> np.ndarray:
     """Run a values() queryset and return its rows as one float array (NULL becomes NaN),
     skipping Django's per-row conversions, which cost more than the query at this size."""
@@ -387,8 +447,9 @@ def _survey_data(
     )
     respondents = people.groupby("wave").size().astype(int).to_dict()
 
-    questions = list(survey.questions.all())
+    questions = list(survey.questions.prefetch_related("choices"))
     _, measures, _ = survey_items(questions)
+    measures += choice_measures(questions)
     known = {m.key for m in measures}
     scored = named[named["measure"].isin(known)]
     department_scores = (
@@ -691,7 +752,14 @@ def scoring_rules(survey: Survey) -> list:
     """What scores depend on besides the answers: each question's kind and scoring fields."""
     return list(
         survey.questions.order_by("pk").values_list(
-            "pk", "kind", "dimension", "reverse_scored", "favourable_from", "likelihood_to_recommend"
+            "pk",
+            "kind",
+            "dimension",
+            "reverse_scored",
+            "favourable_from",
+            "likelihood_to_recommend",
+            "scale_low",
+            "scale_high",
         )
     )
 

@@ -8,13 +8,16 @@ from dataclasses import dataclass
 from reports.document import Document, MeasureEntry, find_measure, measures_of_kind, net_score_measure
 
 __all__ = [
+    "ChoiceGroup",
     "Headline",
     "change_words",
+    "choice_groups",
     "dimension_measures",
     "find_measure",
     "headline",
     "heatmap",
     "net_score_measure",
+    "question_measures",
     "trend_words",
 ]
 
@@ -132,6 +135,30 @@ def headline(measure: MeasureEntry, figure: str = "mean") -> Headline:
         definition=measure["favorable_definition"] if figure == "favorable" else None,
         suppressed=latest is None,
     )
+
+
+@dataclass(frozen=True)
+class ChoiceGroup:
+    """One choice question: each option's share of the question's respondents in the
+    latest shown wave, with its Wilson interval and change (``headline`` of "favorable")."""
+
+    question: str
+    options: list[tuple[str, Headline]]  # (option label, its share)
+
+
+def choice_groups(document: Document) -> list[ChoiceGroup]:
+    """Choice options grouped by their question, in the document's order."""
+    groups: dict[str, list[tuple[str, Headline]]] = {}
+    for measure in measures_of_kind(document, "choice"):
+        groups.setdefault(measure["question"] or "", []).append(
+            (measure["option"] or "", headline(measure, "favorable"))
+        )
+    return [ChoiceGroup(question, options) for question, options in groups.items()]
+
+
+def question_measures(document: Document) -> list[MeasureEntry]:
+    """Every rated question, with or without a dimension."""
+    return measures_of_kind(document, "question")
 
 
 def dimension_measures(document: Document) -> list[MeasureEntry]:

@@ -106,7 +106,8 @@ def build_measure(
     if len(shown) >= 3:
         figures = [f for _, _, f in shown]
         at = [months[label] for label, _, _ in shown]
-        mean_trend = analysis.trend_fit(figures, at, "mean", robustness=[c for _, c, _ in shown])
+        if measure.kind != "choice":  # an option's share is its figure: one trend, below
+            mean_trend = analysis.trend_fit(figures, at, "mean", robustness=[c for _, c, _ in shown])
         if measure.favourable_from is not None:
             favourable_trend = analysis.trend_fit(figures, at, "favourable")
     change = None
@@ -215,6 +216,8 @@ def _measure_entry(item: _Built) -> document.MeasureEntry:
         "favorable_from": measure.favourable_from,
         "favorable_definition": measure.favourable_definition,
         "net_score": measure.net_score,
+        "question": measure.question or None,
+        "option": measure.option or None,
         "waves": item.waves,
         "change": _change_entry(item.change),
         "trend": {

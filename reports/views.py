@@ -154,6 +154,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "self_reported": any(d["self_reported"] for d in document["departments"]),
         "response_rate": queries.response_rate(filters.survey, latest_wave["label"] if latest_wave else None),
         "chart_measures": chart_measures,
+        "question_rows": [
+            {"measure": m, "mean": summary.headline(m), "favourable": summary.headline(m, "favorable")}
+            for m in summary.question_measures(document)
+        ],
+        "choice_groups": summary.choice_groups(document),
         "heat_departments": departments,
         "heat_rows": heat_rows,
         "heat_wave": heat_wave,

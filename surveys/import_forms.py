@@ -39,14 +39,49 @@ class UploadForm(forms.Form):
 
 
 class MappingForm(forms.Form):
-    """One choice per column, and a number for every scale label the reader did not know."""
+    """One choice per column, a confirmed scale per block of rating columns that share
+    one, an explicit choice to keep any personal-data column, and a number for every
+    scale label the reader did not know."""
 
     def __init__(
-        self, *args, headers: list[str], proposed: dict[str, str], unknown: dict[str, set[str]], **kwargs
+        self,
+        *args,
+        headers: list[str],
+        proposed: dict[str, str],
+        unknown: dict[str, set[str]],
+        scales: dict | None = None,
+        **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.headers = headers
-        choices = [(kind, kind.replace("_", " ")) for kind in imports.KINDS]
+        scales = scales or {}
+        self.blocks = [b for b in imports.blocks(headers, proposed, scales) if b.kind == "rating"]
+        for number, block in enumerate(self.blocks):
+            scale = block.scale
+            self.fields[f"scale_{number}_low"] = forms.IntegerField(
+                label="Lowest point",
+                initial=scale.low if scale else 1,
+                min_value=-10,
+                max_value=100,
+                required=False,
+            )
+            self.fields[f"scale_{number}_high"] = forms.IntegerField(
+                label="Highest point",
+                initial=scale.high if scale else 5,
+                min_value=-10,
+                max_value=100,
+                required=False,
+            )
+            self.fields[f"scale_{number}_confirm"] = forms.BooleanField(
+                label="Use this scale for these columns", required=False
+            )
+        self.personal = [(i, h) for i, h in enumerate(headers) if imports.is_personal(h)]
+        for index, header in self.personal:
+            self.fields[f"keep_{index}"] = forms.BooleanField(
+                label=f"Keep “{header}” (personal data; the import record remembers this choice)",
+                required=False,
+            )
+        choices = [(kind, imports.KIND_WORDS.get(kind, kind)) for kind in imports.KINDS]
         for index, header in enumerate(headers):
             self.fields[f"column_{index}"] = forms.ChoiceField(
                 label=header, choices=choices, initial=proposed.get(header, "ignore")
@@ -62,6 +97,31 @@ class MappingForm(forms.Form):
 
     def mapping(self) -> dict[str, str]:
         return {header: self.cleaned_data[f"column_{i}"] for i, header in enumerate(self.headers)}
+
+    def scales(self) -> dict[str, imports.Scale]:
+        """The confirmed scale of each rating column: one decision per block, the
+        proposal's labels kept when its ends are kept."""
+        confirmed = {}
+        for number, block in enumerate(self.blocks):
+            if not self.cleaned_data.get(f"scale_{number}_confirm"):
+                continue
+            low, high = self.cleaned_data[f"scale_{number}_low"], self.cleaned_data[f"scale_{number}_high"]
+            if low is None or high is None or high <= low:
+                continue
+            proposal = block.scale
+            same = proposal is not None and (proposal.low, proposal.high) == (low, high)
+            scale = imports.Scale(
+                low,
+                high,
+                proposal.labels if same else (),
+                proposal.name if same else "",
+                proposal.dont_know if proposal else "",
+            )
+            confirmed.update({header: scale for header in block.headers})
+        return confirmed
+
+    def keep_personal(self) -> list[str]:
+        return [header for index, header in self.personal if self.cleaned_data.get(f"keep_{index}")]
 
     def labels(self) -> dict[str, dict[str, int]]:
         labels: dict[str, dict[str, int]] = {}

@@ -138,6 +138,7 @@ class Survey(models.Model):
 
 
 class Question(models.Model):
+    RATING = "rating"
     RATING_5 = "rating_5"
     RATING_7 = "rating_7"
     SCALE_10 = "scale_10"
@@ -145,6 +146,7 @@ class Question(models.Model):
     MULTIPLE = "multiple"
     TEXT = "text"
     KIND_CHOICES = [
+        (RATING, "Rating on a declared scale"),
         (RATING_5, "Rating 1–5"),
         (RATING_7, "Rating 1–7"),
         (SCALE_10, "Scale 0–10"),
@@ -189,6 +191,22 @@ class Question(models.Model):
     high_label = models.CharField(
         max_length=60, blank=True, help_text="Label of the highest point, e.g. 'Extremely likely'."
     )
+    # The declared scale (DESIGN rule 9): every rating question stores it; the kinds
+    # rating_5, rating_7 and scale_10 fill it from their ends when saved.
+    scale_low = models.SmallIntegerField("lowest point", null=True, blank=True)
+    scale_high = models.SmallIntegerField("highest point", null=True, blank=True)
+    scale_labels = models.JSONField(
+        "labels of the points",
+        default=list,
+        blank=True,
+        help_text="One label per point from the lowest to the highest; empty text where a point has none.",
+    )
+    dont_know_label = models.CharField(
+        "“don't know” answer",
+        max_length=100,
+        blank=True,
+        help_text="Such as “Don't know” or “Not applicable”: stored as no answer, never as a point.",
+    )
 
     class Meta:
         ordering = ["survey", "order", "id"]
@@ -196,12 +214,33 @@ class Question(models.Model):
     def __str__(self) -> str:
         return self.text
 
+    def save(self, *args, **kwargs):
+        if self.kind in self.SCALES and self.scale_low is None:
+            self.scale_low, self.scale_high = self.SCALES[self.kind]
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        if self.kind == self.RATING and (
+            self.scale_low is None or self.scale_high is None or self.scale_high <= self.scale_low
+        ):
+            raise ValidationError(
+                {"scale_high": "A rating needs its lowest and highest point, highest above lowest."}
+            )
+        if self.kind in self.SCALES and self.scale_low is not None:
+            if (self.scale_low, self.scale_high) != self.SCALES[self.kind]:
+                raise ValidationError(
+                    {"scale_high": "These ends differ from the kind; choose “Rating on a declared scale”."}
+                )
+
     @property
     def is_numeric(self) -> bool:
-        return self.kind in self.SCALES
+        return self.kind in self.SCALES or (self.kind == self.RATING and self.scale_low is not None)
 
     @property
     def scale(self) -> tuple[int, int] | None:
+        if self.kind == self.RATING or (self.kind in self.SCALES and self.scale_low is not None):
+            if self.scale_low is not None and self.scale_high is not None:
+                return (self.scale_low, self.scale_high)
         return self.SCALES.get(self.kind)
 
     def point_labels(self) -> dict[int, str]:
@@ -209,12 +248,27 @@ class Question(models.Model):
         if not self.is_numeric:
             return {}
         low, high = self.scale
+        if self.scale_labels and len(self.scale_labels) == high - low + 1:
+            return dict(zip(range(low, high + 1), self.scale_labels, strict=True))
         if self.kind == self.RATING_5 and not (self.low_label or self.high_label):
             return dict(AGREEMENT_LABELS)
         labels = {value: "" for value in range(low, high + 1)}
         labels[low] = self.low_label
         labels[high] = self.high_label
         return labels
+
+    def scale_words(self) -> str:
+        """ "1–5: Strongly disagree … Strongly agree", for pages that describe the question."""
+        if not self.is_numeric:
+            return ""
+        low, high = self.scale
+        labels = self.point_labels()
+        ends = (
+            f": {labels.get(low) or low} … {labels.get(high) or high}"
+            if labels.get(low) or labels.get(high)
+            else ""
+        )
+        return f"{low}–{high}{ends}"
 
 
 class Choice(models.Model):
@@ -426,6 +480,14 @@ class ImportRecord(models.Model):
     responses = models.PositiveIntegerField(default=0)
     skipped_incomplete = models.PositiveIntegerField(default=0)
     created = models.DateTimeField(default=timezone.now)
+    kept_personal = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Columns of personal data a manager chose to keep (dropped by default).",
+    )
+    kept_personal_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created"]
@@ -468,6 +530,15 @@ class ImportUpload(models.Model):
     status = models.CharField(max_length=10, choices=STATUSES, default=UPLOADED)
     columns = models.JSONField(default=dict, blank=True, help_text="The confirmed kind of every column.")
     labels = models.JSONField(default=dict, blank=True, help_text="Numbers given to unknown scale labels.")
+    title = models.CharField(
+        max_length=200, blank=True, help_text="The title of a survey created by the import."
+    )
+    scales = models.JSONField(
+        default=dict, blank=True, help_text="The confirmed scale of every rating column."
+    )
+    keep_personal = models.JSONField(
+        default=list, blank=True, help_text="Personal-data columns the manager chose to keep."
+    )
     rows_checked = models.PositiveIntegerField(default=0)
     message = models.TextField(blank=True, help_text="The outcome, or what stopped the import.")
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from perception.lib.dates import months_before
 from perception.models import Department, Theme
 from surveys.bulk import insert_answers
-from surveys.imports import QUESTION_KINDS, Converted, ImportProblem, Table, convert, read_export
+from surveys.imports import QUESTION_KINDS, Converted, ImportProblem, Scale, Table, convert, read_export
 from surveys.models import (
     Answer,
     Choice,
@@ -179,9 +179,22 @@ class ImportResult:
 
 
 def _question_kind(kind: str) -> str:
-    return {"rating_5": Question.RATING_5, "rating_7": Question.RATING_7, "scale_10": Question.SCALE_10}.get(
-        kind, {"single": Question.SINGLE, "multiple": Question.MULTIPLE}.get(kind, Question.TEXT)
-    )
+    return {
+        "rating": Question.RATING,
+        "rating_5": Question.RATING_5,
+        "rating_7": Question.RATING_7,
+        "scale_10": Question.SCALE_10,
+        "single": Question.SINGLE,
+        "multiple": Question.MULTIPLE,
+    }.get(kind, Question.TEXT)
+
+
+def _declared(kind: str, scale: Scale | None) -> Scale | None:
+    """The scale a mapped rating column is stored under (legacy kinds name their ends)."""
+    if kind == "rating":
+        return scale
+    ends = Question.SCALES.get(_question_kind(kind))
+    return Scale(*ends) if ends else None
 
 
 def responses_import(
@@ -196,23 +209,31 @@ def responses_import(
     force: bool = False,
     progress: Callable[[int], None] | None = None,
     owner=None,
+    scales: dict[str, Scale] | None = None,
+    title: str = "",
 ) -> ImportResult:
     """Store converted rows as one new wave, all or nothing.
 
     The survey is created from the file when ``slug`` is new (question texts from the
-    headers, kinds from the mapping); otherwise columns are matched to its questions by
-    text and any new ones are added at the end. Names and emails never reach this point
-    (the reader drops them); a respondent id becomes a keyed hash. A survey created here
-    is owned by ``owner`` (the manager importing it), when given.
+    headers, kinds from the mapping, each rating under its confirmed scale in ``scales``).
+    An existing survey is never changed (the version model is "refuse, import as a new
+    survey"): the import is refused when the survey has an open or upcoming wave (its
+    public form is live), when the file holds questions the survey does not have, or
+    when a column's kind or scale differs from its question's. Personal data reaches this
+    point only when the manager kept it (``converted.kept_personal``, recorded); a
+    respondent id becomes a keyed hash. A survey created here is owned by ``owner``.
     """
     _refuse_problems(converted)
     _refuse_repeat(slug, content_hash, force)
     now = timezone.now()
     span = _ImportSpan.of(converted, now)
+    scales = scales or {}
     with transaction.atomic():
-        survey, created = _import_survey(slug, owner)
+        survey, created = _import_survey(slug, owner, title)
+        if not created:
+            _refuse_live(survey, now)
         wave = _import_wave(survey, wave_label or span.label, span, now)
-        questions = _import_questions(survey, mapping)
+        questions = _import_questions(survey, mapping, scales, created)
         responses = _import_responses(wave, converted.rows, span.opens)
         _import_answers(survey, questions, responses, converted.rows, progress)
         ImportRecord.objects.create(
@@ -223,6 +244,8 @@ def responses_import(
             format=table.format,
             responses=len(responses),
             skipped_incomplete=table.skipped_incomplete,
+            kept_personal=list(converted.kept_personal),
+            kept_personal_by=owner if converted.kept_personal else None,
         )
     return ImportResult(survey, wave, len(responses), table.skipped_incomplete, created)
 
@@ -235,7 +258,8 @@ def upload_import(*, upload: ImportUpload, now: datetime | None = None) -> Impor
     """
     data = bytes(upload.data)
     table = read_export(data, upload.format)
-    converted = convert(table, upload.columns, upload.labels)
+    scales = {header: Scale.from_json(value) for header, value in (upload.scales or {}).items()}
+    converted = convert(table, upload.columns, upload.labels, scales, upload.keep_personal or [])
     ImportUpload.objects.filter(pk=upload.pk).update(rows_checked=len(converted.rows))
     result = responses_import(
         slug=upload.slug,
@@ -246,6 +270,8 @@ def upload_import(*, upload: ImportUpload, now: datetime | None = None) -> Impor
         filename=upload.filename,
         wave_label=upload.wave_label or None,
         owner=upload.created_by,
+        scales=scales,
+        title=upload.title,
     )
     upload.data, upload.status = b"", ImportUpload.DONE
     upload.message = f"Imported {result.responses} responses as wave “{result.wave.label}”."
@@ -294,13 +320,25 @@ class _ImportSpan:
         return cls(opens, closes, True, f"{opens:%Y-%m-%d} to {closes:%Y-%m-%d}")
 
 
-def _import_survey(slug: str, owner) -> tuple[Survey, bool]:
+def _import_survey(slug: str, owner, title: str = "") -> tuple[Survey, bool]:
     survey, created = Survey.objects.get_or_create(
-        slug=slug, defaults={"title": slug.replace("-", " ").capitalize()}
+        slug=slug, defaults={"title": title or slug.replace("-", " ").capitalize()}
     )
     if created and owner is not None:
         survey.owners.add(owner)
     return survey, created
+
+
+def _refuse_live(survey: Survey, now: datetime) -> None:
+    """An import never touches a survey whose public form is live or about to be."""
+    live = [w for w in survey.waves.all() if w.status(now) in (Wave.OPEN, Wave.UPCOMING)]
+    if live:
+        wave = live[0]
+        raise ImportProblem(
+            f"Nothing was imported: the survey “{survey.title}” has a wave that is {wave.status(now)} "
+            f"(“{wave.label}”), and an import never changes a live survey. Import the file as a new "
+            "survey (give it another title), or after the wave has closed."
+        )
 
 
 def _import_wave(survey: Survey, label: str, span: _ImportSpan, now: datetime) -> Wave:
@@ -316,25 +354,81 @@ def _import_wave(survey: Survey, label: str, span: _ImportSpan, now: datetime) -
         closes = max(min(end_of_last_day, now), opens + timedelta(seconds=1))
     else:
         closes += timedelta(seconds=1)
+    # An imported wave is closed the moment it exists, so the open link never leads to it.
+    closes = min(closes, now)
+    opens = min(opens, closes - timedelta(seconds=1))
     return Wave.objects.create(survey=survey, label=label, opens=opens, closes=closes)
 
 
-def _import_questions(survey: Survey, mapping: dict[str, str]) -> dict[str, Question]:
-    """The question of every mapped column: matched by text, or added at the end."""
+def _import_questions(
+    survey: Survey, mapping: dict[str, str], scales: dict[str, Scale], created: bool
+) -> dict[str, Question]:
+    """The question of every mapped column: created with the new survey, or matched by
+    text to an existing survey's question of the same kind and scale. Anything else is
+    refused with a message naming the column, and nothing is stored."""
     by_text = {q.text.lower(): q for q in survey.questions.all()}
     order = max([q.order for q in by_text.values()], default=0)
     questions: dict[str, Question] = {}
+    missing, clashes = [], []
     for header, kind in mapping.items():
         if kind not in QUESTION_KINDS:
             continue
         question = by_text.get(header[:300].lower())
+        scale = _declared(kind, scales.get(header))
         if question is None:
+            if not created:
+                missing.append(header)
+                continue
             order += 10
-            question = Question.objects.create(
-                survey=survey, order=order, text=header[:300], kind=_question_kind(kind)
+            question = _new_question(survey, order, header, kind, scale)
+        elif (
+            question.kind in (Question.SINGLE, Question.MULTIPLE, Question.TEXT)
+            or _question_kind(kind)
+            in (
+                Question.SINGLE,
+                Question.MULTIPLE,
+                Question.TEXT,
+            )
+        ) and question.kind != _question_kind(kind):
+            clashes.append(
+                f"column '{header}' holds {_question_kind(kind).replace('_', ' ')} answers but the survey's "
+                f"question is {question.get_kind_display().lower()}"
+            )
+        elif question.is_numeric and scale is not None and question.scale != (scale.low, scale.high):
+            low, high = question.scale
+            clashes.append(
+                f"column '{header}' is on a {scale.low}–{scale.high} scale but the survey's question is "
+                f"on {low}–{high}"
             )
         questions[header] = question
+    if clashes:
+        raise ImportProblem("Nothing was imported: " + "; ".join(clashes[:10]) + ".")
+    if missing:
+        shown = ", ".join(f"'{h[:80]}'" for h in missing[:5])
+        raise ImportProblem(
+            f"Nothing was imported: the file has {len(missing)} question{'s' if len(missing) > 1 else ''} "
+            f"the survey “{survey.title}” does not ({shown}), and an import never changes a survey's "
+            "questions. Import the file as a new survey, or mark those columns “Not imported”."
+        )
     return questions
+
+
+def _new_question(survey: Survey, order: int, header: str, kind: str, scale: Scale | None) -> Question:
+    question = Question(survey=survey, order=order, text=header[:300], kind=_question_kind(kind))
+    if scale is not None:
+        question.scale_low, question.scale_high = scale.low, scale.high
+        question.scale_labels = list(scale.labels)
+        question.low_label = (scale.labels[0] if scale.labels else "")[:60]
+        question.high_label = (scale.labels[-1] if scale.labels else "")[:60]
+        question.dont_know_label = scale.dont_know[:100]
+        question.favourable_from = scale.favourable_from
+        question.reverse_scored = scale.reverse
+        question.likelihood_to_recommend = scale.name == "Likelihood to recommend" and (
+            scale.low,
+            scale.high,
+        ) == (0, 10)
+    question.save()
+    return question
 
 
 def _import_responses(wave: Wave, rows: list[dict], default_time: datetime) -> list[Response]:

@@ -263,19 +263,26 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, f"{error} Nothing was imported; upload the file again.")
         return render(request, "surveys/import_upload.html", {"form": UploadForm()}, status=400)
     proposed = imports.propose_mapping(table)
+    proposed_scales = imports.propose_scales(table, proposed)
     chosen = {h: request.POST.get(f"column_{i}", proposed[h]) for i, h in enumerate(table.headers)}
-    converted = imports.convert(table, chosen)
+    converted = imports.convert(table, chosen, scales=proposed_scales)
     form = MappingForm(
-        request.POST or None, headers=table.headers, proposed=proposed, unknown=converted.unknown_labels
+        request.POST or None,
+        headers=table.headers,
+        proposed=proposed,
+        unknown=converted.unknown_labels,
+        scales=proposed_scales,
     )
     if request.method == "POST" and form.is_valid():
-        converted = imports.convert(table, form.mapping(), form.labels())
+        converted = imports.convert(table, form.mapping(), form.labels(), form.scales(), form.keep_personal())
         if request.POST.get("action") == "import" and not converted.problems:
             upload.columns, upload.labels = form.mapping(), form.labels()
+            upload.scales = {h: scale.as_json() for h, scale in form.scales().items()}
+            upload.keep_personal = form.keep_personal()
             if len(upload.data) > settings.IMPORT_BACKGROUND_BYTES:
                 return _import_in_background(upload)
             upload.status = ImportUpload.RUNNING
-            upload.save(update_fields=["columns", "labels", "status"])
+            upload.save(update_fields=["columns", "labels", "scales", "keep_personal", "status"])
             try:
                 result = services.upload_import(upload=upload)
             except imports.ImportProblem as error:
@@ -303,6 +310,16 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "columns": [(form[f"column_{i}"], samples[h]) for i, h in enumerate(table.headers)],
             "label_fields": [form[name] for name, _, _ in form.label_fields],
+            "scale_blocks": [
+                {
+                    "block": block,
+                    "low": form[f"scale_{n}_low"],
+                    "high": form[f"scale_{n}_high"],
+                    "confirm": form[f"scale_{n}_confirm"],
+                }
+                for n, block in enumerate(form.blocks)
+            ],
+            "personal": [form[f"keep_{i}"] for i, _ in form.personal],
             "problems": converted.problems,
             "preview": preview,
         },
@@ -313,7 +330,9 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
 def _import_in_background(upload: ImportUpload) -> HttpResponse:
     """A large file would outlast the request: a task imports it; its page shows how it goes."""
     upload.status, upload.message, upload.rows_checked = ImportUpload.QUEUED, "", 0
-    upload.save(update_fields=["columns", "labels", "status", "message", "rows_checked"])
+    upload.save(
+        update_fields=["columns", "labels", "scales", "keep_personal", "status", "message", "rows_checked"]
+    )
     tasks.import_upload.enqueue(upload.pk)
     return redirect("surveys:import_status", pk=upload.pk)
 

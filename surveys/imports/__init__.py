@@ -10,19 +10,36 @@
 - the service that stores a converted table is ``surveys.services.responses_import``.
 """
 
-from surveys.imports.mapping import KINDS, QUESTION_KINDS, Converted, convert, is_missing, propose_mapping
+from surveys.imports.mapping import (
+    KIND_WORDS,
+    KINDS,
+    QUESTION_KINDS,
+    Converted,
+    convert,
+    is_missing,
+    is_personal,
+    propose_mapping,
+    propose_scales,
+)
 from surveys.imports.read import FORMATS, read_export
+from surveys.imports.scales import Block, Scale, blocks
 from surveys.imports.table import ImportProblem, Table
 
 __all__ = [
     "FORMATS",
     "KINDS",
+    "KIND_WORDS",
     "QUESTION_KINDS",
+    "Block",
     "Converted",
     "ImportProblem",
+    "Scale",
     "Table",
+    "blocks",
     "convert",
     "is_missing",
+    "is_personal",
     "propose_mapping",
+    "propose_scales",
     "read_export",
 ]

@@ -1,9 +1,11 @@
 """The mapping: what each column of a table holds, and its cells as typed values.
 
-``propose_mapping`` suggests a kind for every column from its header and values;
-``convert`` checks every cell against a mapping and returns the typed rows, or every
-problem found with its row and column. Nothing here guesses silently: a label that cannot
-be read as a number is a problem to resolve in the mapping, not a value.
+``propose_mapping`` suggests a kind for every column from its header and values, and
+``propose_scales`` a scale for every rating column (``surveys.imports.scales``);
+``convert`` checks every cell against a mapping and the *confirmed* scales and returns
+the typed rows, or every problem found with its row and column. Nothing here guesses
+silently: a rating column without a confirmed scale, a value outside its scale, or a
+label that cannot be read as a point is a problem to resolve, not a value.
 """
 
 import functools
@@ -11,11 +13,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from surveys.imports.scales import DONT_KNOW, Scale, normalised, propose_scale
 from surveys.imports.table import Table, clean
 
 PROPOSAL_SAMPLE = 5000
 
 KINDS = [
+    "rating",
     "rating_5",
     "rating_7",
     "scale_10",
@@ -27,8 +31,22 @@ KINDS = [
     "respondent_id",
     "ignore",
 ]
-QUESTION_KINDS = {"rating_5", "rating_7", "scale_10", "single", "multiple", "text"}
+QUESTION_KINDS = {"rating", "rating_5", "rating_7", "scale_10", "single", "multiple", "text"}
+# Kinds that name their scale's ends themselves (older mapping files): a declaration too.
 SCALES = {"rating_5": (1, 5), "rating_7": (1, 7), "scale_10": (0, 10)}
+KIND_WORDS = {
+    "rating": "Rating on a scale",
+    "rating_5": "Rating 1–5",
+    "rating_7": "Rating 1–7",
+    "scale_10": "Scale 0–10",
+    "single": "One choice among options",
+    "multiple": "Several choices among options",
+    "text": "Comment (free text)",
+    "department": "The respondent's department",
+    "timestamp": "When it was answered",
+    "respondent_id": "Respondent number (kept only as a coded key)",
+    "ignore": "Not imported",
+}
 
 AGREEMENT = {
     "strongly disagree": 1,
@@ -41,32 +59,45 @@ AGREEMENT = {
     "somewhat agree": 4,
     "strongly agree": 5,
 }
-# Personal data that is never imported: dropped whatever the mapping says.
+# Columns that name, contact or locate people: not imported unless the manager keeps one
+# by an explicit choice, which the import record remembers.
+PEOPLE = r"(instructors?|teachers?|lecturers?|professors?|tutors?|agents?|technicians?|assignees?)"
 PRIVATE = re.compile(
-    r"^(ip ?address|ipaddress|location ?latitude|location ?longitude|latitude|longitude|"
+    r"^(ip ?address|ipaddress|ipaddr|ip|ip-adresse|location ?(latitude|longitude|accuracy)|"
+    r"latitude|longitude|"
     r"recipient ?(last|first) ?name|recipient ?email|recipientemail|recipientfirstname|recipientlastname|"
-    r"email|email address|e-mail|name|full name|first name|last name|ipaddr)$",
+    r"e-?mail( ?address)?|emailaddress|(full |first |last |your |respondent )?name|nombre|nom|"
+    r"phone( ?number)?|telephone|mobile|tel[eé]fono|telefon|postcode|zip( ?code)?|location|geolocation|"
+    rf"{PEOPLE})$"
+    rf"|\bnames? of (the |your )?(course |class )?{PEOPLE}\b"
+    rf"|\b{PEOPLE}'?s? (full |first |last )?names?\b"
+    r"|\b(e-?mail address|phone number|ip address)\b",
     re.IGNORECASE,
 )
+
+
+def is_personal(header: str) -> bool:
+    """A column that names, contacts or locates a person (dropped by default)."""
+    return bool(PRIVATE.search(header.strip()))
+
+
 FORMULA = re.compile(r"^(=|[+\-@]\s*[A-Za-z_]+\s*\()")
 
 
 # -- Reading values ------------------------------------------------------------------------
 
-NUMBER = re.compile(r"^(-?\d+(?:\.0+)?)(?:\s*(?:-|–|\(|:)\s*.*)?$")
-
 
 @functools.lru_cache(maxsize=4096)
 def label_number(value: str) -> int | None:
     """The number a scale answer stands for: "4", "4.0", "5 - Strongly agree",
-    "10 (Extremely likely)", "Strongly agree"; None when it cannot be read."""
+    "10 (Extremely likely)", "Strongly agree"; None when it cannot be read ("0-6 months")."""
+    from surveys.imports.scales import label_number as number
+
     value = clean(value)
     if not value:
         return None
-    match = NUMBER.match(value)
-    if match:
-        return int(float(match.group(1)))
-    return AGREEMENT.get(value.lower())
+    found = number(value)
+    return found if found is not None else AGREEMENT.get(value.lower())
 
 
 MISSING = {"na", "n/a", "-99", "nan"}
@@ -82,15 +113,28 @@ def _separator(values: list[str]) -> str:
     return ";" if any(";" in v for v in values) else ","
 
 
+def _sample(table: Table, index: int) -> list[str]:
+    # A sample is enough to propose; every cell is checked when converting.
+    return [clean(row[index]) for row in table.rows[:PROPOSAL_SAMPLE] if not is_missing(row[index])]
+
+
 def propose_mapping(table: Table) -> dict[str, str]:
     """A kind for every column, from its header and its values. Personal data is ignored."""
-    mapping = {}
+    return {
+        header: _kind_for(header.lower().strip(), _sample(table, index))
+        for index, header in enumerate(table.headers)
+    }
+
+
+def propose_scales(table: Table, mapping: dict[str, str]) -> dict[str, Scale]:
+    """A proposed scale for every column mapped as a rating: to be shown and confirmed."""
+    proposals = {}
     for index, header in enumerate(table.headers):
-        lowered = header.lower().strip()
-        # A sample is enough to propose a kind; every cell is checked when converting.
-        values = [clean(row[index]) for row in table.rows[:PROPOSAL_SAMPLE] if not is_missing(row[index])]
-        mapping[header] = _kind_for(lowered, values)
-    return mapping
+        if mapping.get(header) == "rating":
+            scale = propose_scale(header, set(_sample(table, index)))
+            if scale is not None:
+                proposals[header] = scale
+    return proposals
 
 
 META_TIMESTAMP = {
@@ -120,11 +164,14 @@ META_IGNORE = {
     "collector id",
     "language",
     "qtime",
+    "responseset",
+    "externaldatareference",
+    "locationaccuracy",
 }
 
 
 def _kind_for(header: str, values: list[str]) -> str:
-    if PRIVATE.match(header):
+    if is_personal(header):
         return "ignore"
     if header in META_TIMESTAMP or header.startswith("submitdate"):
         return "timestamp"
@@ -136,16 +183,15 @@ def _kind_for(header: str, values: list[str]) -> str:
         return "department"
     if not values:
         return "ignore"
-    numbers = [label_number(v) for v in values]
-    if all(n is not None for n in numbers):
-        low, high = min(numbers), max(numbers)
-        if 0 <= low and high <= 10 and (low == 0 or high > 7):
-            return "scale_10"
-        if 1 <= low and high <= 5:
-            return "rating_5"
-        if 1 <= low and high <= 7:
-            return "rating_7"
     distinct = set(values)
+    scale = propose_scale(header, distinct)
+    # Bare codes with few distinct values ("2" of a Qualtrics choice) stay choices: a
+    # code is a code, not a score, unless the manager declares it a rating.
+    labelled = any(label_number(v) is None or not v.lstrip("-").isdigit() for v in distinct)
+    if scale is not None and (labelled or (len(values) >= 5 and len(distinct) >= 3)):
+        return "rating"
+    if all(v.lstrip("-").isdigit() for v in distinct) and len(distinct) <= 12:
+        return "single"
     separator = _separator(values)
     joined = [v for v in values if separator in v]
     if len(joined) >= max(2, len(values) // 10):
@@ -166,28 +212,42 @@ class Converted:
     rows: list[dict]  # {"timestamp", "respondent", "department", "answers": {header: value}}
     problems: list[str] = field(default_factory=list)
     unknown_labels: dict[str, set[str]] = field(default_factory=dict)
+    kept_personal: list[str] = field(default_factory=list)
 
 
-# Month first, as Google and Microsoft Forms write them in US-English accounts; ISO first of all.
+# ISO-8601 first (any form ``datetime.fromisoformat`` reads: LimeSurvey, Qualtrics, RStudio's
+# "2020-12-11T09:07:17Z"); then month first, as Google Forms, Microsoft Forms and
+# SurveyMonkey write them in US-English accounts (SurveyMonkey with AM/PM); German dates.
 TIMESTAMP_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%dT%H:%M:%SZ",
-    "%Y-%m-%dT%H:%M:%S",
     "%Y-%m-%d %H:%M",
-    "%Y-%m-%d",
     "%m/%d/%Y %H:%M:%S",
     "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y %I:%M %p",
     "%m/%d/%y %H:%M:%S",
     "%m/%d/%y %H:%M",
+    "%m/%d/%y %I:%M:%S %p",
+    "%m/%d/%y %I:%M %p",
+    "%Y/%m/%d %I:%M:%S %p",
+    "%Y/%m/%d %H:%M:%S",
+    "%d.%m.%Y %H:%M:%S",
     "%d.%m.%Y %H:%M",
+    "%m/%d/%Y",
 )
+ZONE_SUFFIX = re.compile(r"\s+(GMT|UTC)([+-]\d{1,2}(:?\d{2})?)?$")
 
 
 def _parse_timestamp(value: str, preferred: list[str] | None = None) -> datetime | None:
     """Read a timestamp; ``preferred`` remembers the format that worked last time."""
-    value = clean(value)
+    value = ZONE_SUFFIX.sub("", clean(value))
     if not value:
         return None
+    if value[:4].isdigit() and value[4:5] == "-":
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            pass
     for pattern in [*(preferred or []), *TIMESTAMP_FORMATS]:
         try:
             parsed = datetime.strptime(value, pattern)
@@ -201,16 +261,21 @@ def _parse_timestamp(value: str, preferred: list[str] | None = None) -> datetime
 
 SKIP, VALUE, PROBLEM, UNKNOWN = range(4)
 # Kinds whose cells repeat (a handful of labels): each distinct cell is read once.
-REPEATING = {"rating_5", "rating_7", "scale_10", "single", "multiple", "department"}
+REPEATING = {"rating", "rating_5", "rating_7", "scale_10", "single", "multiple", "department"}
 
 
-def _read_cell(kind: str, value: str, known: dict[str, int], separator: str, timestamps: list[str]) -> tuple:
+def _read_cell(
+    kind: str, value: str, known: dict[str, int], separator: str, timestamps: list[str], scale: Scale | None
+) -> tuple:
     """One cell as (status, payload): skipped, a value, a problem message, or an unknown label."""
     value = value.strip()
     if "\ufeff" in value:
         value = clean(value)
     if not value or value.lower() in MISSING:
         return SKIP, None
+    if kind == "rating" or kind in SCALES:
+        if (scale and scale.is_dont_know(value)) or normalised(value) in DONT_KNOW:
+            return SKIP, None  # "don't know / not applicable" is no answer, not a point
     if value[0] in "=+-@" and FORMULA.match(value):
         return PROBLEM, "a cell that looks like a spreadsheet formula."
     if kind == "timestamp":
@@ -220,6 +285,14 @@ def _read_cell(kind: str, value: str, known: dict[str, int], separator: str, tim
         return VALUE, value[:200]
     if kind == "department":
         return VALUE, value[:120]
+    if kind == "rating":
+        found = known.get(value)
+        found = found if found is not None else scale.point_of(value)
+        if found is None:
+            return UNKNOWN, value
+        if not scale.low <= found <= scale.high:
+            return PROBLEM, f"{found} is outside the declared scale {scale.low}–{scale.high}."
+        return VALUE, found
     if kind in SCALES:
         low, high = SCALES[kind]
         found = known.get(value)
@@ -227,7 +300,7 @@ def _read_cell(kind: str, value: str, known: dict[str, int], separator: str, tim
         if found is None:
             return UNKNOWN, value
         if not low <= found <= high:
-            return PROBLEM, f"{found} is outside {low}–{high}."
+            return PROBLEM, f"{found} is outside the declared scale {low}–{high}."
         return VALUE, found
     if kind == "multiple":
         return VALUE, [part.strip() for part in value.split(separator) if part.strip()]
@@ -240,19 +313,31 @@ SLOTS = {"timestamp": "timestamp", "respondent_id": "respondent", "department": 
 
 
 def convert(
-    table: Table, mapping: dict[str, str], labels: dict[str, dict[str, int]] | None = None
+    table: Table,
+    mapping: dict[str, str],
+    labels: dict[str, dict[str, int]] | None = None,
+    scales: dict[str, Scale] | None = None,
+    keep_personal: list[str] | tuple = (),
 ) -> Converted:
     """Check every cell against the mapping; collect every problem with row and column.
 
-    ``labels`` gives numbers for scale labels the reader did not know, per column.
+    ``labels`` gives numbers for scale labels the reader did not know, per column;
+    ``scales`` the confirmed scale of every "rating" column (one without is a problem:
+    nothing is stored under a guessed scale). Personal-data columns are dropped unless
+    named in ``keep_personal`` (an explicit choice).
     """
-    labels = labels or {}
+    labels, scales = labels or {}, scales or {}
     result = Converted(rows=[])
     active = [
         (index, header, mapping.get(header, "ignore"))
         for index, header in enumerate(table.headers)
-        if mapping.get(header, "ignore") != "ignore" and not PRIVATE.match(header)
+        if mapping.get(header, "ignore") != "ignore" and (not is_personal(header) or header in keep_personal)
     ]
+    result.kept_personal = [h for _, h, _ in active if is_personal(h)]
+    unconfirmed = [h for _, h, kind in active if kind == "rating" and h not in scales]
+    for header in unconfirmed:
+        result.problems.append(f"Column '{header}': confirm its scale (lowest and highest point) first.")
+    active = [(i, h, kind) for i, h, kind in active if h not in unconfirmed]
     timestamps: list[str] = []
     separators = {
         h: _separator([row[i] for row in table.rows]) for i, h, kind in active if kind == "multiple"
@@ -266,7 +351,12 @@ def convert(
             outcome = cache.get(raw) if cache is not None else None
             if outcome is None:
                 outcome = _read_cell(
-                    kind, raw, labels.get(header, {}), separators.get(header, ","), timestamps
+                    kind,
+                    raw,
+                    labels.get(header, {}),
+                    separators.get(header, ","),
+                    timestamps,
+                    scales.get(header),
                 )
                 if cache is not None:
                     cache[raw] = outcome

@@ -180,7 +180,11 @@ def test_shift_jis_text_is_detected_and_read(tmp_path):
         "--survey",
         "sjis",
         "--mapping",
-        str(_mapping(tmp_path, {"タイムスタンプ": "timestamp", "部署": "department"})),
+        str(
+            _mapping(
+                tmp_path, {"タイムスタンプ": "timestamp", "部署": "department"}, {"ITの対応は早い": [1, 5]}
+            )
+        ),
         stdout=StringIO(),
     )
     survey = Survey.objects.get(slug="sjis")
@@ -188,11 +192,12 @@ def test_shift_jis_text_is_detected_and_read(tmp_path):
     assert Response.objects.filter(department__name="経理部").count() == 6
 
 
-def _mapping(tmp_path: Path, columns: dict[str, str]) -> Path:
+def _mapping(tmp_path: Path, columns: dict[str, str], ends: dict | None = None) -> Path:
     import json
 
     path = tmp_path / "mapping.json"
-    path.write_text(json.dumps({"columns": columns}), encoding="utf-8")
+    scales = {header: {"low": low, "high": high} for header, (low, high) in (ends or {}).items()}
+    path.write_text(json.dumps({"columns": columns, "scales": scales}), encoding="utf-8")
     return path
 
 

@@ -31,10 +31,11 @@ def trends(slug: str) -> dict:
 LIKERT = {"Strongly disagree": 1, "Disagree": 2, "Neutral": 3, "Agree": 4, "Strongly agree": 5}
 
 
-def test_trends_after_import_equal_a_direct_pandas_computation():
+def test_trends_after_import_equal_a_direct_pandas_computation(tmp_path):
     """Per-question n and mean from `trends --json` match pandas on the same file."""
     path = FIXTURES / "carpentries-longterm-2020-other-no-open.csv"
-    run(path, "--survey", "carpentries", "--wave", "2020")
+    declared = mapping_file(tmp_path, {"scales": {"recommendation_score": {"low": 0, "high": 10}}})
+    run(path, "--survey", "carpentries", "--wave", "2020", "--confirm-scales", "--mapping", str(declared))
     document = trends("carpentries")
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     by_label = {m["label"]: m["waves"][0] for m in document["measures"]}
@@ -148,10 +149,10 @@ def microsoft_forms_xlsx() -> bytes:
 def test_microsoft_forms_xlsx_with_semicolon_multi_select(tmp_path):
     path = tmp_path / "forms.xlsx"
     path.write_bytes(microsoft_forms_xlsx())
-    run(path, "--survey", "forms", "--wave", "Pilot")
+    run(path, "--survey", "forms", "--wave", "Pilot", "--confirm-scales")
     survey = Survey.objects.get(slug="forms")
     rating = survey.questions.get(text="IT fixes problems quickly")
-    assert rating.kind == Question.RATING_5
+    assert rating.kind == Question.RATING and rating.scale == (1, 5)
     assert sorted(Answer.objects.filter(question=rating).values_list("number", flat=True)) == [
         2,
         2,
@@ -177,7 +178,9 @@ def test_limesurvey_code_headings_with_agreement_labels(tmp_path):
         rows.append(f"{index + 1};{submitted};3;en;5 - Strongly agree;{index % 5 + 1};Fine")
     path = tmp_path / "lime.csv"
     path.write_bytes(("\ufeff" + "\r\n".join(rows) + "\r\n").encode("utf-8"))
-    output = run(path, "--survey", "lime")
+    ends = {"low": 1, "high": 5}
+    declared = mapping_file(tmp_path, {"scales": {"Q1[SQ001]": ends, "Q1[SQ002]": ends}})
+    output = run(path, "--survey", "lime", "--mapping", str(declared))
     assert "limesurvey export, 5 complete responses, 1 incomplete skipped" in output
     question = Survey.objects.get(slug="lime").questions.get(text="Q1[SQ001]")
     assert set(Answer.objects.filter(question=question).values_list("number", flat=True)) == {5}
@@ -261,7 +264,8 @@ def test_utf16_excel_csv_is_read(tmp_path):
     text = "Timestamp\tIT is quick\n" + "".join(f"10/1/2026 9:00:0{i}\t{i % 5 + 1}\n" for i in range(6))
     path = tmp_path / "utf16.csv"
     path.write_bytes(text.encode("utf-16"))
-    run(path, "--survey", "utf16")
+    declared = mapping_file(tmp_path, {"scales": {"IT is quick": {"low": 1, "high": 5}}})
+    run(path, "--survey", "utf16", "--mapping", str(declared))
     assert Answer.objects.filter(question__survey__slug="utf16").count() == 6
 
 
@@ -358,7 +362,7 @@ def test_surveymonkey_two_header_rows_with_one_column_per_option(tmp_path):
 
         writer = csv.writer(handle)
         writer.writerows([header, sub, *rows])
-    output = run(path, "--survey", "monkey", "--wave", "October")
+    output = run(path, "--survey", "monkey", "--wave", "October", "--confirm-scales")
     assert "surveymonkey export, 6 complete responses" in output
     survey = Survey.objects.get(slug="monkey")
     channels = survey.questions.get(text="Which channels do you use?")
