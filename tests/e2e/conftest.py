@@ -56,7 +56,11 @@ def browser():
 
 @pytest.fixture
 def phone_page(browser):
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    # bypass_csp: axe-core is injected as an inline script; the policy itself is checked
+    # in test_content_security_policy_in_browser.py.
+    context = browser.new_context(
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, bypass_csp=True
+    )
     page = context.new_page()
     yield page
     context.close()
@@ -64,7 +68,7 @@ def phone_page(browser):
 
 @pytest.fixture
 def desktop_page(browser):
-    context = browser.new_context(viewport=DESKTOP)
+    context = browser.new_context(viewport=DESKTOP, bypass_csp=True)
     page = context.new_page()
     yield page
     context.close()

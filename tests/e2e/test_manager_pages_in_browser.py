@@ -51,4 +51,8 @@ def test_import_steps_are_accessible_and_import(live_server, desktop_page, manag
     screenshot(page, "import-mapping")
     assert_accessible(page)
     page.get_by_role("button", name="Import").click()
+    assert page.get_by_text("confirm").first.is_visible()  # nothing stored under an unconfirmed scale
+    for confirm in page.get_by_label("Use this scale for these columns").all():
+        confirm.check()
+    page.get_by_role("button", name="Import").click()
     assert page.get_by_text("Imported 176 responses").is_visible()
