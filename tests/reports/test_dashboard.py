@@ -307,3 +307,12 @@ def test_exports_carry_each_change_with_its_interval_and_the_trend(viewer, org, 
     assert "95% interval" in last["change_in_words"]
     assert last["trend_in_words"].endswith("not enough waves yet for a trend")
     assert last["favourable_definition"] == "favourable = 4–5 of 1–5"
+
+
+def test_every_shown_heatmap_cell_says_how_many_people_it_rests_on(viewer, org):
+    page = viewer.get(reverse("reports:dashboard") + "?survey=pulse")
+    html = page.content.decode()
+    shown = [cell for _, cells in page.context["heat_rows"] for cell in cells if not cell.suppressed]
+    assert shown
+    for cell in shown:
+        assert f"n {cell.n}</span>" in html
