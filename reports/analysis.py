@@ -292,9 +292,10 @@ def trend_fit(
     "favourable") on months, with its test from four waves on.
 
     Means use their sampling variance s²/n; shares the variance implied by their Wilson
-    interval. ``robustness``, for means, is the list of each wave's ``Distribution``:
-    then every distinct score in every wave is tried as the one voice removed (τ² held
-    at the full fit's), and the weakest Knapp–Hartung slope is kept."""
+    interval. Robustness (rule 7) tries every single voice that could be removed, with τ²
+    held at the full fit's, and keeps the weakest Knapp–Hartung slope: for means,
+    ``robustness`` is the list of each wave's ``Distribution`` and every distinct score in
+    every wave is tried; for shares, one favourable or one other person from each wave."""
     if figure == "mean":
         y = np.array([f.mean for f in figures])
         v = np.array([f.variance / f.n for f in figures])
@@ -307,13 +308,20 @@ def trend_fit(
         return TrendFit(fit, None)
     sign = 1 if fit.slope >= 0 else -1
     test = Test(fit.p, sign, bool(fit.low > 0 or fit.high < 0))
-    if robustness is not None:
-        test.p_weakest, test.excludes_zero_weakest = _trend_without_one(fit, y, v, x, robustness)
+    if figure == "mean" and robustness is not None:
+        rows = _mean_candidates(y, v, robustness)
+    elif figure != "mean":
+        rows = _share_candidates(y, v, figures)
+    else:
+        rows = []
+    if rows:
+        test.p_weakest, test.excludes_zero_weakest = _trend_without_one(fit, x, rows)
     return TrendFit(fit, test)
 
 
-def _trend_without_one(fit, y, v, x, robustness) -> tuple[float, bool]:
-    rows_y, rows_v = [], []
+def _mean_candidates(y, v, robustness) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The wave means and variances with one voice removed: every distinct score of every wave."""
+    rows = []
     for index, counts in enumerate(robustness):
         ns, means, variances = statistics.moments_without_each(counts.values, counts.counts)
         for n, mean, variance in zip(ns, means, variances, strict=True):
@@ -321,8 +329,27 @@ def _trend_without_one(fit, y, v, x, robustness) -> tuple[float, bool]:
                 continue
             candidate_y, candidate_v = y.copy(), v.copy()
             candidate_y[index], candidate_v[index] = mean, max(variance, 1e-12) / n
-            rows_y.append(candidate_y)
-            rows_v.append(candidate_v)
+            rows.append((candidate_y, candidate_v))
+    return rows
+
+
+def _share_candidates(y, v, figures: list[WaveFigures]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The wave shares and Wilson variances with one favourable, or one other, person removed."""
+    rows = []
+    for index, wave in enumerate(figures):
+        for favourable, n in ((wave.favourable_n - 1, wave.n - 1), (wave.favourable_n, wave.n - 1)):
+            if n < 1 or not 0 <= favourable <= n:
+                continue
+            candidate_y, candidate_v = y.copy(), v.copy()
+            candidate_y[index] = favourable / n
+            candidate_v[index] = statistics.wilson_variance(favourable, n)
+            rows.append((candidate_y, candidate_v))
+    return rows
+
+
+def _trend_without_one(fit, x, rows) -> tuple[float, bool]:
+    rows_y = [candidate_y for candidate_y, _ in rows]
+    rows_v = [candidate_v for _, candidate_v in rows]
     slopes, ses = _kh_slopes(np.array(rows_y), np.maximum(np.array(rows_v), 1e-12), x, fit.tau2)
     sign = 1 if fit.slope >= 0 else -1
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -499,7 +526,36 @@ def measure_change(
         change.net_score_test = Test(
             change.net_score.p, sign, _excludes_zero(change.net_score.low, change.net_score.high)
         )
+        _net_score_without_one(change.net_score_test, before_figures, after_figures)
     return change
+
+
+def _net_score_without_one(test: Test, before: WaveFigures, after: WaveFigures) -> None:
+    """Robustness of a net score change: remove one promoter, passive or detractor from
+    either wave (six candidates) and keep the weakest result."""
+    sides = ((before.promoters, before.detractors, before.n), (after.promoters, after.detractors, after.n))
+    weakest = None
+    for side in (0, 1):
+        promoters, detractors, n = sides[side]
+        for reduced in (
+            (promoters - 1, detractors, n - 1),
+            (promoters, detractors - 1, n - 1),
+            (promoters, detractors, n - 1),
+        ):
+            p, d, m = reduced
+            if m < 1 or p < 0 or d < 0 or p + d > m:
+                continue
+            pair = (reduced, sides[1]) if side == 0 else (sides[0], reduced)
+            difference = statistics.net_score_difference(*pair)
+            key = (difference.p, -test.sign * difference.estimate)
+            if weakest is None or key > weakest[0]:
+                weakest = (key, difference)
+    if weakest is not None:
+        difference = weakest[1]
+        test.p_weakest = difference.p
+        test.excludes_zero_weakest = _excludes_zero(difference.low, difference.high) and (
+            np.sign(difference.estimate) == test.sign
+        )
 
 
 # -- Fixed families (rules 4, 5 and 7) ---------------------------------------------------

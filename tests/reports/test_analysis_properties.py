@@ -416,3 +416,73 @@ def test_wilson_interval_equals_scipy(n, data):
     low, high = statistics.wilson_interval(successes, n)
     assert low == pytest.approx(expected.low, abs=1e-12)
     assert high == pytest.approx(expected.high, abs=1e-12)
+
+
+# -- Robustness of shares and net scores: every single voice tried ------------------------
+
+RECOMMEND = Measure("question:9", "question", "Recommend", 0, 10, favourable_from=9, net_score=True)
+
+
+def _figures(values: list[int]) -> analysis.WaveFigures:
+    scores, counts = np.unique(np.asarray(values), return_counts=True)
+    return analysis.wave_figures(scores, counts, RECOMMEND)
+
+
+def _brute_force_weakest_share_trend_p(waves: list[list[int]], months: list[float]) -> float:
+    """Refit with every single person removed in turn (τ² held), weakest p kept."""
+    full = analysis.trend_fit([_figures(w) for w in waves], months, "favourable")
+    worst = 0.0
+    for index, wave in enumerate(waves):
+        for position in range(len(wave)):
+            reduced = [list(w) for w in waves]
+            del reduced[index][position]
+            figures = [_figures(w) for w in reduced]
+            y = np.array([f.favourable for f in figures])
+            v = np.array([statistics.wilson_variance(f.favourable_n, f.n) for f in figures])
+            slope, se = analysis._kh_slopes(y[None, :], v[None, :], np.asarray(months), full.fit.tau2)
+            t = full.test.sign * slope[0] / se[0]
+            worst = max(worst, float(2 * stats.t.sf(abs(t), full.fit.df)) if t > 0 else 1.0)
+    return worst
+
+
+def test_a_share_trend_removes_the_weakest_single_voice():
+    """The favourable share's trend now has a robustness check, equal to trying everyone."""
+    waves = [
+        [9] * 4 + [5] * 16,
+        [9] * 7 + [6] * 13,
+        [10] * 9 + [3] * 11,
+        [9] * 12 + [7] * 8,
+        [10] * 15 + [2] * 5,
+    ]
+    months = [0.0, 3.0, 6.0, 9.0, 12.0]
+    fit = analysis.trend_fit([_figures(w) for w in waves], months, "favourable")
+    assert fit.test.p_weakest is not None
+    assert fit.test.p_weakest == pytest.approx(_brute_force_weakest_share_trend_p(waves, months), rel=1e-9)
+    assert fit.test.p_weakest >= fit.test.p
+
+
+def test_a_net_score_change_removes_the_weakest_single_voice():
+    """Before: 3 promoters, 3 detractors of 7; after: 6 promoters of 7. The robustness of
+    the net score change tries removing one promoter, passive or detractor from either
+    wave, and keeps the weakest: the same as trying every one of the 14 people."""
+    before_values, after_values = [10, 10, 9, 0, 1, 2, 7], [10, 10, 10, 9, 9, 9, 7]
+    before, after = _figures(before_values), _figures(after_values)
+    test = analysis.Test(0.01, 1, True)
+    analysis._net_score_without_one(test, before, after)
+
+    def counts(values):
+        return (sum(v >= 9 for v in values), sum(v <= 6 for v in values), len(values))
+
+    everyone = [
+        statistics.net_score_difference(
+            counts(before_values[:i] + before_values[i + 1 :]), counts(after_values)
+        ).p
+        for i in range(len(before_values))
+    ] + [
+        statistics.net_score_difference(
+            counts(before_values), counts(after_values[:i] + after_values[i + 1 :])
+        ).p
+        for i in range(len(after_values))
+    ]
+    assert test.p_weakest == pytest.approx(max(everyone))
+    assert test.p_weakest > 0.01
