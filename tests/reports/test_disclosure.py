@@ -28,6 +28,7 @@ from tests.factories import (
     make_user,
     make_wave,
 )
+from tests.properties import examples
 
 K = 5
 
@@ -312,3 +313,82 @@ def test_an_open_wave_does_not_say_how_many_answers_wait(viewer, open_survey):
         add_response(open_survey["wave"], {open_survey["rating"]: 4}, source="web")
     publish()
     assert outputs(viewer)["json"]["waves"][0]["left_out"] == 0
+
+
+# -- The same property, read from the real outputs over successive publications ----------
+
+
+@pytest.mark.django_db
+@settings(max_examples=examples(60), deadline=None)
+@given(
+    arrivals=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=3), st.integers(min_value=1, max_value=5)),
+        min_size=6,
+        max_size=28,
+    ),
+    cuts=st.lists(st.integers(min_value=1, max_value=28), min_size=1, max_size=3),
+)
+def test_the_published_outputs_determine_no_hidden_cell_or_person(arrivals, cuts):
+    """People (each a department 0–2 or none, and an answer) arrive in an open wave; after
+    each cut the product publishes and the trends document is read, as `trends --json`
+    prints it. Every count and sum it shows — each wave total and each shown department,
+    in every state — is a row over respondents (who the published figures stand for). No
+    single respondent, and no department cell the document hid while it held fewer than
+    k, may lie in the row space of those rows."""
+    from django.core.cache import cache
+    from django.db import transaction
+
+    from reports.models import PublishedScore
+    from reports.queries import survey_data
+    from reports.trends import build_trends
+
+    with transaction.atomic():
+        cache.clear()
+        survey = make_survey(slug="rank")
+        rating = add_question(survey, Question.RATING_5, text="IT is reliable")
+        departments = make_departments("A", "B", "C")
+        wave = make_wave(survey, "open", label="Now")
+        respondents: list[int] = []
+        rows: list[np.ndarray] = []
+        targets: list[np.ndarray] = []
+        for cut in [*sorted({min(c, len(arrivals)) for c in cuts}), len(arrivals)]:
+            for cell, value in arrivals[len(respondents) : cut]:
+                department = departments[cell] if cell < 3 else None
+                respondents.append(add_response(wave, {rating: value}, department=department).pk)
+            publish()
+            document = build_trends(survey_data(survey))
+            index = {response: i for i, response in enumerate(respondents)}
+            members = PublishedScore.objects.filter(wave=wave, measure=f"question:{rating.pk}")
+            by_department: dict = {}
+            for response, department in members.values_list("response_id", "department_id"):
+                by_department.setdefault(department, []).append(index[response])
+
+            def indicator(positions):
+                vector = np.zeros(len(arrivals))
+                vector[list(positions)] = 1
+                return vector
+
+            measure = next(m for m in document["measures"] if m["key"] == f"question:{rating.pk}")
+            total = measure["waves"][0]
+            if not total["suppressed"]:
+                everyone = [p for positions in by_department.values() for p in positions]
+                assert total["n"] == len(everyone)  # the document speaks for these people
+                rows.append(indicator(everyone))
+            for entry in document["departments"]:
+                department = next(d for d in departments if d.name == entry["department"])
+                shown = next(m for m in entry["measures"] if m["key"] == measure["key"])["waves"][0]
+                positions = by_department.get(department.pk, [])
+                if shown["suppressed"]:
+                    if 0 < len(positions) < K:
+                        targets.append(indicator(positions))
+                else:
+                    assert shown["n"] == len(positions)
+                    rows.append(indicator(positions))
+            hidden_none = by_department.get(None, [])
+            if 0 < len(hidden_none) < K:
+                targets.append(indicator(hidden_none))
+        for target in targets:
+            assert not _in_row_space(rows, target), "a hidden cell is determined by published sums"
+        for person in range(len(arrivals)):
+            assert not _in_row_space(rows, np.eye(len(arrivals))[person]), "one respondent is determined"
+        transaction.set_rollback(True)
