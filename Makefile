@@ -21,10 +21,12 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 install: $(VENV)/.installed messages
 install-dev: $(VENV)/.installed-dev messages
 
-## messages: compile the translations under locale/ (.po -> .mo; needs gettext's msgfmt)
+## messages: recompile the translations under locale/ (.po -> .mo) when gettext's msgfmt
+## is here; the compiled .mo files are committed, so nothing else needs gettext
 messages: | $(BIN)/python
-	@command -v msgfmt >/dev/null || (echo "msgfmt not found: install gettext (apt-get install gettext)" && exit 1)
-	$(DEV_ENV) $(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules
+	@if command -v msgfmt >/dev/null; then \
+	  $(DEV_ENV) $(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules; \
+	else echo "msgfmt not found: using the committed translations (apt-get install gettext to rebuild them)"; fi
 
 ## run: install, migrate, load the demo when the database is empty, serve 127.0.0.1:8000
 ## with a task worker beside the web server (both stop with Ctrl-C)

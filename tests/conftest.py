@@ -37,7 +37,7 @@ LOCALE = Path(__file__).resolve().parents[1] / "locale"
 
 @pytest.fixture(scope="session", autouse=True)
 def compiled_translations():
-    """The .mo files are built, not committed (`make messages`); build any that are stale."""
+    """The compiled .mo files are committed; rebuild any older than its .po when gettext is here."""
     stale = [
         po
         for po in LOCALE.glob("*/LC_MESSAGES/*.po")
