@@ -356,7 +356,10 @@ def publish_wave(wave, today, *, live: dict[str, State] | None = None, fingerpri
     from reports.models import Publication, PublishedCell, PublishedScore, PublishedTotal
 
     with transaction.atomic():
-        last = Publication.objects.select_for_update().filter(wave=wave).order_by("-number").first()
+        # Lock the wave itself: before its first publication there is no row to lock, and
+        # two readers publishing at once would both write publication 1.
+        type(wave).objects.select_for_update().filter(pk=wave.pk).first()
+        last = Publication.objects.filter(wave=wave).order_by("-number").first()
         if last is not None and last.final:
             return None
         final = wave.closes <= timezone.now()
