@@ -3,6 +3,7 @@ no account and reveal nothing about other responses; and the staff ones (importi
 another tool's export, coding survey comments)."""
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -22,7 +23,7 @@ from perception.models import Department
 from perception.roles import CODE_COMMENTS, MANAGE_SURVEYS, permission_required
 from surveys import imports, services, tasks, throttle
 from surveys.forms import CodingForm, SurveyForm
-from surveys.import_forms import MappingForm, UploadForm
+from surveys.import_forms import MappingForm, UploadForm, with_group_choices
 from surveys.models import Answer, AnswerQuerySet, ImportUpload, Invitation, Survey, Wave, hash_token
 
 # A wave that is not open is a page, not a form, with a status that says why.
@@ -229,9 +230,9 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     if (
         request.method == "POST"
         and form.is_valid()
-        and not _may_import_into(request.user, form.cleaned_data["survey"])
+        and not _may_import_into(request.user, form.cleaned_data["slug"])
     ):
-        form.add_error("survey", NOT_YOURS.format(slug=form.cleaned_data["survey"]))
+        form.add_error("slug", NOT_YOURS.format(slug=form.cleaned_data["slug"]))
     if request.method == "POST" and form.is_valid():
         services.uploads_prune()  # opportunistically; cron runs `prune_uploads` too
         data = form.cleaned_data["file"].read()
@@ -243,7 +244,8 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             upload = ImportUpload.objects.create(
                 data=data,
                 filename=form.cleaned_data["file"].name[:255],
-                slug=form.cleaned_data["survey"],
+                slug=form.cleaned_data["slug"],
+                title=form.cleaned_data["title"],
                 wave_label=form.cleaned_data["wave"],
                 format=form.cleaned_data["format"],
                 created_by=request.user,
@@ -269,10 +271,11 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "surveys/import_upload.html", {"form": UploadForm()}, status=400)
     proposed = imports.propose_mapping(table)
     proposed_scales = imports.propose_scales(table, proposed)
-    chosen = {h: request.POST.get(f"column_{i}", proposed[h]) for i, h in enumerate(table.headers)}
+    data = with_group_choices(request.POST, table.headers, proposed)
+    chosen = {h: data.get(f"column_{i}", proposed[h]) for i, h in enumerate(table.headers)}
     converted = imports.convert(table, chosen, scales=proposed_scales)
     form = MappingForm(
-        request.POST or None,
+        data or None,
         headers=table.headers,
         proposed=proposed,
         unknown=converted.unknown_labels,
@@ -302,10 +305,7 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
         header: [row[i] for row in table.rows[:500] if not imports.is_missing(row[i])][:3]
         for i, header in enumerate(table.headers)
     }
-    preview = [
-        row | {"answers": {h: "; ".join(v) if isinstance(v, list) else v for h, v in row["answers"].items()}}
-        for row in converted.rows[:5]
-    ]
+    mapping = form.mapping() if form.is_bound and form.is_valid() else chosen
     return render(
         request,
         "surveys/import_mapping.html",
@@ -313,7 +313,15 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
             "upload": upload,
             "table": table,
             "form": form,
-            "columns": [(form[f"column_{i}"], samples[h]) for i, h in enumerate(table.headers)],
+            "groups": [
+                {
+                    "kind": kind,
+                    "words": imports.KIND_WORDS.get(kind, kind),
+                    "decision": form[f"group_{kind}"],
+                    "columns": [(form[f"column_{i}"], samples[header]) for i, header in members],
+                }
+                for kind, members in form.groups.items()
+            ],
             "label_fields": [form[name] for name, _, _ in form.label_fields],
             "scale_blocks": [
                 {
@@ -326,10 +334,49 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
             ],
             "personal": [form[f"keep_{i}"] for i, _ in form.personal],
             "problems": converted.problems,
-            "preview": preview,
+            "preview": _preview(converted, mapping, PREVIEW_ROWS),
         },
         status=400 if request.method == "POST" and converted.problems else 200,
     )
+
+
+PREVIEW_ROWS = 5
+MISSING = "—"
+
+
+@dataclass(frozen=True)
+class PreviewLine:
+    """One imported column of the preview: its header and its first values as stored."""
+
+    header: str
+    kind: str
+    values: list[str]
+
+
+def _stored(value) -> str:
+    """A converted value as it will be stored: a number, the options chosen, a date."""
+    if value is None or value == [] or value == "":
+        return MISSING
+    if isinstance(value, list):
+        return "; ".join(value)
+    if isinstance(value, datetime):
+        return f"{value:%Y-%m-%d %H:%M}"
+    return str(value)
+
+
+def _preview(converted: imports.Converted, mapping: dict[str, str], rows: int) -> list[PreviewLine]:
+    """The first rows turned on their side: one line per imported column, one cell per
+    response, so a wide file reads down the page."""
+    first = converted.rows[:rows]
+    lines = [
+        PreviewLine("When it was answered", "timestamp", [_stored(r["timestamp"]) for r in first]),
+        PreviewLine("Department", "department", [_stored(r["department"]) for r in first]),
+    ]
+    for header, kind in mapping.items():
+        dropped = imports.is_personal(header) and header not in converted.kept_personal
+        if kind in imports.QUESTION_KINDS and not dropped:
+            lines.append(PreviewLine(header, kind, [_stored(r["answers"].get(header)) for r in first]))
+    return lines
 
 
 def _import_in_background(upload: ImportUpload) -> HttpResponse:
