@@ -9,10 +9,10 @@ from surveys import imports
 
 class UploadForm(forms.Form):
     file = forms.FileField(label="Export file (CSV, TSV or Excel)")
-    survey = forms.CharField(
-        label="Survey slug",
-        max_length=50,
-        help_text="An existing survey, or a new one created from the file.",
+    title = forms.CharField(
+        label="Survey title",
+        max_length=200,
+        help_text="A new survey gets this title; the title of one of your surveys imports into it.",
     )
     wave = forms.CharField(
         label="Wave label (optional)",
@@ -20,15 +20,31 @@ class UploadForm(forms.Form):
         required=False,
         help_text="Default: the file's date range.",
     )
-    format = forms.ChoiceField(
-        choices=[("auto", "Detect")] + [(f, f) for f in imports.FORMATS], initial="auto"
+    # Under "Advanced": most people never need to see an address or a format.
+    slug = forms.CharField(
+        label="Web address of the survey",
+        max_length=50,
+        required=False,
+        help_text="Made from the title (it-service-2024); change it to import into a survey by its address.",
     )
+    format = forms.ChoiceField(
+        label="File format",
+        choices=[("auto", "Detect")] + [(f, f) for f in imports.FORMATS],
+        initial="auto",
+    )
+    advanced = ("slug", "format")
 
-    def clean_survey(self) -> str:
-        slug = slugify(self.cleaned_data["survey"])
-        if not slug:
-            raise forms.ValidationError("Use letters, digits and hyphens, e.g. it-service-2024.")
-        return slug
+    def clean(self):
+        cleaned = super().clean()
+        if "title" in cleaned:
+            slug = slugify(cleaned.get("slug") or cleaned["title"])[:50].strip("-")
+            if not slug:
+                self.add_error(
+                    "slug" if cleaned.get("slug") else "title",
+                    "Use some letters or digits, e.g. IT service 2024.",
+                )
+            cleaned["slug"] = slug
+        return cleaned
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -36,6 +52,29 @@ class UploadForm(forms.Form):
             limit = settings.UPLOAD_MAX_BYTES // (1024 * 1024)
             raise forms.ValidationError(f"The file is larger than {limit} MB.")
         return upload
+
+
+def column_groups(headers: list[str], proposed: dict[str, str]) -> dict[str, list[tuple[int, str]]]:
+    """(index, header) of the columns proposed as each kind, the kinds in their usual order."""
+    groups: dict[str, list[tuple[int, str]]] = {kind: [] for kind in imports.KINDS}
+    for index, header in enumerate(headers):
+        groups.setdefault(proposed.get(header, "ignore"), []).append((index, header))
+    return {kind: members for kind, members in groups.items() if members}
+
+
+def with_group_choices(data, headers: list[str], proposed: dict[str, str]):
+    """The posted mapping with each group's decision copied to its columns, and the
+    group's choice cleared, so the page shows every column as it will be imported."""
+    if not data or not any(key.startswith("group_") and value for key, value in data.items()):
+        return data
+    data = data.copy()
+    for kind, members in column_groups(headers, proposed).items():
+        decision = data.get(f"group_{kind}", "")
+        if decision in imports.KINDS:
+            for index, _ in members:
+                data[f"column_{index}"] = decision
+        data[f"group_{kind}"] = ""
+    return data
 
 
 class MappingForm(forms.Form):
@@ -85,6 +124,15 @@ class MappingForm(forms.Form):
         for index, header in enumerate(headers):
             self.fields[f"column_{index}"] = forms.ChoiceField(
                 label=header, choices=choices, initial=proposed.get(header, "ignore")
+            )
+        # Columns grouped by the kind proposed for them: one decision for the whole group,
+        # while each column stays changeable on its own.
+        self.groups = column_groups(headers, proposed)
+        for kind, members in self.groups.items():
+            self.fields[f"group_{kind}"] = forms.ChoiceField(
+                label=f"All {len(members)} columns of this group hold",
+                choices=[("", "Each column as chosen below"), *choices],
+                required=False,
             )
         self.label_fields = []
         for index, header in enumerate(headers):

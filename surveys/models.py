@@ -412,9 +412,8 @@ class Response(models.Model):
 
 
 class AnswerQuerySet(models.QuerySet):
-    def awaiting_coding(self) -> "AnswerQuerySet":
-        """Comments waiting to be coded (never reviewed, no theme yet), oldest first, only
-        from waves with enough respondents to keep them anonymous."""
+    def _comments_of_shown_waves(self) -> "AnswerQuerySet":
+        """Non-empty comments from waves with enough respondents to keep them anonymous."""
         thresholds: dict[int, int] = {}
         big_enough = []
         for wave in Wave.objects.select_related("survey").annotate(n=models.Count("responses")):
@@ -423,16 +422,33 @@ class AnswerQuerySet(models.QuerySet):
             if wave.n >= thresholds[wave.survey_id]:
                 big_enough.append(wave.pk)
         return (
-            self.filter(
-                question__kind=Question.TEXT,
-                reviewed_at__isnull=True,
-                themes__isnull=True,
-                response__wave__in=big_enough,
-            )
+            self.filter(question__kind=Question.TEXT, response__wave__in=big_enough)
             .exclude(text="")
             .select_related("question", "response__wave__survey")
+        )
+
+    def awaiting_coding(self) -> "AnswerQuerySet":
+        """Comments waiting to be coded (never reviewed, no theme yet), oldest first, only
+        from waves with enough respondents to keep them anonymous."""
+        return (
+            self._comments_of_shown_waves()
+            .filter(reviewed_at__isnull=True, themes__isnull=True)
             .order_by("response__submitted", "id")
         )
+
+    def skipped(self) -> "AnswerQuerySet":
+        """Comments a listener skipped ("nothing to code": reviewed, no theme), the most
+        recently skipped first; they can be brought back to the queue."""
+        return (
+            self._comments_of_shown_waves()
+            .filter(reviewed_at__isnull=False, themes__isnull=True)
+            .order_by("-reviewed_at", "-id")
+        )
+
+    def in_survey(self, survey: "Survey", wave: "Wave | None" = None) -> "AnswerQuerySet":
+        """Only the answers of one survey, and of one of its waves if given."""
+        answers = self.filter(response__wave__survey=survey)
+        return answers.filter(response__wave=wave) if wave is not None else answers
 
 
 class Answer(models.Model):

@@ -496,11 +496,38 @@ def _import_answers(
 @transaction.atomic
 def answer_code(*, answer: Answer, themes: list[Theme], new_theme: str = "") -> None:
     """Code a survey comment with themes (none means "nothing to code") and take it off the queue."""
+    answers_code(answers=[answer], themes=themes, new_theme=new_theme)
+
+
+@transaction.atomic
+def answers_code(*, answers: list[Answer], themes: list[Theme], new_theme: str = "") -> int:
+    """Code several comments with the same themes at once (none means "nothing to code")
+    and take them all off the queue; returns how many were coded."""
     chosen = list(themes)
     if new_theme.strip():
         chosen.append(Theme.objects.named(new_theme))
-    answer.themes.set(chosen)
-    answer.reviewed_at = timezone.now()
+    ids = [answer.pk for answer in answers]
+    coding = Answer.themes.through
+    coding.objects.filter(answer_id__in=ids).delete()
+    coding.objects.bulk_create([coding(answer_id=a, theme_id=t.pk) for a in ids for t in chosen])
+    now = timezone.now()
+    Answer.objects.filter(pk__in=ids).update(reviewed_at=now)
+    for answer in answers:
+        answer.reviewed_at = now
+    return len(ids)
+
+
+class NotSkipped(Exception):
+    """The comment was coded with a theme, or is still waiting: there is no skip to undo."""
+
+
+@transaction.atomic
+def answer_unskip(*, answer: Answer) -> None:
+    """Undo a skip: the comment goes back to the coding queue. A coded comment stays coded."""
+    answer = Answer.objects.select_for_update().get(pk=answer.pk)
+    if answer.reviewed_at is None or answer.themes.exists():
+        raise NotSkipped("Only a skipped comment can be brought back to the queue.")
+    answer.reviewed_at = None
     answer.save(update_fields=["reviewed_at"])
 
 

@@ -13,4 +13,6 @@ urlpatterns = [
     path("import/<int:pk>/", views.import_mapping, name="import_mapping"),
     path("import/<int:pk>/status/", views.import_status, name="import_status"),
     path("coding/", views.coding, name="coding"),
+    path("coding/unskip/", views.coding_unskip, name="coding_unskip"),
+    path("coding/several/", views.coding_bulk, name="coding_bulk"),
 ]

@@ -2,23 +2,29 @@
 no account and reveal nothing about other responses; and the staff ones (importing
 another tool's export, coding survey comments)."""
 
+from dataclasses import dataclass
+from datetime import datetime
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from perception.models import Department
 from perception.roles import CODE_COMMENTS, MANAGE_SURVEYS, permission_required
 from surveys import imports, services, tasks, throttle
 from surveys.forms import CodingForm, SurveyForm
-from surveys.import_forms import MappingForm, UploadForm
-from surveys.models import Answer, ImportUpload, Invitation, Survey, Wave, hash_token
+from surveys.import_forms import MappingForm, UploadForm, with_group_choices
+from surveys.models import Answer, AnswerQuerySet, ImportUpload, Invitation, Survey, Wave, hash_token
 
 # A wave that is not open is a page, not a form, with a status that says why.
 STATUS_CODES = {Wave.UPCOMING: 403, Wave.CLOSED: 410, "none": 404}
@@ -224,9 +230,9 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     if (
         request.method == "POST"
         and form.is_valid()
-        and not _may_import_into(request.user, form.cleaned_data["survey"])
+        and not _may_import_into(request.user, form.cleaned_data["slug"])
     ):
-        form.add_error("survey", NOT_YOURS.format(slug=form.cleaned_data["survey"]))
+        form.add_error("slug", NOT_YOURS.format(slug=form.cleaned_data["slug"]))
     if request.method == "POST" and form.is_valid():
         services.uploads_prune()  # opportunistically; cron runs `prune_uploads` too
         data = form.cleaned_data["file"].read()
@@ -238,7 +244,8 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             upload = ImportUpload.objects.create(
                 data=data,
                 filename=form.cleaned_data["file"].name[:255],
-                slug=form.cleaned_data["survey"],
+                slug=form.cleaned_data["slug"],
+                title=form.cleaned_data["title"],
                 wave_label=form.cleaned_data["wave"],
                 format=form.cleaned_data["format"],
                 created_by=request.user,
@@ -264,10 +271,11 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "surveys/import_upload.html", {"form": UploadForm()}, status=400)
     proposed = imports.propose_mapping(table)
     proposed_scales = imports.propose_scales(table, proposed)
-    chosen = {h: request.POST.get(f"column_{i}", proposed[h]) for i, h in enumerate(table.headers)}
+    data = with_group_choices(request.POST, table.headers, proposed)
+    chosen = {h: data.get(f"column_{i}", proposed[h]) for i, h in enumerate(table.headers)}
     converted = imports.convert(table, chosen, scales=proposed_scales)
     form = MappingForm(
-        request.POST or None,
+        data or None,
         headers=table.headers,
         proposed=proposed,
         unknown=converted.unknown_labels,
@@ -297,10 +305,7 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
         header: [row[i] for row in table.rows[:500] if not imports.is_missing(row[i])][:3]
         for i, header in enumerate(table.headers)
     }
-    preview = [
-        row | {"answers": {h: "; ".join(v) if isinstance(v, list) else v for h, v in row["answers"].items()}}
-        for row in converted.rows[:5]
-    ]
+    mapping = form.mapping() if form.is_bound and form.is_valid() else chosen
     return render(
         request,
         "surveys/import_mapping.html",
@@ -308,7 +313,15 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
             "upload": upload,
             "table": table,
             "form": form,
-            "columns": [(form[f"column_{i}"], samples[h]) for i, h in enumerate(table.headers)],
+            "groups": [
+                {
+                    "kind": kind,
+                    "words": imports.KIND_WORDS.get(kind, kind),
+                    "decision": form[f"group_{kind}"],
+                    "columns": [(form[f"column_{i}"], samples[header]) for i, header in members],
+                }
+                for kind, members in form.groups.items()
+            ],
             "label_fields": [form[name] for name, _, _ in form.label_fields],
             "scale_blocks": [
                 {
@@ -321,10 +334,49 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
             ],
             "personal": [form[f"keep_{i}"] for i, _ in form.personal],
             "problems": converted.problems,
-            "preview": preview,
+            "preview": _preview(converted, mapping, PREVIEW_ROWS),
         },
         status=400 if request.method == "POST" and converted.problems else 200,
     )
+
+
+PREVIEW_ROWS = 5
+MISSING = "—"
+
+
+@dataclass(frozen=True)
+class PreviewLine:
+    """One imported column of the preview: its header and its first values as stored."""
+
+    header: str
+    kind: str
+    values: list[str]
+
+
+def _stored(value) -> str:
+    """A converted value as it will be stored: a number, the options chosen, a date."""
+    if value is None or value == [] or value == "":
+        return MISSING
+    if isinstance(value, list):
+        return "; ".join(value)
+    if isinstance(value, datetime):
+        return f"{value:%Y-%m-%d %H:%M}"
+    return str(value)
+
+
+def _preview(converted: imports.Converted, mapping: dict[str, str], rows: int) -> list[PreviewLine]:
+    """The first rows turned on their side: one line per imported column, one cell per
+    response, so a wide file reads down the page."""
+    first = converted.rows[:rows]
+    lines = [
+        PreviewLine("When it was answered", "timestamp", [_stored(r["timestamp"]) for r in first]),
+        PreviewLine("Department", "department", [_stored(r["department"]) for r in first]),
+    ]
+    for header, kind in mapping.items():
+        dropped = imports.is_personal(header) and header not in converted.kept_personal
+        if kind in imports.QUESTION_KINDS and not dropped:
+            lines.append(PreviewLine(header, kind, [_stored(r["answers"].get(header)) for r in first]))
+    return lines
 
 
 def _import_in_background(upload: ImportUpload) -> HttpResponse:
@@ -347,30 +399,207 @@ def import_status(request: HttpRequest, pk: int) -> HttpResponse:
 # -- Coding survey comments (staff: listeners) -----------------------------------------------
 
 
+class NotInQueue(Exception):
+    """A survey, wave or comment named in a request that is not among those offered."""
+
+
+BULK_PAGE_SIZE = 25
+RECENTLY_SKIPPED = 5
+
+
+def _id(value: str) -> int:
+    """A database id from a request, or NotInQueue: digits only, of a sane length."""
+    if not value.isdigit() or len(value) > 18:
+        raise NotInQueue("That is not a comment, wave or survey in the queue; reload the page.")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class CodingFilter:
+    """The survey (and optionally the wave) whose comments a listener is coding, and the
+    waiting counts shown beside them. Imported comments wait under their own survey, so
+    the live survey's queue is never buried under an import."""
+
+    survey: Survey | None
+    wave: Wave | None
+    surveys: list[tuple[Survey, int]]  # every survey with comments waiting, and how many
+    waves: list[tuple[Wave, int]]  # the chosen survey's waves with comments waiting
+
+    def link(self, name: str, **extra) -> str:
+        """The URL of page ``name`` under this filter, to come back to it after a POST."""
+        params = {"survey": self.survey.slug} if self.survey else {}
+        params |= {"wave": self.wave.pk} if self.wave else {}
+        params |= extra
+        return reverse(name) + ("?" + urlencode(params) if params else "")
+
+    @property
+    def query(self) -> str:
+        """The filter as a query string, for links in the pages."""
+        return self.link("surveys:coding").removeprefix(reverse("surveys:coding"))
+
+    def queue(self) -> AnswerQuerySet:
+        return (
+            Answer.objects.awaiting_coding().in_survey(self.survey, self.wave)
+            if self.survey
+            else Answer.objects.none()
+        )
+
+    def skipped(self) -> AnswerQuerySet:
+        return (
+            Answer.objects.skipped().in_survey(self.survey, self.wave)
+            if self.survey
+            else Answer.objects.none()
+        )
+
+
+def _coding_filter(params) -> CodingFilter:
+    """The filter named by ``survey`` (a slug) and ``wave`` (an id) in GET or POST data.
+
+    Without a survey: the one whose newest wave with comments waiting opened last, so
+    a historical import does not push the live survey's comments aside. A survey or wave
+    that is unknown, or a wave of another survey, raises NotInQueue.
+    """
+    waiting = Answer.objects.awaiting_coding().order_by()
+    per_survey = dict(waiting.values_list("response__wave__survey").annotate(n=Count("id", distinct=True)))
+    newest = dict(waiting.values_list("response__wave__survey").annotate(opens=Max("response__wave__opens")))
+    surveys = sorted(Survey.objects.filter(pk__in=per_survey), key=lambda s: newest[s.pk], reverse=True)
+    slug, wave_id = params.get("survey", ""), params.get("wave", "")
+    if slug:
+        survey = Survey.objects.filter(slug=slug[:50]).first()
+        if survey is None:
+            raise NotInQueue("There is no survey by that name; choose one from the list.")
+    else:
+        survey = surveys[0] if surveys else None
+    wave = None
+    if wave_id:
+        wave = Wave.objects.filter(pk=_id(wave_id), survey=survey).first() if survey else None
+        if wave is None:
+            raise NotInQueue("That wave is not one of this survey's; choose one from the list.")
+    waves: list[tuple[Wave, int]] = []
+    if survey is not None:
+        per_wave = dict(
+            waiting.filter(response__wave__survey=survey)
+            .values_list("response__wave")
+            .annotate(n=Count("id", distinct=True))
+        )
+        waves = [(w, per_wave[w.pk]) for w in survey.waves.filter(pk__in=per_wave)]
+    return CodingFilter(survey, wave, [(s, per_survey[s.pk]) for s in surveys], waves)
+
+
+def _not_in_queue(error: NotInQueue) -> HttpResponse:
+    return HttpResponseBadRequest(str(error))
+
+
+def _chosen(queryset: AnswerQuerySet, value: str) -> Answer:
+    """The comment ``value`` names, if it is in ``queryset``; else NotInQueue."""
+    answer = queryset.filter(pk=_id(value)).first()
+    if answer is None:
+        raise NotInQueue(
+            "That comment is not in this queue any more (coded by someone else?); reload the page."
+        )
+    return answer
+
+
 @permission_required(CODE_COMMENTS)
 def coding(request: HttpRequest) -> HttpResponse:
-    """One comment at a time, with only its wave: tick its themes, or skip it."""
-    queue = Answer.objects.awaiting_coding()
+    """One comment at a time, with only its wave: tick its themes, or skip it. Filtered
+    by survey and wave; a skip can be undone."""
+    params = request.POST if request.method == "POST" else request.GET
+    try:
+        chosen = _coding_filter(params)
+        queue = chosen.queue()
+        if request.method == "POST":
+            answer = _chosen(queue, request.POST.get("answer", ""))
+        elif request.GET.get("answer"):
+            answer = _chosen(queue, request.GET["answer"])
+        else:
+            answer = queue.first()
+        skipped_now = (
+            chosen.skipped().filter(pk=_id(request.GET["skipped"])).first()
+            if request.GET.get("skipped")
+            else None
+        )
+    except NotInQueue as error:
+        return _not_in_queue(error)
     if request.method == "POST":
-        answer_id = request.POST.get("answer", "")
-        if not answer_id.isdigit() or len(answer_id) > 18:
-            return HttpResponseBadRequest("That is not a comment in the queue; reload the page.")
-        answer = get_object_or_404(queue, pk=int(answer_id))
         if request.POST.get("action") == "skip":
             services.answer_code(answer=answer, themes=[])
-            messages.info(request, "Skipped: nothing to code in that comment.")
-            return redirect("surveys:coding")
+            return redirect(chosen.link("surveys:coding", skipped=answer.pk))
         form = CodingForm(request.POST)
         if form.is_valid():
             services.answer_code(answer=answer, **form.cleaned_data)
             messages.success(request, "Coded.")
-            return redirect("surveys:coding")
+            return redirect(chosen.link("surveys:coding"))
         status = 400
     else:
-        answer, form, status = queue.first(), CodingForm(), 200
+        form, status = CodingForm(), 200
     return render(
         request,
         "surveys/coding.html",
-        {"answer": answer, "form": form, "remaining": queue.count()},
+        {
+            "answer": answer,
+            "form": form,
+            "remaining": queue.count(),
+            "filter": chosen,
+            "skipped_now": skipped_now,
+            "recently_skipped": list(chosen.skipped()[:RECENTLY_SKIPPED]),
+        },
         status=status,
+    )
+
+
+@require_POST
+@permission_required(CODE_COMMENTS)
+def coding_unskip(request: HttpRequest) -> HttpResponse:
+    """Bring a skipped comment back to the queue, and show it to code now."""
+    try:
+        chosen = _coding_filter(request.POST)
+        answer = _chosen(chosen.skipped(), request.POST.get("answer", ""))
+    except NotInQueue as error:
+        return _not_in_queue(error)
+    services.answer_unskip(answer=answer)
+    messages.info(request, "Brought back: the comment is waiting again.")
+    return redirect(chosen.link("surveys:coding", answer=answer.pk))
+
+
+@permission_required(CODE_COMMENTS)
+def coding_bulk(request: HttpRequest) -> HttpResponse:
+    """Up to 25 waiting comments of the chosen survey (and wave) at once: tick those that
+    share themes, pick the themes once, code them all."""
+    params = request.POST if request.method == "POST" else request.GET
+    try:
+        chosen = _coding_filter(params)
+        queue = chosen.queue()
+        picked = []
+        if request.method == "POST":
+            ids = [_id(value) for value in request.POST.getlist("answers")]
+            picked = list(queue.filter(pk__in=ids))
+            if len(picked) != len(set(ids)):
+                raise NotInQueue(
+                    "Some of the ticked comments are not waiting in this survey's queue "
+                    "(coded by someone else?); reload the page."
+                )
+    except NotInQueue as error:
+        return _not_in_queue(error)
+    form = CodingForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if not picked:
+            form.add_error(None, "Tick at least one comment to code.")
+        if form.is_valid():
+            coded = services.answers_code(answers=picked, **form.cleaned_data)
+            messages.success(request, f"Coded {coded} comment{pluralize(coded)}.")
+            return redirect(chosen.link("surveys:coding_bulk"))
+    paginator = Paginator(queue, BULK_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    return render(
+        request,
+        "surveys/coding_bulk.html",
+        {
+            "page": page,
+            "form": form,
+            "filter": chosen,
+            "ticked": {answer.pk for answer in picked},
+            "remaining": paginator.count,
+        },
+        status=400 if request.method == "POST" else 200,
     )

@@ -65,7 +65,11 @@ ROUTES = {
     "surveys:import_upload": Route(MANAGE_SURVEYS),
     "surveys:import_mapping": Route(MANAGE_SURVEYS, ("upload",), ok=(200, 404)),  # one's own uploads only
     "surveys:import_status": Route(MANAGE_SURVEYS, ("upload",), ok=(200, 404)),  # one's own uploads only
-    "surveys:coding": Route(CODE_COMMENTS),
+    "surveys:coding": Route(
+        CODE_COMMENTS, query={"survey": SLUG, "wave": INT, "answer": INT, "skipped": INT}
+    ),
+    "surveys:coding_unskip": Route(CODE_COMMENTS, method="post", ok=(400,)),  # names no comment
+    "surveys:coding_bulk": Route(CODE_COMMENTS, query={"survey": SLUG, "wave": INT, "page": INT}),
     "conversations:people": Route(VIEW_RESULTS, query={"q": TEXT, "department": INT, "influence": TEXT}),
     "conversations:person_new": Route(LOG_CONVERSATIONS),
     "conversations:person_edit": Route(LOG_CONVERSATIONS, ("person",)),

@@ -66,6 +66,7 @@ def test_quick_capture_on_a_phone_saves_a_note(live_server, phone_page, log):
         ("/conversations/new/", "conversation-form"),
         ("/capture/", "quick-capture"),
         ("/coding/", "coding-queue"),
+        ("/coding/several/", "coding-several"),
         ("/coverage/", "coverage"),
     ],
 )

@@ -45,7 +45,7 @@ def test_import_steps_are_accessible_and_import(live_server, desktop_page, manag
     page.goto(f"{live_server.url}/import/")
     assert_accessible(page)
     page.set_input_files("input[type=file]", str(FIXTURE))
-    page.get_by_label("Survey slug").fill("carpentries")
+    page.get_by_label("Survey title").fill("carpentries")
     page.get_by_role("button", name="Upload and check").click()
     assert page.get_by_text("Detected a csv export with 176 complete responses").is_visible()
     screenshot(page, "import-mapping")

@@ -310,7 +310,7 @@ def test_the_mapping_page_shows_the_proposed_scale_and_imports_only_once_confirm
         f"2026-01-0{i + 1} 10:00:00,Ana {i},{quick[i % 3]},{kind[i % 2]}" for i in range(6)
     ]
     upload = SimpleUploadedFile("pulse.csv", ("\n".join(rows) + "\n").encode(), content_type="text/csv")
-    url = client.post("/import/", {"file": upload, "survey": "agree", "format": "auto"})["Location"]
+    url = client.post("/import/", {"file": upload, "title": "agree", "format": "auto"})["Location"]
     page = client.get(url).content.decode()
     assert "Agreement, 1–5: Disagree … Strongly agree" in page or "Agreement, 1–5:" in page
     assert "Not imported: personal data" in page and "Keep “Name”" in page

@@ -127,7 +127,7 @@ def test_the_upload_page_refuses_each_hostile_file_with_400(client, case):
     client.force_login(make_user("manager", "Managers"))
     page = client.post(
         "/import/",
-        {"file": SimpleUploadedFile("hostile.csv", content), "survey": "hostile", "format": "auto"},
+        {"file": SimpleUploadedFile("hostile.csv", content), "title": "hostile", "format": "auto"},
     )
     assert page.status_code == 400
     assert message.replace("'", "&#x27;") in page.content.decode()

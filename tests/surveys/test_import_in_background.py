@@ -29,7 +29,7 @@ def manager(client):
 def upload(client, text: str = CSV, **fields) -> str:
     page = client.post(
         "/import/",
-        {"file": SimpleUploadedFile("big.csv", text.encode()), "survey": "pulse", "format": "auto"} | fields,
+        {"file": SimpleUploadedFile("big.csv", text.encode()), "title": "pulse", "format": "auto"} | fields,
     )
     assert page.status_code == 302, page.content.decode()[:500]
     return page["Location"]

@@ -282,7 +282,7 @@ def test_the_upload_page_proposes_a_mapping_asks_about_labels_then_imports(clien
         "/import/",
         {
             "file": SimpleUploadedFile("forms.csv", text.encode()),
-            "survey": "Staff pulse",
+            "title": "Staff pulse",
             "wave": "",
             "format": "auto",
         },
@@ -313,7 +313,7 @@ def test_the_upload_page_refuses_a_bad_file_and_needs_the_manager_role(client):
     client.force_login(make_user("manager", "Managers"))
     page = client.post(
         "/import/",
-        {"file": SimpleUploadedFile("junk.csv", bytes(range(256)) * 40), "survey": "junk", "format": "auto"},
+        {"file": SimpleUploadedFile("junk.csv", bytes(range(256)) * 40), "title": "junk", "format": "auto"},
     )
     assert page.status_code == 400
     assert "binary data" in page.content.decode()
@@ -398,3 +398,102 @@ def test_text_with_backslashes_tabs_and_line_breaks_is_stored_exactly(tmp_path):
         str(mapping_file(tmp_path, {"columns": {"What one thing should IT change?": "text"}})),
     )
     assert Answer.objects.filter(text=comment).count() == 1
+
+
+def upload_file(client, name: str, content: bytes, **fields):
+    from django.contrib.auth.models import User
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.factories import make_user
+
+    client.force_login(User.objects.filter(username="manager").first() or make_user("manager", "Managers"))
+    return client.post("/import/", {"file": SimpleUploadedFile(name, content), "format": "auto"} | fields)
+
+
+def test_the_upload_asks_for_a_title_and_derives_the_address_from_it(client):
+    """No slug field in sight: the address is made from the title, editable under "Advanced"."""
+    from surveys.models import ImportUpload
+
+    page = upload_file(client, "a.csv", b"How satisfied are you?\n4\n", title="IT service 2024")
+    body = client.get("/import/").content.decode()
+    assert "Survey slug" not in body and "Survey title" in body
+    advanced = body.index("<summary>Advanced")
+    assert advanced < body.index('name="slug"') < body.index("</details>", advanced)
+    assert page.status_code == 302
+    upload = ImportUpload.objects.get()
+    assert (upload.slug, upload.title) == ("it-service-2024", "IT service 2024")
+    client.post(page["Location"], {"column_0": "rating_5", "action": "import"})
+    assert Survey.objects.get(slug="it-service-2024").title == "IT service 2024"
+
+
+def test_an_address_given_under_advanced_wins_and_an_empty_one_is_refused(client):
+    from surveys.models import ImportUpload
+
+    upload_file(client, "a.csv", b"Q\n4\n", title="Anything", slug="Pulse 2")
+    assert ImportUpload.objects.get().slug == "pulse-2"
+    page = upload_file(client, "a.csv", b"Q\n4\n", title="!!!")
+    assert page.status_code == 400 and "Use some letters or digits" in page.content.decode()
+
+
+def test_the_preview_shows_the_first_rows_as_they_will_be_stored(client):
+    """Numbers for ratings, the options chosen, "—" where nothing is stored."""
+    text = (
+        "Timestamp,IT is helpful,Which tools do you use?,Department\n"
+        "2026-10-01T09:00:00Z,Strongly agree,Email;Chat,Finance\n"
+        "2026-10-02T09:00:00Z,,Chat,\n"
+        "2026-10-03T09:00:00Z,Disagree,Email,Finance\n"
+        "2026-10-04T09:00:00Z,Agree,Phone,Finance\n"
+    )
+    mapping = upload_file(client, "p.csv", text.encode(), title="Preview")["Location"]
+    form = client.get(mapping).context["form"]
+    assert form.fields["column_1"].initial == "rating"
+    fields = {
+        name: field.initial for name, field in form.fields.items() if name.startswith(("column_", "scale_"))
+    }
+    page = client.post(mapping, fields | {"column_2": "multiple", "scale_0_confirm": "on", "action": "check"})
+    lines = {line.header: line.values for line in page.context["preview"]}
+    assert lines["When it was answered"][:2] == ["2026-10-01 09:00", "2026-10-02 09:00"]
+    assert lines["Department"][:2] == ["Finance", "—"]
+    assert lines["IT is helpful"] == ["5", "—", "2", "4"]
+    assert lines["Which tools do you use?"][:2] == ["Email; Chat", "Chat"]
+
+
+def wide_export(columns: int = 60) -> bytes:
+    """A 60-column export: ratings, choices, comments and metadata, like a real one."""
+    headers = ["Id", "Start time", "Email"]
+    headers += [f"Statement {i}" for i in range(40)] + [f"Choice {i}" for i in range(10)]
+    headers += [f"Comment {i}" for i in range(columns - len(headers))]
+    rows = []
+    for r in range(8):
+        row = [str(r + 1), "2026-10-01T09:00:00Z", f"p{r}@example.org"]
+        row += [["Agree", "Disagree", "Strongly agree", "Neutral", "Strongly disagree"][r % 5]] * 40
+        row += [["Laptop", "Desktop"][r % 2]] * 10
+        row += [f"A comment number {r} that is long enough to be free text and not a choice"] * (columns - 53)
+        rows.append(row)
+    return ("\n".join(",".join(row) for row in [headers, *rows]) + "\n").encode()
+
+
+def test_a_wide_export_is_grouped_into_a_few_blocks_each_column_still_changeable(client):
+    mapping = upload_file(client, "wide.csv", wide_export(), title="Wide")["Location"]
+    page = client.get(mapping)
+    groups = page.context["groups"]
+    assert len(groups) <= 6, [g["kind"] for g in groups]
+    assert sum(len(g["columns"]) for g in groups) == 60
+    assert page.content.decode().count("column-group") == len(groups)
+    ratings = next(g for g in groups if g["kind"] == "rating")
+    assert len(ratings["columns"]) == 40 and len(page.context["scale_blocks"]) == 1
+
+
+def test_one_decision_changes_a_whole_group_and_a_column_can_still_differ(client):
+    mapping = upload_file(client, "wide.csv", wide_export(), title="Wide")["Location"]
+    form = client.get(mapping).context["form"]
+    fields = {name: field.initial for name, field in form.fields.items() if name.startswith("column_")}
+    choices = [i for i, h in enumerate(form.headers) if h.startswith("Choice")]
+    page = client.post(mapping, fields | {"group_single": "text", "action": "check"})
+    mapped = page.context["form"].mapping()
+    assert {mapped[f"Choice {i}"] for i in range(10)} == {"text"}
+    assert page.context["form"]["group_single"].value() == ""  # applied, then cleared
+    fields = {name: page.context["form"][name].value() for name in fields}
+    fields[f"column_{choices[0]}"] = "single"
+    again = client.post(mapping, fields | {"action": "check"}).context["form"].mapping()
+    assert again["Choice 0"] == "single" and again["Choice 1"] == "text"

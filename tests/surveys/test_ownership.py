@@ -13,7 +13,7 @@ CSV = b"How satisfied are you?\n4\n5\n3\n"
 
 def upload(client, slug: str):
     return client.post(
-        "/import/", {"file": SimpleUploadedFile("export.csv", CSV), "survey": slug, "format": "auto"}
+        "/import/", {"file": SimpleUploadedFile("export.csv", CSV), "title": slug, "format": "auto"}
     )
 
 
