@@ -127,6 +127,23 @@ LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 
 def read_csv(text: str, limits: Limits, delimiter: str = ",") -> list[list[str]]:
+    """Every row of a CSV (or TSV) text; see ``_read_delimited``.
+
+    Tab-separated exports (Google Sheets' TSV) do not quote: a quote is just a character.
+    When quoting would leave a quote open but every line has the header's number of tabs,
+    the file is read again with quotes as plain characters."""
+    try:
+        return _read_delimited(text, limits, delimiter, csv.QUOTE_MINIMAL)
+    except UploadProblem as problem:
+        if delimiter != "\t" or not ("never closed" in str(problem) or "after '\"'" in str(problem)):
+            raise
+        widths = {line.count("\t") for line in text.splitlines() if line.strip()}
+        if len(widths) != 1:
+            raise
+        return _read_delimited(text, limits, delimiter, csv.QUOTE_NONE)
+
+
+def _read_delimited(text: str, limits: Limits, delimiter: str, quoting: int) -> list[list[str]]:
     """Every row of a CSV text, refusing the file at the first limit it passes.
 
     The header's width is checked before any data row is read; rows × width is checked
@@ -138,7 +155,7 @@ def read_csv(text: str, limits: Limits, delimiter: str = ",") -> list[list[str]]
     # Lines are sliced from the text as the reader asks (a StringIO would hold another,
     # wider copy of a 50 MB file); endings are kept, as open(newline="") does.
     lines = (match.group() for match in LINES.finditer(text))
-    reader = csv.reader(lines, delimiter=delimiter, strict=True)
+    reader = csv.reader(lines, delimiter=delimiter, strict=True, quoting=quoting)
     rows: list[list[str]] = []
     width = 0
     while True:

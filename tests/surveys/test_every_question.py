@@ -324,3 +324,22 @@ def test_the_mapping_page_shows_the_proposed_scale_and_imports_only_once_confirm
     quick = Survey.objects.get(slug="agree").questions.get(text="IT is quick")
     assert quick.scale == (1, 5) and quick.point_labels()[5] == "Strongly agree"
     assert not Survey.objects.get(slug="agree").questions.filter(text="Name").exists()
+
+
+def test_a_google_sheets_tsv_with_literal_quotes_reads_every_row():
+    """RStudio 2019 (Google Sheets TSV) does not quote: a quote in an answer is a
+    character, not the start of a quoted cell. Every row keeps its 52 tab-separated fields."""
+    from perception.uploads import Limits, read_csv
+
+    text = (FIXTURES / "rstudio-2019-english-survey.tsv").read_text(encoding="utf-8")
+    rows = read_csv(text, Limits.from_settings(), "\t")
+    assert len(rows) == 1839 and {len(row) for row in rows} == {52}
+    assert any('"' in cell for row in rows for cell in row)
+
+
+def test_a_tsv_whose_open_quote_really_swallows_lines_is_still_refused():
+    """The fallback needs every line to have the header's tabs; a broken file stays refused."""
+    from perception.uploads import Limits, UploadProblem, read_csv
+
+    with pytest.raises(UploadProblem, match="never closed"):
+        read_csv('a\tb\n"x\ty\n1\t2\t3\n', Limits.from_settings(), "\t")
