@@ -347,9 +347,15 @@ def _history(wave_id: int) -> dict[str, list[Decision]]:
     return history
 
 
-def publish_wave(wave, today, *, live: dict[str, State] | None = None, fingerprint: str = ""):
+def publish_wave(
+    wave, today, *, live: dict[str, State] | None = None, fingerprint: str = "", rescore: bool = False
+):
     """Write the wave's next publication when anything may change (or it has closed and
-    its final publication is due). Returns the new Publication, or None."""
+    its final publication is due). Returns the new Publication, or None.
+
+    With ``rescore``, a final wave is published again over exactly the respondents its
+    final publication counted, scored by today's rules (a scale, cut or reverse-scoring
+    changed): nobody joins or leaves, so nothing new about anyone can be learnt."""
     from django.db import transaction
     from django.utils import timezone
 
@@ -360,14 +366,25 @@ def publish_wave(wave, today, *, live: dict[str, State] | None = None, fingerpri
         # two readers publishing at once would both write publication 1.
         type(wave).objects.select_for_update().filter(pk=wave.pk).first()
         last = Publication.objects.filter(wave=wave).order_by("-number").first()
-        if last is not None and last.final:
+        rescoring = last is not None and last.final
+        if rescoring and not rescore:
             return None
-        final = wave.closes <= timezone.now()
+        final = rescoring or wave.closes <= timezone.now()
         if live is None:
             live = live_states(wave.survey, [wave.pk], {wave.pk} if final else set())[wave.pk]
         k = wave.survey.group_threshold()
-        published = _published_states(wave.pk)
-        history = _history(wave.pk)
+        if rescoring:
+            counted = set(
+                PublishedScore.objects.filter(wave=wave, measure=RESPONDENTS).values_list(
+                    "response_id", flat=True
+                )
+            )
+            live = {m: {r: member for r, member in s.items() if r in counted} for m, s in live.items()}
+            PublishedScore.objects.filter(wave=wave).delete()
+            published, history = {}, {}
+        else:
+            published = _published_states(wave.pk)
+            history = _history(wave.pk)
         plan = WavePlan()
         for measure in sorted(set(live) | set(published)):
             before = published.get(measure, {})
@@ -385,7 +402,9 @@ def publish_wave(wave, today, *, live: dict[str, State] | None = None, fingerpri
             published_on=today,
             final=final,
             # Only the final count is said: while a wave is open it would move by one.
-            left_out=len(set(live.get(RESPONDENTS, {})) - set(respondents)) if final else 0,
+            left_out=last.left_out
+            if rescoring
+            else (len(set(live.get(RESPONDENTS, {})) - set(respondents)) if final else 0),
             fingerprint=fingerprint,
         )
         personal = set(
@@ -460,8 +479,15 @@ def live_fingerprint(survey) -> str:
 
     from reports import queries
 
-    parts = [queries.responses_seen(survey), queries.scoring_rules(survey), survey.group_threshold()]
-    return hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()[:24]
+    def digest(parts) -> str:
+        return hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()[:24]
+
+    rules = [queries.scoring_rules(survey), survey.group_threshold()]
+    return f"{digest(rules)[:12]}-{digest([queries.responses_seen(survey), *rules])}"
+
+
+def _rules_part(fingerprint: str) -> str:
+    return fingerprint.split("-")[0]
 
 
 PENDING_KEY = "reports:publication-requested:{}"
@@ -496,3 +522,8 @@ def ensure_published(survey) -> None:
         publish_survey(survey, fingerprint=fingerprint)
     elif any(not p.final and p.fingerprint != fingerprint for p in latest.values()):
         request_publication(survey)
+    # A scoring rule changed since a final publication: the same people, scored anew.
+    for wave in waves:
+        final = latest.get(wave.pk)
+        if final is not None and final.final and _rules_part(final.fingerprint) != _rules_part(fingerprint):
+            publish_wave(wave, timezone.localdate(), fingerprint=fingerprint, rescore=True)

@@ -392,3 +392,22 @@ def test_the_published_outputs_determine_no_hidden_cell_or_person(arrivals, cuts
         for person in range(len(arrivals)):
             assert not _in_row_space(rows, np.eye(len(arrivals))[person]), "one respondent is determined"
         transaction.set_rollback(True)
+
+
+def test_a_changed_scoring_rule_rescores_a_final_wave_over_the_same_people(viewer, db):
+    """Reverse-scoring declared after a wave closed: the same people, scored anew (low +
+    high − mean); a late answer still never joins."""
+    survey = make_survey(slug="pulse")
+    rating = add_question(survey, Question.RATING_5, text="IT is reliable")
+    wave = make_past_waves(survey, ["2026 Q1"])[0]
+    for number in range(12):
+        add_response(wave, {rating: 1 + number % 4})
+    before = outputs(viewer)["json"]
+    measure = next(m for m in before["measures"] if m["label"].startswith("IT is reliable"))["waves"][0]
+    add_response(wave, {rating: 5})  # too late: the wave is final
+    rating.reverse_scored = True
+    rating.save(update_fields=["reverse_scored"])
+    after = outputs(viewer)["json"]
+    flipped = next(m for m in after["measures"] if m["label"].startswith("IT is reliable"))["waves"][0]
+    assert flipped["n"] == measure["n"] == 12
+    assert flipped["mean"] == pytest.approx(6 - measure["mean"])
