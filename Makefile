@@ -57,6 +57,7 @@ test-postgres: install-dev
 
 ## bench: time `trends --json` on a synthetic organisation (see BENCHMARKS.md)
 bench: install-dev
+	$(BIN)/python -m benchmarks.simulation
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 ## browser: Debian's Chromium and axe-core for the browser tests (needs root for apt)
