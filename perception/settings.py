@@ -146,6 +146,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests use a file, not shared memory, so concurrent-submission tests see real
     # SQLite locking (busy timeout) rather than shared-cache table locks.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-perception.sqlite3")}
+# An optional read replica of PostgreSQL: the analysis reads there (perception/routers.py
+# says which), everything else and every write stays on the primary. Tests mirror it.
+if os.getenv("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"], conn_max_age=envint("DB_CONN_MAX_AGE", "60")
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["perception.routers.ReadReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -170,6 +178,10 @@ AXES_CLIENT_IP_CALLABLE = "perception.lib.client.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429
+# Failed sign-ins are counted in the database (axes' default handler, named here so it is
+# not changed by accident): every web machine shares one PostgreSQL, so they all see the
+# same counts. A cache handler would need every machine on the same cache.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 
 # Sessions last a working day, not Django's two weeks.
 SESSION_COOKIE_AGE = envint("SESSION_HOURS", "12") * 3600
@@ -223,7 +235,10 @@ DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "perception@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Computed analyses are cached per survey; a shared cache (Redis) lets several web
-# machines use one copy. Without REDIS_URL each process keeps its own.
+# machines use one copy. Without REDIS_URL each process keeps its own. The open-link
+# burst limit counts in this cache (surveys/throttle.py), so with Redis every machine
+# counts together; sessions are then read from Redis and kept in the database as well
+# (cached_db), so a Redis restart signs nobody out.
 if os.getenv("REDIS_URL"):
     CACHES = {
         "default": {
@@ -231,6 +246,7 @@ if os.getenv("REDIS_URL"):
             "LOCATION": os.environ["REDIS_URL"],
         }
     }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Production hardening, on whenever DEBUG is off (`manage.py check --deploy` is clean).
 if not DEBUG:

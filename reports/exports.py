@@ -5,7 +5,9 @@ Every text cell goes through ``neutralise`` so a spreadsheet never runs it as a 
 """
 
 import csv
-import io
+import tempfile
+from collections.abc import Iterable, Iterator
+from typing import IO
 
 from openpyxl import Workbook
 
@@ -122,33 +124,53 @@ def _rows_for(scope: str, measure: dict, k: int):
         ]
 
 
-def measure_rows(document: dict) -> list[list]:
+def measure_rows(document: dict) -> Iterator[list]:
     """One row per scope (the organisation or a department), measure and wave; the change
     sits on the row of the wave it ends at, the trend on the last shown wave's row."""
     k = document["min_group_size"]
     scope = document["filters"]["department"] or "Whole organisation"
-    rows = [row for measure in document["measures"] for row in _rows_for(scope, measure, k)]
+    for measure in document["measures"]:
+        yield from _rows_for(scope, measure, k)
     for department in document["departments"]:
         for measure in department["measures"]:
-            rows.extend(_rows_for(department["department"], measure, k))
-    return rows
+            yield from _rows_for(department["department"], measure, k)
 
 
-def to_csv(header: list[str], rows: list[list]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([neutralise(value) for value in header])  # a header can be an imported question
+class _Line:
+    """A file-like object whose write() hands back the line csv.writer just formatted."""
+
+    def write(self, line: str) -> str:
+        return line
+
+
+def csv_lines(header: list[str], rows: Iterable[list]) -> Iterator[str]:
+    """The CSV one line at a time, as the rows arrive, for a streaming download."""
+    writer = csv.writer(_Line())
+    yield writer.writerow([neutralise(value) for value in header])  # a header can be an imported question
     for row in rows:
-        writer.writerow(["" if value is None else neutralise(value) for value in row])
-    return buffer.getvalue()
+        yield writer.writerow(["" if value is None else neutralise(value) for value in row])
 
 
-def to_xlsx(header: list[str], rows: list[list], title: str) -> bytes:
+def to_csv(header: list[str], rows: Iterable[list]) -> str:
+    return "".join(csv_lines(header, rows))
+
+
+def xlsx_file(header: list[str], rows: Iterable[list], title: str) -> IO[bytes]:
+    """The workbook in a temporary file (deleted when closed), rewound for reading.
+
+    openpyxl's write-only mode writes each row out as it is appended, and the file keeps
+    the finished workbook out of memory while it is sent."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title[:31])
     sheet.append([neutralise(value) for value in header])
     for row in rows:
         sheet.append([neutralise(value) for value in row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    file = tempfile.TemporaryFile()
+    workbook.save(file)
+    file.seek(0)
+    return file
+
+
+def to_xlsx(header: list[str], rows: Iterable[list], title: str) -> bytes:
+    with xlsx_file(header, rows, title) as file:
+        return file.read()

@@ -7,6 +7,7 @@ is far smaller than the answers it came from.
 """
 
 import hmac
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -504,9 +505,17 @@ def _shuffle_key(response_id: int, purpose: str = "raw-export") -> str:
     return hmac.new(settings.SECRET_KEY.encode(), f"{purpose}:{response_id}".encode(), "sha256").hexdigest()
 
 
-def raw_responses(survey: Survey) -> tuple[list[str], list[list]]:
+# Responses read per query by the raw export, so its memory stays flat however many there are.
+RAW_EXPORT_CHUNK = 500
+
+
+def raw_responses(survey: Survey) -> tuple[list[str], Iterator[list]]:
     """Every published respondent (reports.disclosure), one row each, with one column
     per question, in an order that is neither the order of answering nor of ids.
+
+    The header is ready at once; the rows are read lazily, ``RAW_EXPORT_CHUNK`` responses
+    at a time, so a download can stream them. The order needs every id, so the ids (and
+    only the ids) are read and sorted first.
 
     For anonymous surveys there is no identity at all: no respondent key, no address,
     the day of submission only, and the department only where the published figures
@@ -528,11 +537,9 @@ def raw_responses(survey: Survey) -> tuple[list[str], list[list]]:
     )
     # Waves whose published total is hidden are left out whole.
     waves_shown = {w.pk for w in waves if shown_cells.get((w.label, RESPONDENTS), _HIDDEN).total}
-    responses = sorted(
-        Response.objects.filter(pk__in=list(published), wave__in=waves_shown)
-        .select_related("wave", "invitation")
-        .prefetch_related("answers__choice"),
-        key=lambda r: _shuffle_key(r.pk),
+    ids = sorted(
+        Response.objects.filter(pk__in=list(published), wave__in=waves_shown).values_list("pk", flat=True),
+        key=_shuffle_key,
     )
     # Anonymous surveys: no date at all (a lone answer on one day would be singled out).
     header = ["row", "wave", "department"] if anonymous else ["row", "wave", "submitted", "department"]
@@ -541,8 +548,8 @@ def raw_responses(survey: Survey) -> tuple[list[str], list[list]]:
     if survey.anonymity == Survey.IDENTIFIED:
         header.append("email")
     header += [q.text for q in questions]
-    rows = []
-    for number, response in enumerate(responses, start=1):
+
+    def row_for(number: int, response: Response) -> list:
         department_id = published[response.pk]
         name = names.get(department_id, "") if department_id is not None else ""
         cells = shown_cells.get((response.wave.label, RESPONDENTS), _HIDDEN)
@@ -570,8 +577,17 @@ def raw_responses(survey: Survey) -> tuple[list[str], list[list]]:
             row.append(
                 "; ".join(str(v) for v in values) if len(values) > 1 else (values[0] if values else None)
             )
-        rows.append(row)
-    return header, rows
+        return row
+
+    def rows() -> Iterator[list]:
+        responses = Response.objects.select_related("wave", "invitation").prefetch_related("answers__choice")
+        for start in range(0, len(ids), RAW_EXPORT_CHUNK):
+            chunk = ids[start : start + RAW_EXPORT_CHUNK]
+            by_id = {r.pk: r for r in responses.filter(pk__in=chunk).iterator(chunk_size=RAW_EXPORT_CHUNK)}
+            for number, pk in enumerate(chunk, start=start + 1):
+                yield row_for(number, by_id[pk])
+
+    return header, rows()
 
 
 # -- Small reads for the results pages -------------------------------------------------

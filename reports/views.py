@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from csp.decorators import csp_replace
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -28,6 +28,8 @@ from reports.models import MonthlyReport, ReportSettings, ServiceMetric
 from reports.service_metrics import ServiceMetricsError, import_service_metrics
 
 if TYPE_CHECKING:  # types only: reports reads surveys and conversations through queries.py
+    from collections.abc import Iterable
+
     from surveys.models import Survey, Wave
 
 CHANNELS = {
@@ -224,10 +226,18 @@ def theme(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _download(content, content_type: str, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
+def _csv_download(header: list[str], rows: Iterable[list], filename: str) -> StreamingHttpResponse:
+    """Sent line by line as the rows are produced, so memory stays flat however many."""
+    response = StreamingHttpResponse(exports.csv_lines(header, rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def _xlsx_download(header: list[str], rows: Iterable[list], title: str, filename: str) -> FileResponse:
+    """A zip cannot be sent before it is finished: built in a temporary file, then sent from it."""
+    return FileResponse(
+        exports.xlsx_file(header, rows, title), as_attachment=True, filename=filename, content_type=XLSX
+    )
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -239,10 +249,8 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse:
     rows = exports.measure_rows(filters.document())
     name = f"perception-{filters.survey.slug}"
     if fmt == "csv":
-        return _download(
-            exports.to_csv(exports.MEASURE_COLUMNS, rows), "text/csv; charset=utf-8", f"{name}.csv"
-        )
-    return _download(exports.to_xlsx(exports.MEASURE_COLUMNS, rows, "Measures"), XLSX, f"{name}.xlsx")
+        return _csv_download(exports.MEASURE_COLUMNS, rows, f"{name}.csv")
+    return _xlsx_download(exports.MEASURE_COLUMNS, rows, "Measures", f"{name}.xlsx")
 
 
 @permission_required(EXPORT_RAW_RESPONSES)
@@ -254,8 +262,8 @@ def responses_export(request: HttpRequest, fmt: str) -> HttpResponse:
     header, rows = queries.raw_responses(survey)
     name = f"responses-{survey.slug}"
     if fmt == "csv":
-        return _download(exports.to_csv(header, rows), "text/csv; charset=utf-8", f"{name}.csv")
-    return _download(exports.to_xlsx(header, rows, "Responses"), XLSX, f"{name}.xlsx")
+        return _csv_download(header, rows, f"{name}.csv")
+    return _xlsx_download(header, rows, "Responses", f"{name}.xlsx")
 
 
 @permission_required(VIEW_RESULTS)

@@ -137,15 +137,21 @@ def _answer(
         "personal": not open_link,
         "languages": _switcher(request, survey),
     }
+
+    def page(status: int, **extra) -> HttpResponse:
+        # Read here, only for a page that is drawn (not a redirect): the page names it twice,
+        # and each reading of survey.group_threshold loads the site settings.
+        extra["group_threshold"] = survey.group_threshold()
+        return render(request, "surveys/answer.html", context | extra, status=status)
+
     if request.method == "POST":
         if form.is_valid():
             if open_link and not throttle.open_link_submission_allowed(request):
                 # The form comes back as it was sent, so nothing typed is lost.
                 window = settings.OPEN_LINK_BURST_WINDOW_SECONDS
-                later = {"try_later": True, "retry_minutes": max(1, -(-window // 60))}
-                page = render(request, "surveys/answer.html", context | later, status=429)
-                page["Retry-After"] = str(window)
-                return page
+                later = page(429, try_later=True, retry_minutes=max(1, -(-window // 60)))
+                later["Retry-After"] = str(window)
+                return later
             try:
                 services.response_submit(
                     wave=wave,
@@ -159,10 +165,8 @@ def _answer(
             if open_link:
                 _remember_answered(request, thanks, survey, wave)
             return thanks
-        status = 400
-    else:
-        status = 200
-    return render(request, "surveys/answer.html", context, status=status)
+        return page(400)
+    return page(200)
 
 
 @require_http_methods(["GET", "POST"])

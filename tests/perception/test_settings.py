@@ -53,3 +53,34 @@ def test_database_url_selects_postgresql():
         DATABASE_URL="postgres://someone@db.example:5432/perception",
     )
     assert result.stdout.strip().endswith("django.db.backends.postgresql"), result.stderr
+
+
+def test_redis_shares_the_cache_and_sessions_and_axes_counts_in_the_database():
+    """With REDIS_URL every machine counts open-link bursts and reads sessions in one place."""
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings as s; "
+        "print(s.CACHES['default']['BACKEND'], s.SESSION_ENGINE, s.AXES_HANDLER)",
+        DEBUG="1",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+    )
+    assert result.stdout.split()[-3:] == [
+        "django.core.cache.backends.redis.RedisCache",
+        "django.contrib.sessions.backends.cached_db",
+        "axes.handlers.database.AxesDatabaseHandler",
+    ], result.stderr
+
+
+def test_database_replica_url_adds_a_mirrored_replica_and_the_router():
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings as s; "
+        "print(s.DATABASES['replica']['HOST'], s.DATABASES['replica']['TEST']['MIRROR'], s.DATABASE_ROUTERS)",
+        DEBUG="1",
+        DATABASE_URL="postgres://someone@db.example:5432/perception",
+        DATABASE_REPLICA_URL="postgres://someone@replica.example:5432/perception",
+    )
+    expected = "replica.example default ['perception.routers.ReadReplicaRouter']"
+    assert expected in result.stdout, result.stderr

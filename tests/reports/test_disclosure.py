@@ -90,11 +90,12 @@ def outputs(client) -> dict:
     """Everything a viewer can read about the survey: JSON, CSV, XLSX, page and counts."""
     out = StringIO()
     call_command("trends", "--survey", "pulse", "--json", stdout=out)
-    workbook = load_workbook(io.BytesIO(client.get(reverse("reports:export_xlsx") + "?survey=pulse").content))
+    xlsx = client.get(reverse("reports:export_xlsx") + "?survey=pulse").getvalue()  # a streamed file
+    workbook = load_workbook(io.BytesIO(xlsx))
     page = client.get(reverse("reports:dashboard") + "?survey=pulse")
     return {
         "json": json.loads(out.getvalue()),
-        "csv": client.get(reverse("reports:export_csv") + "?survey=pulse").content.decode(),
+        "csv": client.get(reverse("reports:export_csv") + "?survey=pulse").getvalue().decode(),
         "xlsx": [list(row) for row in workbook.active.iter_rows(values_only=True)],
         "page": page.context["document"],
         "home": [row.responses for row in client.get(reverse("reports:home")).context["rows"]],

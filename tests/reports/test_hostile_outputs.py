@@ -47,7 +47,7 @@ def test_a_comment_with_a_control_character_does_not_break_the_raw_xlsx(client):
     client.force_login(admin)
     page = client.get(reverse("reports:responses_xlsx") + "?survey=pulse")
     assert page.status_code == 200
-    cells = [cell for row in xlsx_cells(page.content) for cell in row]
+    cells = [cell for row in xlsx_cells(page.getvalue()) for cell in row]
     assert "fine until  this" in cells
     assert "'" + HOSTILE_HEADER in cells and HOSTILE_HEADER not in cells
 

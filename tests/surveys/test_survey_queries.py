@@ -1,0 +1,111 @@
+"""The public survey costs a fixed number of queries, however many questions it has."""
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from perception.models import Department
+from surveys import services
+from surveys.models import Answer, Question, Response
+from tests.factories import add_question, make_departments, make_survey, make_wave
+
+pytestmark = pytest.mark.django_db
+
+KINDS = [Question.RATING_5, Question.RATING_7, Question.SCALE_10, Question.SINGLE, Question.MULTIPLE]
+
+# Survey, waves, questions, choices, audience, departments, site settings (twice: the page
+# layout and the group threshold), plus the invitation, the claim and two inserts on a POST.
+MOST_QUERIES = {"get": 8, "post": 10}
+
+
+def survey_of(size: int, slug: str = "pulse"):
+    """An open survey asking the department, with ``size`` questions of every kind (choices
+    included) and a free-text one last."""
+    survey = make_survey(slug=slug, ask_department=True)
+    wave = make_wave(survey)
+    make_departments("Finance", "Sales")
+    questions = []
+    for n in range(size):
+        kind = KINDS[n % len(KINDS)] if n < size - 1 else Question.TEXT
+        choices = ["Email", "Chat", "Phone"] if kind in (Question.SINGLE, Question.MULTIPLE) else ()
+        questions.append(add_question(survey, kind, choices=choices))
+    return survey, wave, questions
+
+
+def answers_for(questions: list[Question]) -> dict:
+    """A complete set of answers: the top of each scale, choices, a comment, a department."""
+    data = {}
+    for question in questions:
+        name = f"q{question.pk}"
+        if question.is_numeric:
+            data[name] = str(question.scale[1])
+        elif question.kind == Question.SINGLE:
+            data[name] = str(question.choices.first().pk)
+        elif question.kind == Question.MULTIPLE:
+            data[name] = [str(c.pk) for c in question.choices.all()[:2]]
+        else:
+            data[name] = "Faster laptops."
+    data["department"] = str(Department.objects.get(name="Sales").pk)
+    return data
+
+
+def queries_of(call) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        page = call()
+    assert page.status_code in (200, 302), page.status_code
+    return [query["sql"] for query in captured.captured_queries]
+
+
+def visit_and_answer(link: str, data: dict) -> tuple[list[str], list[str]]:
+    browser = Client()
+    return queries_of(lambda: browser.get(link)), queries_of(lambda: browser.post(link, data))
+
+
+def test_open_link_page_and_submission_take_few_queries(django_assert_max_num_queries):
+    """25 questions with choices: a bounded number of queries for the page and for the answers."""
+    survey, _, questions = survey_of(25)
+    browser, data = Client(), answers_for(questions)
+    with django_assert_max_num_queries(MOST_QUERIES["get"]):
+        assert browser.get(f"/s/{survey.slug}/").status_code == 200
+    with django_assert_max_num_queries(MOST_QUERIES["post"]):
+        assert browser.post(f"/s/{survey.slug}/", data).status_code == 302
+    ticked = sum(len(v) if isinstance(v, list) else 1 for k, v in data.items() if k != "department")
+    assert Answer.objects.filter(response=Response.objects.get()).count() == ticked
+
+
+def test_personal_link_page_and_submission_take_few_queries(django_assert_max_num_queries):
+    """The same bound holds through a personal link, which also claims the invitation."""
+    _, wave, questions = survey_of(25)
+    token = services.invitation_issue(wave=wave, email="ana@example.org").token
+    browser, data = Client(), answers_for(questions)
+    with django_assert_max_num_queries(MOST_QUERIES["get"]):
+        assert browser.get(f"/s/i/{token}/").status_code == 200
+    with django_assert_max_num_queries(MOST_QUERIES["post"]):
+        assert browser.post(f"/s/i/{token}/", data).status_code == 302
+    assert Response.objects.get().source == Response.LINK
+
+
+@pytest.mark.parametrize("link", ["open", "personal"])
+def test_queries_do_not_grow_with_the_number_of_questions(link):
+    """Five questions or twenty-five: the same queries on the page and on submission."""
+    counts = []
+    for size, slug in [(5, "short"), (25, "long")]:
+        _, wave, questions = survey_of(size, slug=slug)
+        address = (
+            f"/s/{slug}/"
+            if link == "open"
+            else f"/s/i/{services.invitation_issue(wave=wave, email=f'{slug}@example.org').token}/"
+        )
+        page, submission = visit_and_answer(address, answers_for(questions))
+        counts.append((len(page), len(submission)))
+    assert counts[0] == counts[1]
+
+
+def test_a_submission_inserts_its_answers_in_one_statement_inside_one_transaction():
+    """All answers of a response go in one INSERT, inside the transaction that stores the response."""
+    survey, _, questions = survey_of(25)
+    _, submission = visit_and_answer(f"/s/{survey.slug}/", answers_for(questions))
+    writes = [sql for sql in submission if not sql.startswith("SELECT")]
+    assert len([sql for sql in writes if sql.startswith('INSERT INTO "surveys_answer"')]) == 1
+    assert writes[0].startswith("SAVEPOINT") and writes[-1].startswith("RELEASE")
