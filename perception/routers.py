@@ -1,10 +1,11 @@
 """Where queries go when a read replica is configured (``DATABASE_REPLICA_URL``).
 
-Only the analysis reads move: the published figures and the responses and answers the
-trends document is built from. Everything else, every write, and every read inside a
-transaction on the primary (publishing reads, locks, then writes) stays on "default".
-A replica lags its primary by the replication delay, so a page read just after a write
-may not show it yet; the published figures are built on the primary and only read here.
+Only the analysis reads move: the published figures every results page reads. They
+change only when a publication is written (on the primary), so a lag of a few seconds
+shows the previous publication a moment longer and nothing else. Responses and answers
+stay on the primary: staff pages read them right after writing (coding a comment, an
+import), where a lagging copy would show stale rows. Every write, and every read inside
+a transaction on the primary (publishing reads, locks, then writes), stays on "default".
 
 Models are named by label, not imported: ``perception`` imports no app.
 """
@@ -21,8 +22,6 @@ REPLICA_READS = frozenset(
         "reports.PublishedScore",
         "reports.PublishedCell",
         "reports.PublishedTotal",
-        "surveys.Response",
-        "surveys.Answer",
     }
 )
 
