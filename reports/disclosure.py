@@ -373,6 +373,13 @@ def publish_wave(
         if live is None:
             live = live_states(wave.survey, [wave.pk], {wave.pk} if final else set())[wave.pk]
         k = wave.survey.group_threshold()
+        # When each respondent was first published: rescoring keeps it, so counts by
+        # month of publication never move.
+        first_published = dict(
+            PublishedScore.objects.filter(wave=wave, measure=RESPONDENTS).values_list(
+                "response_id", "published_on"
+            )
+        )
         if rescoring:
             counted = set(
                 PublishedScore.objects.filter(wave=wave, measure=RESPONDENTS).values_list(
@@ -423,7 +430,7 @@ def publish_wave(
                     personal_link=response in personal,
                     measure=measure,
                     score=member.score,
-                    published_on=today,
+                    published_on=first_published.get(response, today),
                 )
                 for response, member in state.items()
                 if before.get(response) != member
