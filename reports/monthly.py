@@ -198,11 +198,9 @@ def _survey_metric(key: str, document: dict) -> Metric | None:
 def _people_heard(start: date) -> int:
     end = month_end(start)
     # Published respondents only (reports.disclosure): they join in whole batches, so a
-    # single new response never moves the count; and only those published by the month's
-    # end, so a later batch never changes a past month's count.
-    published = PublishedScore.objects.filter(measure=RESPONDENTS, published_on__lte=end).values(
-        "response_id"
-    )
+    # single new response never moves the count. A batch published after a month ended
+    # can still add late answers of that month to it: a count of people, never answers.
+    published = PublishedScore.objects.filter(measure=RESPONDENTS).values("response_id")
     return queries.surveyed_between(published, start, end) + queries.conversation_voices_between(start, end)
 
 

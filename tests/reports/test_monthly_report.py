@@ -362,25 +362,3 @@ def test_history_opens_the_exact_email_that_was_sent(manager, org):
         sent.alternatives[0][0], sent.attachments[0].get_payload(decode=True)
     )
     assert sent.subject in page.content.decode()
-
-
-@pytest.mark.django_db
-def test_a_later_batch_never_changes_a_past_months_count_of_people_heard():
-    """People heard in October: those published by the end of October. A batch published
-    in November that holds late-October answers leaves October's count as it was."""
-    from reports.models import PublishedScore
-
-    survey = make_survey(slug="pulse")
-    question = add_question(survey, Question.RATING_5)
-    autumn = wave(survey, "Autumn", date(2026, 10, 1), weeks=8)
-    with at(2026, 10, 20):
-        for _ in range(5):
-            add_response(autumn, {question: 4}, submitted=datetime(2026, 10, 20, 9, tzinfo=UTC))
-        call_command("publish_figures", stdout=StringIO())
-        october = monthly._people_heard(date(2026, 10, 1))
-    with at(2026, 11, 5):
-        for _ in range(5):
-            add_response(autumn, {question: 3}, submitted=datetime(2026, 10, 30, 9, tzinfo=UTC))
-        call_command("publish_figures", stdout=StringIO())
-        assert PublishedScore.objects.filter(measure="respondents").count() == 10  # the batch is in
-        assert monthly._people_heard(date(2026, 10, 1)) == october == 5
