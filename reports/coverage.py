@@ -34,8 +34,7 @@ def department_coverage(today: date) -> list[Heard]:
     today while it is open), never the day someone answered, and it changes only when
     the figures do, so it counts nobody one by one.
     """
-    for survey in queries.surveys():
-        disclosure.ensure_published(survey)
+    disclosure.ensure_all_published()
     surveyed: dict[int, date] = {}
     for department, closes in queries.department_published_waves():
         day = min(timezone.localdate(closes), today)

@@ -534,3 +534,21 @@ def ensure_published(survey) -> None:
         final = latest.get(wave.pk)
         if final is not None and final.final and _rules_part(final.fingerprint) != _rules_part(fingerprint):
             publish_wave(wave, timezone.localdate(), fingerprint=fingerprint, rescore=True)
+
+
+ALL_CHECKED_KEY = "reports:all-surveys-published-checked"
+ALL_CHECK_SECONDS = 30
+
+
+def ensure_all_published(*, force: bool = False) -> None:
+    """``ensure_published`` for every survey, for pages that read across surveys (home,
+    coverage) and the monthly report. Pages check at most every 30 seconds, not on every
+    view; ``force`` (the monthly report) always checks."""
+    from django.core.cache import cache
+
+    from reports import queries
+
+    if not force and not cache.add(ALL_CHECKED_KEY, True, ALL_CHECK_SECONDS):
+        return
+    for survey in queries.surveys():
+        ensure_published(survey)

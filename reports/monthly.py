@@ -24,7 +24,7 @@ from perception.lib import emails
 from perception.models import SiteSettings
 from reports import queries, summary
 from reports.cache import trends_document
-from reports.disclosure import RESPONDENTS, ensure_published
+from reports.disclosure import RESPONDENTS, ensure_all_published
 from reports.models import MonthlyReport, PublishedScore, ReportSettings, ServiceMetric
 
 if TYPE_CHECKING:  # types only: reports reads surveys and conversations through queries.py
@@ -280,8 +280,7 @@ def compose(period: date, settings: ReportSettings | None = None) -> Composition
     settings = settings or ReportSettings.load()
     if not MIN_METRICS <= len(settings.metrics) <= MAX_METRICS:
         raise ReportError("Choose two or three metrics in the monthly report settings.")
-    for survey in queries.surveys():
-        ensure_published(survey)
+    ensure_all_published(force=True)
     document = None
     if settings.survey is not None:
         document = trends_document(settings.survey, until=month_end(period))

@@ -608,10 +608,10 @@ def survey_overview(now: datetime) -> list[SurveyOverview]:
     from reports import disclosure
     from reports.models import Publication, PublishedTotal
 
+    disclosure.ensure_all_published()
     rows = []
     # list() runs the queries here, not while the template renders.
     for survey in list(Survey.objects.prefetch_related("waves")):
-        disclosure.ensure_published(survey)
         wave, status = survey.public_wave(now)
         publication = (
             Publication.objects.filter(wave=wave).order_by("-number").first() if wave is not None else None

@@ -412,3 +412,19 @@ def test_a_changed_scoring_rule_rescores_a_final_wave_over_the_same_people(viewe
     flipped = next(m for m in after["measures"] if m["label"].startswith("IT is reliable"))["waves"][0]
     assert flipped["n"] == measure["n"] == 12
     assert flipped["mean"] == pytest.approx(6 - measure["mean"])
+
+
+def test_pages_across_surveys_check_publications_at_most_every_30_seconds(viewer, open_survey, monkeypatch):
+    """The home page and coverage ask every survey whether to publish; not on every view.
+    The monthly report always asks."""
+    from reports import disclosure
+
+    checked = []
+    monkeypatch.setattr(disclosure, "ensure_published", lambda survey: checked.append(survey.slug))
+    viewer.get(reverse("reports:home"))
+    first = len(checked)
+    viewer.get(reverse("reports:home"))
+    viewer.get(reverse("reports:coverage"))
+    assert first >= 1 and len(checked) == first
+    disclosure.ensure_all_published(force=True)
+    assert len(checked) > first
