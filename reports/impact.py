@@ -46,6 +46,18 @@ DEPARTMENTS, DIMENSIONS, NONE = "departments", "dimensions", "none"
 MOVED_UP, MOVED_DOWN, NO_CLEAR_CHANGE = "moved_up", "moved_down", "no_clear_change"
 NOT_ENOUGH_WAVES, NO_LATER_WAVE = "not_enough_waves", "no_later_wave"
 
+VERDICT_WORDS = {
+    MOVED_UP: "moved up",
+    MOVED_DOWN: "moved down",
+    NO_CLEAR_CHANGE: "no clear change",
+    NOT_ENOUGH_WAVES: "not enough waves yet",
+    NO_LATER_WAVE: "no later wave yet",
+}
+COMPARISON_WORDS = {
+    DEPARTMENTS: "other departments",
+    DIMENSIONS: "untargeted dimensions, same people",
+    NONE: "none (plain before and after)",
+}
 CAVEATS = {
     DEPARTMENTS: "Compared with the departments it did not concern (shown figures only): "
     "a change that reached them too would make this figure smaller.",
@@ -96,6 +108,11 @@ class WaveContrast:
     comparison_mean: float | None
     difference: float
     variance: float
+
+    @property
+    def margin(self) -> float:
+        """Half the width of d_w's 95% sampling interval (normal)."""
+        return 1.959964 * self.variance**0.5
 
 
 def _moments(scores: pd.Series) -> tuple[int, float, float]:
@@ -189,6 +206,24 @@ class MeasureEffect:
     @property
     def comparison_voices_after(self) -> int:
         return self.voices(AFTER, "comparison")
+
+    @property
+    def in_words(self) -> str:
+        return effect_in_words(self)
+
+    @property
+    def wander(self) -> float | None:
+        """τ̂, the wave-to-wave wander of the contrast (standard deviation)."""
+        tau2 = self.result.tau2 if self.result is not None else None
+        return None if tau2 is None else tau2**0.5
+
+    @property
+    def verdict_words(self) -> str:
+        return VERDICT_WORDS[self.verdict]
+
+    @property
+    def comparison_words(self) -> str:
+        return COMPARISON_WORDS[self.comparison]
 
     @property
     def called(self) -> bool:
@@ -313,6 +348,18 @@ class ActionImpact:
         return [wave for wave, p in self.phases.items() if p == phase]
 
     @property
+    def waves_before(self) -> list[str]:
+        return self.waves(BEFORE)
+
+    @property
+    def waves_after(self) -> list[str]:
+        return self.waves(AFTER)
+
+    @property
+    def waves_skipped(self) -> list[str]:
+        return self.waves(SKIPPED)
+
+    @property
     def shows_change(self) -> str:
         """Whether a later wave shows the change: "yes", "no", "not yet", or "nothing
         linked" when the action names no measure the survey has."""
@@ -329,21 +376,28 @@ def wave_spans(waves) -> list[WaveSpan]:
     return [WaveSpan(w.label, w.opens, w.closes) for w in waves]
 
 
+def _signed(value: float, digits: int) -> str:
+    """+0.41, −0.11 (a true minus sign), 0.00."""
+    text = f"{abs(value):.{digits}f}"
+    if float(text) == 0:
+        return text
+    return ("+" if value > 0 else "−") + text
+
+
 def effect_in_words(effect: MeasureEffect, digits: int = 2) -> str:
-    """One line a reader can repeat: "Responsiveness: up 0.52 (95% interval 0.31 to 0.73)"."""
+    """One line a reader can repeat: "Responsiveness: moved up, +0.41 (95% interval +0.25
+    to +0.56)"."""
     result = effect.result
     if effect.verdict == NO_LATER_WAVE:
         return f"{effect.label}: no later wave yet"
     if result is None or result.estimate is None:
         return f"{effect.label}: not enough waves yet"
-    sign = "+" if result.estimate >= 0 else "−"
-    figure = f"{sign}{abs(result.estimate):.{digits}f}"
+    figure = _signed(result.estimate, digits)
     if result.low is None:
         return f"{effect.label}: {figure}, not enough waves yet for an interval"
-    words = {MOVED_UP: "moved up", MOVED_DOWN: "moved down"}.get(effect.verdict, "no clear change")
     return (
-        f"{effect.label}: {words}, {figure} "
-        f"(95% interval {result.low:.{digits}f} to {result.high:.{digits}f})"
+        f"{effect.label}: {effect.verdict_words}, {figure} "
+        f"(95% interval {_signed(result.low, digits)} to {_signed(result.high, digits)})"
     )
 
 

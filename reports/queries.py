@@ -674,6 +674,10 @@ def done_actions() -> list[Action]:
     )
 
 
+def done_action(pk: int) -> Action | None:
+    return Action.objects.filter(pk=pk, status=Action.DONE, done_on__isnull=False).first()
+
+
 def impact_data(survey: Survey) -> ImpactData:
     """The published figures of a survey's waves, for measuring actions' effects.
 
