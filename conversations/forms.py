@@ -183,6 +183,11 @@ class ActionForm(forms.ModelForm):
         kept = [key for key in (self.instance.targets or []) if key not in known]
         self.fields["targets"].choices = choices + [(key, f"{key} (no longer in any survey)") for key in kept]
         self.fields["lag_waves"].widget.attrs.update(max=4)
+        self.fields["lag_waves"].required = False
+
+    def clean_lag_waves(self):
+        lag = self.cleaned_data["lag_waves"]
+        return Action._meta.get_field("lag_waves").default if lag is None else lag
 
     def clean_done_on(self):
         return not_in_future(self.cleaned_data["done_on"])
