@@ -115,8 +115,19 @@ def impact_figure(effect, width: float = 6.0, height: float = 2.6) -> Figure:
     if result is not None and result.before is not None:
         before = [i for i, w in enumerate(waves) if w.phase == "before"]
         after = [i for i, w in enumerate(waves) if w.phase == "after"]
-        axes.hlines(result.before, min(before) - 0.3, max(before) + 0.3, color=GREY, linestyle="--")
-        axes.hlines(result.after, min(after) - 0.3, max(after) + 0.3, color=ORANGE, linewidth=2.5)
+        spans = (
+            (before, result.before, GREY, "--", "Level before"),
+            (after, result.after, ORANGE, "-", "Level after"),
+        )
+        for indices, level, colour, style, label in spans:
+            axes.hlines(
+                level,
+                min(indices) - 0.3,
+                max(indices) + 0.3,
+                color=colour,
+                linestyle=style,
+                label=label,
+            )
     axes.axhline(0, color="#bbbbbb", linewidth=0.8)
     axes.set_xticks(positions, [_literal(w.wave) for w in waves])
     axes.set_xlim(-0.6, len(waves) - 0.4)
@@ -124,7 +135,8 @@ def impact_figure(effect, width: float = 6.0, height: float = 2.6) -> Figure:
     axes.grid(axis="y", color="#dddddd", linewidth=0.8)
     axes.spines[["top", "right"]].set_visible(False)
     axes.tick_params(colors=GREY)
-    axes.legend(loc="best", fontsize="small", frameon=False)
+    # Above the plot, so it never covers a wave's bar.
+    axes.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=4, fontsize="small", frameon=False)
     figure.tight_layout()
     return figure
 
