@@ -343,6 +343,7 @@ class ActionImpact:
     phases: dict[str, str]
     effects: list[MeasureEffect] = field(default_factory=list)
     themes: list[ThemeVoices] = field(default_factory=list)
+    closes: dict[str, date] = field(default_factory=dict)  # wave label -> closing day
 
     def waves(self, phase: str) -> list[str]:
         return [wave for wave, p in self.phases.items() if p == phase]
@@ -404,16 +405,19 @@ def effect_in_words(effect: MeasureEffect, digits: int = 2) -> str:
 DEFAULT_LAG = 1
 
 
-def action_impacts(survey, actions=None) -> list[ActionImpact]:
+def action_impacts(survey, actions=None, until: date | None = None) -> list[ActionImpact]:
     """Every done action's measured effect on one survey's published figures, most
-    recent first (``actions``: done actions, read through reports.queries by default)."""
+    recent first (``actions``: done actions, read through reports.queries by default;
+    ``until``: only waves that opened by then, for a report on a past month)."""
     from reports import queries
 
     data = queries.impact_data(survey)
-    spans = wave_spans(data.waves)
+    spans = [w for w in wave_spans(data.waves) if until is None or w.opens.date() <= until]
     by_label = {w.label: w for w in data.waves}
     impacts = []
     for action in queries.done_actions() if actions is None else actions:
+        if until is not None and action.done_on > until:
+            continue
         lag = action.lag_waves if action.lag_waves is not None else DEFAULT_LAG
         phases = wave_phases(spans, action.done_on, lag)
         departments = frozenset(d.name for d in action.departments.all())
@@ -436,5 +440,32 @@ def action_impacts(survey, actions=None) -> list[ActionImpact]:
                 queries.theme_mentions_within(survey, after),
                 themes,
             )
-        impacts.append(ActionImpact(action, lag, phases, effects, voices))
+        closes = {w.label: w.closes.date() for w in spans}
+        impacts.append(ActionImpact(action, lag, phases, effects, voices, closes))
     return impacts
+
+
+def _short(effect: MeasureEffect) -> str:
+    """ "Responsiveness up 0.41 on 1–5", "Reliability: no clear change yet"."""
+    if effect.called:
+        way = "up" if effect.verdict == MOVED_UP else "down"
+        return f"{effect.label} {way} {abs(effect.result.estimate):.2f} on {effect.scale}"
+    return f"{effect.label}: no clear change yet"
+
+
+def measured_in_month(survey, start: date, end: date) -> list[str]:
+    """For the monthly report's "what we changed": each done action that a survey wave
+    closing within the month measured, with its effect in a few words, measured or not
+    ("Title (Responsiveness up 0.41 on 1–5)")."""
+    lines = []
+    for found in action_impacts(survey, until=end):
+        measured = [e for e in found.effects if e.result is not None and e.result.estimate is not None]
+        closed_now = [
+            w
+            for e in measured
+            for w in e.waves
+            if w.phase == AFTER and start <= found.closes.get(w.wave, date.max) <= end
+        ]
+        if measured and closed_now:
+            lines.append(f"{found.action.title} ({'; '.join(_short(e) for e in measured)})")
+    return lines

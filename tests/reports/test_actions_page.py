@@ -107,3 +107,27 @@ def test_free_text_in_an_action_title_is_escaped(client, viewer):
 
 def test_done_actions_are_read_through_queries():
     assert queries.done_actions() == []
+
+
+def test_the_monthly_report_says_what_a_wave_that_month_measured(organisation):
+    """The month the first wave after the ticket change closed, "what we changed" carries
+    its measured effect, and the Wi-Fi change's lack of one, in a few words."""
+    from reports import monthly
+    from reports.models import ReportSettings
+
+    ReportSettings.objects.create(
+        survey=organisation, metrics=["overall", "people_heard"], recipients="all@example.org"
+    )
+    first_after = organisation.waves.order_by("opens")[2]
+    period = monthly.month_start(first_after.closes.date())
+    composition = monthly.compose(period)
+    assert (
+        "Every ticket gets a named person and a first answer within one working day (Responsiveness up 0.4"
+        in (composition.body_text.replace("\n", " "))
+    )
+    assert composition.words <= 120
+    lines = impact.measured_in_month(organisation, period, monthly.month_end(period))
+    assert any("Replace the Wi-Fi access points" in line and "no clear change yet" in line for line in lines)
+    # A month in which no wave closed measures nothing.
+    quiet = monthly.previous_month(period)
+    assert impact.measured_in_month(organisation, quiet, monthly.month_end(quiet)) == []
