@@ -150,7 +150,7 @@ def contrasts(
             (nt, mt, vt), (nc, mc, vc) = _moments(targeted), _moments(other)
             rows.append(WaveContrast(wave, phase, nt, mt, nc, mc, mt - mc, vt / nt + vc / nc))
         elif comparison == DIMENSIONS:
-            if not all((shown.get((wave, m)) or cells).total for m in comparison_measures):
+            if not all(getattr(shown.get((wave, m)), "total", False) for m in comparison_measures):
                 continue
             wide = (
                 scores[(scores["wave"] == wave) & scores["measure"].isin((measure, *comparison_measures))]

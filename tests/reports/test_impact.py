@@ -98,6 +98,19 @@ def test_dimension_contrast_is_each_persons_gap_to_their_untargeted_dimensions()
     gaps = np.array([1.0, 2.0, 0.0, 1.0])
     assert row.difference == pytest.approx(gaps.mean())
     assert row.variance == pytest.approx(gaps.var(ddof=1) / 4)
+    # A comparison dimension the wave does not show: no contrast for that wave at all.
+    del shown[("Q1", "dimension:B")]
+    assert (
+        impact.contrasts(
+            frame(rows),
+            shown,
+            "dimension:T",
+            {"Q1": "after"},
+            impact.DIMENSIONS,
+            comparison_measures=("dimension:A", "dimension:B"),
+        )
+        == []
+    )
 
 
 MEASURES = [
