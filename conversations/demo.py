@@ -273,6 +273,29 @@ ACTIONS = [
     ("Talk to the Operations team about the second-floor printer", ["Printers"], "planned", 14, None, None),
 ]
 
+# Two done actions whose effect the survey waves measure (reports/impact.py): done days
+# ago, told days ago, the measures they should move, the departments they concern. Both
+# fall between the demo's second and third waves; surveys/demo.py gives the first a real
+# shift after it and the second none.
+MEASURED_ACTIONS = [
+    (
+        "Every ticket gets a named person and a first answer within one working day",
+        ["Slow ticket resolution"],
+        150,
+        120,
+        ["dimension:Responsiveness"],
+        [],
+    ),
+    (
+        "Replace the Wi-Fi access points in the Human Resources meeting rooms",
+        ["Wi-Fi in meeting rooms"],
+        140,
+        None,
+        ["dimension:Reliability"],
+        ["Human Resources"],
+    ),
+]
+
 
 @transaction.atomic
 def build(today: date, facilitator) -> int:
@@ -322,4 +345,15 @@ def build(today: date, facilitator) -> int:
             told_on=today - timedelta(days=told) if told is not None else None,
         )
         action.themes.set(Theme.objects.filter(name__in=themes))
+    for title, themes, done, told, targets, concerned in MEASURED_ACTIONS:
+        action = Action.objects.create(
+            title=title,
+            owner=facilitator,
+            status=Action.DONE,
+            done_on=today - timedelta(days=done),
+            told_on=today - timedelta(days=told) if told is not None else None,
+            targets=targets,
+        )
+        action.themes.set(Theme.objects.filter(name__in=themes))
+        action.departments.set(departments[name] for name in concerned if name in departments)
     return len(CONVERSATIONS)

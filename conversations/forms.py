@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from conversations.models import Action, Conversation, Note, Person
 from perception.forms import ThemeChoiceField, clean_new_theme
+from perception.lib import measure_targets
 from perception.models import Department, Theme
 
 UNKNOWN_PERSON = "That person is not in the list; choose someone from the list or leave it empty."
@@ -142,12 +143,32 @@ class CodebookImportForm(forms.Form):
 
 
 class ActionForm(forms.ModelForm):
+    targets = forms.MultipleChoiceField(
+        label="Dimensions and questions it should move",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Its effect is measured on these, in the survey waves before and after it was done.",
+    )
+
     class Meta:
         model = Action
-        fields = ["title", "description", "themes", "owner", "due", "status", "done_on", "told_on"]
+        fields = [
+            "title",
+            "description",
+            "themes",
+            "owner",
+            "due",
+            "status",
+            "done_on",
+            "told_on",
+            "targets",
+            "departments",
+            "lag_waves",
+        ]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "themes": forms.CheckboxSelectMultiple,
+            "departments": forms.CheckboxSelectMultiple,
             "due": forms.DateInput(attrs={"type": "date"}),
             "done_on": forms.DateInput(attrs={"type": "date"}),
             "told_on": forms.DateInput(attrs={"type": "date"}),
@@ -156,6 +177,17 @@ class ActionForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+        choices = [(target.key, target.label) for target in measure_targets.targets()]
+        # A target whose question has gone stays choosable, so saving keeps it unless unticked.
+        known = {key for key, _ in choices}
+        kept = [key for key in (self.instance.targets or []) if key not in known]
+        self.fields["targets"].choices = choices + [(key, f"{key} (no longer in any survey)") for key in kept]
+        self.fields["lag_waves"].widget.attrs.update(max=4)
+        self.fields["lag_waves"].required = False
+
+    def clean_lag_waves(self):
+        lag = self.cleaned_data["lag_waves"]
+        return Action._meta.get_field("lag_waves").default if lag is None else lag
 
     def clean_done_on(self):
         return not_in_future(self.cleaned_data["done_on"])

@@ -3,6 +3,7 @@
 from datetime import date
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -107,6 +108,27 @@ class Action(models.Model):
         null=True,
         blank=True,
         help_text="When the people who raised it were told what changed.",
+    )
+    # What the action should move, for its measured effect (reports/impact.py): measure
+    # keys (perception.lib.measure_targets; surveys supplies the choices) and departments.
+    targets = models.JSONField(
+        "dimensions and questions it should move",
+        default=list,
+        blank=True,
+        help_text="Its effect is measured on these, in the survey waves before and after it was done.",
+    )
+    departments = models.ManyToManyField(
+        Department,
+        blank=True,
+        related_name="actions",
+        help_text="Leave empty when it concerns everyone; the other departments are then not a comparison.",
+    )
+    lag_waves = models.PositiveSmallIntegerField(
+        "waves to wait",
+        default=1,
+        validators=[MaxValueValidator(4)],
+        help_text="1: the first wave opening after it was done can show it; 2 skips that one, "
+        "0 also counts a wave open when it was done.",
     )
     created = models.DateTimeField(default=timezone.now, editable=False)
 

@@ -297,6 +297,10 @@ def compose(period: date, settings: ReportSettings | None = None) -> Composition
     month = f"{period:%B}"
     site = SiteSettings.load()
     changed = [action.title for action in _actions_completed(period)]
+    if settings.survey is not None:  # earlier changes a wave this month measured, and how
+        from reports import impact
+
+        changed = impact.measured_in_month(settings.survey, period, month_end(period)) + changed
     from_survey = next((m for m in metrics if m.wave), None)
     survey = None
     if from_survey:

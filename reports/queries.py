@@ -647,6 +647,87 @@ def open_actions(limit: int) -> list[Action]:
     return list(Action.objects.filter(status__in=[Action.PLANNED, Action.IN_PROGRESS])[:limit])
 
 
+# -- Action impact (reports.impact): done actions and the published figures around them ----
+
+
+@dataclass
+class ImpactData:
+    """What the measured effect of actions reads about one survey, all of it published:
+    ``scores`` (``response, wave, department, measure, score``; wave labels, department
+    names or NO_DEPARTMENT) of the published snapshots, and what each wave shows."""
+
+    survey: Survey
+    waves: list[Wave]
+    measures: list[Measure]
+    item_dimensions: dict[str, str]  # question measure key -> its dimension's key
+    scores: pd.DataFrame
+    shown: dict[tuple[str, str], ShownCells]
+    min_group_size: int
+
+
+def done_actions() -> list[Action]:
+    """Actions done on a known day, most recent first, with themes and departments."""
+    return list(
+        Action.objects.filter(status=Action.DONE, done_on__isnull=False)
+        .prefetch_related("themes", "departments")
+        .order_by("-done_on", "-id")
+    )
+
+
+def done_action(pk: int) -> Action | None:
+    return Action.objects.filter(pk=pk, status=Action.DONE, done_on__isnull=False).first()
+
+
+def impact_data(survey: Survey) -> ImpactData:
+    """The published figures of a survey's waves, for measuring actions' effects.
+
+    Reading publishes first (``reports.disclosure.ensure_published``), as every page does."""
+    from reports import disclosure
+
+    disclosure.ensure_published(survey)
+    waves = list(survey.waves.order_by("opens", "pk"))
+    label_of = {w.pk: w.label for w in waves}
+    names = dict(Department.objects.values_list("pk", "name"))
+    questions = list(survey.questions.all())
+    items, measures, _ = survey_items(questions)
+    published = published_scores(list(label_of))
+    published = published[published["measure"].isin({m.key for m in measures})]
+    shown, _ = published_shown(waves, names)
+    scores = published.assign(
+        wave=published["wave"].map(label_of),
+        department=published["department"].map(names).astype(object).fillna(NO_DEPARTMENT),
+    )[["response", "wave", "department", "measure", "score"]]
+    return ImpactData(
+        survey=survey,
+        waves=waves,
+        measures=measures,
+        item_dimensions={item.column: item.dimension for item in items if item.dimension},
+        scores=scores,
+        shown=shown,
+        min_group_size=survey.group_threshold(),
+    )
+
+
+def theme_mentions_within(survey: Survey, waves: list[Wave]) -> pd.DataFrame:
+    """Theme mentions within whole waves, as the dashboard counts them for those waves:
+    comments of published respondents the disclosure rules let be listed, and notes of
+    conversations between the first wave's opening and the last one's closing."""
+    columns = ["theme", "voice", "source", "channel", "sentiment", "linked"]
+    if not waves:
+        return pd.DataFrame(columns=columns)
+    label_of = {w.pk: w.label for w in waves}
+    names = dict(Department.objects.values_list("pk", "name"))
+    published = published_scores(list(label_of))
+    people = published[published["measure"] == RESPONDENTS]
+    shown_cells, _ = published_shown(waves, names)
+    commenters = commenting_respondents(people, shown_cells, label_of, names, None)
+    window = (min(w.opens for w in waves).date(), max(w.closes for w in waves).date())
+    return pd.concat(
+        [theme_mentions(survey, commenters, set(commenters["wave"])), note_mentions(None, window)],
+        ignore_index=True,
+    )
+
+
 def theme_comments(theme: Theme, survey: Survey, shown_waves: list[str], department: Department | None):
     """The survey comments coded with a theme that may be listed here, newest wave first,
     and how many of the published ones are withheld (``reports.disclosure``): whole

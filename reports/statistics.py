@@ -446,3 +446,70 @@ def overlapping_difference(
     return Difference(
         estimate, estimate - half, estimate + half, p, float(statistic), float(df), "overlapping"
     )
+
+
+# -- Before and after a change, against a comparison: difference in differences ----------
+
+
+@dataclass(frozen=True)
+class DifferenceInDifferences:
+    """The change of a per-wave contrast d_w from the waves before to the waves after.
+
+    ``before``/``after`` are the weighted means of d_w on each side and ``estimate`` their
+    difference; ``tau2`` the wave-to-wave wander of d_w (REML) that every weight carries;
+    ``se`` the Knapp–Hartung standard error and ``low``/``high`` its 95% t interval on
+    ``df`` = waves − 2 degrees of freedom. ``se``/``low``/``high``/``p`` are None with
+    fewer than three waves, or one side empty: the wander is then not known."""
+
+    waves_before: int
+    waves_after: int
+    before: float | None
+    after: float | None
+    estimate: float | None
+    tau2: float | None
+    se: float | None
+    df: int
+    low: float | None
+    high: float | None
+    p: float | None
+
+
+def difference_in_differences(differences, variances, after) -> DifferenceInDifferences:
+    """Difference in differences over waves, with the usual wave-to-wave wander.
+
+    ``differences`` holds d_w for each wave w (e.g. the targeted group's mean minus the
+    comparison group's), ``variances`` its sampling variance (the two groups' s²/n added)
+    and ``after`` whether the wave is after the change (True) or before it (False).
+
+    The estimate is the weighted mean of the after waves' d_w minus that of the before
+    waves', each wave weighted 1/(v_w + τ̂²). τ̂² is the wave-to-wave wander of d_w beyond
+    sampling error, estimated by REML around the two levels (before, after), so the
+    interval says how far the contrast moves when nothing happened, not only how
+    precisely each wave was measured. It is exactly the random-effects meta-regression of
+    d_w on the 0/1 indicator "after" (``meta_regression``): the slope is the difference
+    in differences, its model-based variance 1/Σw_before + 1/Σw_after, scaled by the
+    Knapp–Hartung factor s² with waves − 2 degrees of freedom, which keeps the interval
+    honest when τ̂² itself rests on a handful of waves.
+    """
+    d = np.asarray(differences, dtype=float)
+    v = np.asarray(variances, dtype=float)
+    x = np.asarray(after, dtype=bool)
+    k_after = int(x.sum())
+    k_before = int(len(x) - k_after)
+    if k_before == 0 or k_after == 0:
+        return DifferenceInDifferences(k_before, k_after, None, None, None, None, None, 0, None, None, None)
+    fit = meta_regression(d, v, x.astype(float))
+    before, after_level = fit.intercept, fit.intercept + fit.slope
+    return DifferenceInDifferences(
+        k_before,
+        k_after,
+        float(before),
+        float(after_level),
+        float(fit.slope),
+        float(fit.tau2) if fit.k > 2 else None,
+        fit.se_slope,
+        fit.df,
+        fit.low,
+        fit.high,
+        fit.p,
+    )

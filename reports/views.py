@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from perception.models import Department, Theme
 from perception.roles import EXPORT_RAW_RESPONSES, SEND_MONTHLY_REPORT, VIEW_RESULTS, permission_required
-from reports import charts, coverage, exports, monthly, queries, summary
+from reports import charts, coverage, exports, impact, monthly, queries, summary
 from reports.cache import trends_document
 from reports.forms import ReportSettingsForm, ServiceMetricsUploadForm
 from reports.models import MonthlyReport, ReportSettings, ServiceMetric
@@ -404,3 +404,53 @@ def service_metrics_upload(request: HttpRequest) -> HttpResponse:
     status = 400 if request.method == "POST" else 200
     recent = ServiceMetric.objects.all()[:36]
     return render(request, "reports/service_metrics.html", {"form": form, "recent": recent}, status=status)
+
+
+# -- Did our change move perception? -------------------------------------------------------
+
+
+def _impact_survey(request: HttpRequest) -> Survey:
+    slug = request.GET.get("survey")
+    survey = queries.survey_named(slug) if slug else queries.first_survey()
+    if survey is None:
+        raise Http404("No survey with that name.")
+    return survey
+
+
+@permission_required(VIEW_RESULTS)
+def actions_impact(request: HttpRequest) -> HttpResponse:
+    """Each done action with its measured effect on the published figures (reports.impact)."""
+    if queries.first_survey() is None:
+        return render(request, "reports/dashboard_empty.html")
+    survey = _impact_survey(request)
+    impacts = impact.action_impacts(survey)
+    context = {
+        "survey": survey,
+        "surveys": queries.surveys(),
+        "k": survey.group_threshold(),
+        "impacts": impacts,
+    }
+    return render(request, "reports/actions_impact.html", context)
+
+
+@permission_required(VIEW_RESULTS)
+def action_impact_chart(request: HttpRequest, pk: int) -> HttpResponse:
+    survey = _impact_survey(request)
+    action = queries.done_action(pk)
+    if action is None:
+        raise Http404("No done action with that number.")
+    found = impact.action_impacts(survey, [action])[0]
+    effect = next((e for e in found.effects if e.measure == request.GET.get("measure")), None)
+    if effect is None or not effect.waves:
+        raise Http404("That action targets no such measure with figures.")
+    points = "; ".join(
+        f"{w.wave} ({w.phase}): {w.difference:.2f} from {w.targeted_n} people" for w in effect.waves
+    )
+    svg = charts.impact_svg(
+        effect,
+        f"{action.title}: {effect.label}",
+        f"{impact.effect_in_words(effect)}. Contrast by wave: {points}.",
+    )
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=300"
+    return response

@@ -33,6 +33,11 @@ DEPARTMENTS = [
     ("Legal", 0.02, 3.8, 0.0),
 ]
 IMPROVING_DIMENSION = "Communication and empathy"
+# A change IT made that worked (conversations/demo.py: done between the second and third
+# waves): from the third wave on, Responsiveness is half a point higher and fewer people
+# raise slow tickets. The other demo action (meeting-room Wi-Fi, for Human Resources)
+# changed nothing, so its figures carry no shift.
+RESPONSIVENESS_SHIFT = ("Responsiveness", 2, 0.5)  # dimension, from wave index, lift
 
 THEMES = {
     "Slow ticket resolution": (
@@ -84,6 +89,14 @@ THEME_WEIGHTS = {
     "Software requests": 3,
     "Friendly, helpful staff": 2,
 }
+
+
+def _theme_weights(index: int) -> list[int]:
+    """After the ticket change, slow tickets are raised less often."""
+    weights = dict(THEME_WEIGHTS)
+    if index >= RESPONSIVENESS_SHIFT[1]:
+        weights["Slow ticket resolution"] = 2
+    return list(weights.values())
 
 
 @dataclass
@@ -154,6 +167,8 @@ def build(now: datetime) -> DemoSummary:
                 if rng.random() < 0.01:
                     continue
                 lift = 0.25 * index - 0.35 if question.dimension == IMPROVING_DIMENSION else 0.0
+                shifted, from_wave, shift = RESPONSIVENESS_SHIFT
+                lift += shift if question.dimension == shifted and index >= from_wave else 0.0
                 value = _clip(latent + lift + rng.gauss(0, 0.55), 1, 5)
                 if question.reverse_scored:
                     value = 6 - value
@@ -170,7 +185,7 @@ def build(now: datetime) -> DemoSummary:
                     theme = (
                         "Software requests"
                         if question is in_the_way
-                        else rng.choices(theme_names, weights=list(THEME_WEIGHTS.values()))[0]
+                        else rng.choices(theme_names, weights=_theme_weights(index))[0]
                     )
                     text = rng.choice(THEMES[theme][1])
                     # Past waves' comments were coded; the open wave's wait in the coding queue.

@@ -103,6 +103,10 @@ ROUTES = {
     "reports:export_xlsx": Route(VIEW_RESULTS, query=DASHBOARD_QUERY),
     "reports:responses_csv": Route(EXPORT_RAW_RESPONSES, query={"survey": SLUG}, ok=(200, 404)),
     "reports:responses_xlsx": Route(EXPORT_RAW_RESPONSES, query={"survey": SLUG}, ok=(200, 404)),
+    "reports:actions_impact": Route(VIEW_RESULTS, query={"survey": SLUG}, ok=(200, 404)),
+    "reports:action_impact_chart": Route(
+        VIEW_RESULTS, ("action",), query={"survey": SLUG, "measure": TEXT}, ok=(200, 404)
+    ),
     "reports:monthly": Route(SEND_MONTHLY_REPORT, query={"month": TEXT}),
     "reports:monthly_send": Route(SEND_MONTHLY_REPORT),
     "reports:monthly_test": Route(SEND_MONTHLY_REPORT, method="post", ok=(302,)),
