@@ -170,7 +170,7 @@ def drivers_svg(result, title: str) -> str:
         "possible_overkill": (x_high * 0.02, y_high, "left", "top"),
     }
     for key, (x, y, horizontal, vertical) in corners.items():
-        words = QUADRANT_WORDS[key]
+        words = QUADRANT_WORDS[key].replace(": ", ":\n")  # two short lines stay clear of the axes
         axes.text(x, y, words, ha=horizontal, va=vertical, fontsize=8, color=GREY, style="italic")
     axes.set_xlabel("Importance: share of the overall question explained (%, 95% interval)")
     low, high = result.scale
