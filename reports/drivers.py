@@ -96,7 +96,13 @@ def drivers(frame: DriverFrame) -> Drivers:
         )
         return result
     if frame.wave is None:
-        result.reason = "No wave has enough respondents published yet."
+        result.reason = "No closed wave has enough respondents published yet."
+        return result
+    if not frame.final:
+        result.reason = (
+            "This wave is still open. Importance is worked out once a wave has closed, so it never "
+            "shifts with a batch of new answers (a shift that could say something about those few people)."
+        )
         return result
     if not frame.overall_shown:
         result.reason = "The overall question's figure is hidden in this wave: too few people answered it."

@@ -887,13 +887,15 @@ class DriverFrame:
     hidden: list[Measure]
     performance: dict[str, Moments]
     scores: pd.DataFrame
+    final: bool = False
 
 
 def driver_frame(survey: Survey, wave_label: str | None = None) -> DriverFrame:
-    """The drivers frame of one users' wave (by label; default the latest whose count of
-    respondents is published), over published respondents only (``reports.disclosure``).
+    """The drivers frame of one users' wave (by label; default the latest closed one whose
+    count of respondents is shown), over published respondents only (``reports.disclosure``).
     The overall question is the one declared ``overall_measure``, never a score built
-    from the dimensions themselves."""
+    from the dimensions themselves. ``final`` says the wave's figures will not move again:
+    weights worked out on an open wave would shift with each batch of answers."""
     from reports import disclosure
 
     disclosure.ensure_published(survey)
@@ -903,16 +905,27 @@ def driver_frame(survey: Survey, wave_label: str | None = None) -> DriverFrame:
     declared = next((q for q in questions if q.overall_measure and q.is_numeric and not q.dimension), None)
     overall = next((m for m in measures if declared and m.key == f"question:{declared.pk}"), None)
     dimensions = [m for m in measures if m.kind == "dimension"]
-    shown_cells, _ = published_shown(waves, dict(Department.objects.values_list("pk", "name")))
+    shown_cells, publications = published_shown(waves, dict(Department.objects.values_list("pk", "name")))
+
+    def final(wave: Wave) -> bool:
+        return wave.label in publications and publications[wave.label].final
+
     if wave_label is not None:
         wave = next((w for w in waves if w.label == wave_label), None)
     else:
         wave = next(
-            (w for w in reversed(waves) if shown_cells.get((w.label, RESPONDENTS), _HIDDEN).total), None
+            (
+                w
+                for w in reversed(waves)
+                if final(w) and shown_cells.get((w.label, RESPONDENTS), _HIDDEN).total
+            ),
+            None,
         )
     empty = DriverFrame(wave, waves, overall, False, [], dimensions, {}, pd.DataFrame())
     if wave is None or overall is None:
         return empty
+    if not final(wave):
+        return DriverFrame(wave, waves, overall, False, [], [], {}, pd.DataFrame(), final=False)
 
     def shown(key: str) -> bool:
         return shown_cells.get((wave.label, key), _HIDDEN).total
@@ -930,4 +943,4 @@ def driver_frame(survey: Survey, wave_label: str | None = None) -> DriverFrame:
         key: value for (_, key), value in _published_moments([wave.pk], {m.key for m in visible}).items()
     }
     scores = scores.reset_index(drop=True)
-    return DriverFrame(wave, waves, overall, True, visible, hidden, performance, scores)
+    return DriverFrame(wave, waves, overall, True, visible, hidden, performance, scores, final=True)

@@ -373,7 +373,7 @@ def test_the_report_names_the_dimension_to_fix_first(org):
     survey = org["survey"]
     reliability, communication, recommend = org["questions"]
     overall = add_question(survey, Question.RATING_5, text="Overall, how satisfied?", overall_measure=True)
-    target = wave(survey, "2026 Oct pulse", date(2026, 10, 12))
+    target = wave(survey, "2026 Oct pulse", date(2026, 10, 12), weeks=2)  # closed by the send day
     for index in range(40):
         felt = 1 + (index * 7) % 5  # Communication: 1..5, mean 3; Reliability 3..5, mean 4
         add_response(
