@@ -39,3 +39,20 @@ def test_a_self_view_wave_has_no_self_view_of_its_own():
     self_view = services.self_view_wave_create(wave=make_wave(make_survey(), "open"))
     with pytest.raises(ValueError):
         services.self_view_wave_create(wave=self_view)
+
+
+@pytest.mark.django_db
+def test_it_staff_comments_never_enter_the_coding_queue():
+    """Comments in a self-view wave are IT's guesses, not users' voices."""
+    from surveys.models import Answer
+    from tests.factories import add_response
+
+    survey = make_survey()
+    comment = add_question(survey, Question.TEXT, text="Change one thing")
+    users = make_wave(survey, "open")
+    self_view = services.self_view_wave_create(wave=users)
+    for number in range(6):
+        add_response(users, {comment: f"user comment {number}"})
+        add_response(self_view, {comment: f"IT guess {number}"})
+    queued = [a.text for a in Answer.objects.awaiting_coding()]
+    assert len(queued) == 6 and all(text.startswith("user") for text in queued)
