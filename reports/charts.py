@@ -143,8 +143,13 @@ def impact_figure(effect, width: float = 6.0, height: float = 2.6) -> Figure:
 
 def impact_svg(effect, title: str, description: str) -> str:
     """The impact chart as SVG text, with a title and a description for screen readers."""
+    return _accessible_svg(impact_figure(effect), title, description)
+
+
+def _accessible_svg(figure: Figure, title: str, description: str) -> str:
+    """A figure as SVG text with a title and a description for screen readers."""
     buffer = io.StringIO()
-    impact_figure(effect).savefig(buffer, format="svg", metadata={"Date": None})
+    figure.savefig(buffer, format="svg", metadata={"Date": None})
     svg = buffer.getvalue()
     start = svg.index("<svg")
     end = svg.index(">", start)
@@ -155,3 +160,83 @@ def impact_svg(effect, title: str, description: str) -> str:
         + f'<desc id="chart-desc">{escape(description)}</desc>'
         + svg[end + 1 :]
     )
+
+
+def _short(text: str, width: int = 38) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def gap_svg(rows: list, title: str) -> str:
+    """The perception gap of each shown measure (``reports.gap.GapRow``, in the order
+    given) as a dot with its 95% interval around 0: right of 0, IT rates itself better
+    than users do. Hidden rows are left out."""
+    shown = [row for row in rows if row.shown]
+    figure = Figure(figsize=(7.0, max(1.6, 0.42 * len(shown) + 1.0)), dpi=100)
+    axes = figure.add_subplot()
+    positions = list(range(len(shown)))[::-1]
+    for position, row in zip(positions, shown, strict=True):
+        colour = ORANGE if row.blind_spot else BLUE
+        if row.gap.low is not None:
+            axes.plot([row.gap.low, row.gap.high], [position, position], color=colour, linewidth=2)
+        axes.plot([row.gap.estimate], [position], marker="D" if row.blind_spot else "o", color=colour)
+    axes.axvline(0, color=GREY, linewidth=1)
+    axes.set_yticks(positions, [_literal(_short(row.measure.label)) for row in shown])
+    axes.set_xlabel("Gap: IT self-view mean minus users' mean (95% interval)")
+    axes.grid(axis="x", color="#dddddd", linewidth=0.8)
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.tick_params(colors=GREY)
+    figure.tight_layout()
+    words = "; ".join(
+        f"{row.measure.label}: {row.gap.estimate:+.2f}"
+        + (f" (95% interval {row.gap.low:+.2f} to {row.gap.high:+.2f})" if row.gap.low is not None else "")
+        + (", blind spot" if row.blind_spot else "")
+        for row in shown
+    )
+    hidden = len(rows) - len(shown)
+    tail = f" {hidden} measure(s) with too few people on a side are not shown." if hidden else ""
+    return _accessible_svg(figure, title, f"Gap per measure, IT self-view minus users. {words}.{tail}")
+
+
+def drivers_svg(result, title: str) -> str:
+    """Importance (share of R², x) against performance (mean, y) of each dimension
+    (``reports.drivers.Drivers``), split into four labelled quadrants at the average
+    importance and the average mean."""
+    from reports.drivers import QUADRANT_WORDS
+
+    figure = Figure(figsize=(7.0, 4.6), dpi=100)
+    axes = figure.add_subplot()
+    means = [d.mean for d in result.drivers]
+    for driver in result.drivers:
+        x, y = 100 * driver.importance, driver.mean
+        axes.plot([100 * driver.low, 100 * driver.high], [y, y], color=GREY, linewidth=1, alpha=0.6)
+        axes.plot([x], [y], marker="o", color=ORANGE if driver.quadrant == "fix_first" else BLUE)
+        label = _literal(_short(driver.measure.label, 28))
+        axes.annotate(label, (x, y), textcoords="offset points", xytext=(6, 5), fontsize=8)
+    x_cut, y_cut = 100 * result.importance_cut, result.performance_cut
+    axes.axvline(x_cut, color=GREY, linewidth=1, linestyle="--")
+    axes.axhline(y_cut, color=GREY, linewidth=1, linestyle="--")
+    x_high = max(max(100 * d.high for d in result.drivers), x_cut * 2) * 1.08
+    spread = max(max(means) - min(means), 0.2)
+    y_low, y_high = min(means) - spread * 0.6, max(means) + spread * 0.6
+    axes.set_xlim(0, x_high)
+    axes.set_ylim(y_low, y_high)
+    corners = {
+        "fix_first": (x_high * 0.98, y_low, "right", "bottom"),
+        "keep_up": (x_high * 0.98, y_high, "right", "top"),
+        "lower_priority": (x_high * 0.02, y_low, "left", "bottom"),
+        "possible_overkill": (x_high * 0.02, y_high, "left", "top"),
+    }
+    for key, (x, y, horizontal, vertical) in corners.items():
+        words = QUADRANT_WORDS[key].replace(": ", ":\n")  # two short lines stay clear of the axes
+        axes.text(x, y, words, ha=horizontal, va=vertical, fontsize=8, color=GREY, style="italic")
+    axes.set_xlabel("Importance: share of the overall question explained (%, 95% interval)")
+    low, high = result.scale
+    axes.set_ylabel(f"Mean score ({low}–{high})")
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.tick_params(colors=GREY)
+    figure.tight_layout()
+    words = "; ".join(
+        f"{d.measure.label}: importance {100 * d.importance:.0f}%, mean {d.mean:.2f}, {d.quadrant_words}"
+        for d in result.drivers
+    )
+    return _accessible_svg(figure, title, f"Importance against mean score per dimension. {words}.")

@@ -259,6 +259,17 @@ def survey_span(document: dict | None, label: str | None) -> str:
     return f"{opens:%B %Y}–{closes:%B %Y}"
 
 
+def _fix_first(survey, wave_label: str | None) -> str | None:
+    """The most important dimension that scores below the rest in the report's survey wave
+    (``reports.drivers``), or None when the drivers page shows none for it."""
+    if survey is None or wave_label is None:
+        return None
+    from reports import drivers  # numpy's bootstrap loads only for a report that names a wave
+
+    found = drivers.drivers(queries.driver_frame(survey, wave_label))
+    return found.fix_first[0].measure.label if found.fix_first else None
+
+
 @dataclass
 class Composition:
     period: date
@@ -321,10 +332,14 @@ def compose(period: date, settings: ReportSettings | None = None) -> Composition
         "closing": CLOSING,
         "contact": settings.contact_line() or site.contact_line,
         "chart": False,
+        "fix_first": _fix_first(settings.survey, from_survey.wave if from_survey else None),
     }
     email = emails.render("monthly", context)
     while len(email.text.split()) > MAX_WORDS and context["changed"]:
         context["changed"] = context["changed"][:-1]  # keep the report short: fewer examples
+        email = emails.render("monthly", context)
+    if len(email.text.split()) > MAX_WORDS and context["fix_first"]:
+        context["fix_first"] = None  # the metrics come first; the focus line only if it fits
         email = emails.render("monthly", context)
     chart_png = None
     headline_measure = summary.find_measure(document, metrics[0].key) if document else None

@@ -20,6 +20,7 @@ from django.db.models import Count, Exists, Max, OuterRef, Q, Sum
 from conversations.models import Action, Conversation, Note, Person
 from perception.models import Department, Theme
 from reports.analysis import Item, Measure, default_favourable_from
+from reports.statistics import Moments, moments
 from surveys.models import Answer, Invitation, Question, Response, Survey, Wave
 
 NO_DEPARTMENT = "(not given)"
@@ -425,7 +426,8 @@ def survey_data(
 def _survey_data(
     survey: Survey, department: Department | None, since: date | None, until: date | None
 ) -> SurveyData:
-    waves = list(survey.waves.order_by("opens", "pk"))
+    # User figures only: an IT self-view wave is read by ``perception_gap`` alone.
+    waves = list(survey.waves.of_users().order_by("opens", "pk"))
     if since is not None:
         waves = [w for w in waves if w.opens.date() >= since]
     if until is not None:
@@ -527,7 +529,7 @@ def raw_responses(survey: Survey) -> tuple[list[str], Iterator[list]]:
     disclosure.ensure_published(survey)
     questions = list(survey.questions.all())
     anonymous = survey.anonymity == Survey.ANONYMOUS
-    waves = list(survey.waves.all())
+    waves = list(survey.waves.of_users())
     names = dict(Department.objects.values_list("pk", "name"))
     shown_cells, _ = published_shown(waves, names)
     published = dict(
@@ -633,7 +635,7 @@ def response_rate(survey: Survey, wave_label: str | None) -> dict | None:
     respondents only, so the rate moves in whole batches (None without invitations)."""
     from reports.models import PublishedScore
 
-    wave = survey.waves.filter(label=wave_label).first() if wave_label else None
+    wave = survey.waves.of_users().filter(label=wave_label).first() if wave_label else None
     if wave is None:
         return None
     sent = Invitation.objects.filter(wave=wave, sent_at__isnull=False).count()
@@ -733,7 +735,7 @@ def theme_comments(theme: Theme, survey: Survey, shown_waves: list[str], departm
     and how many of the published ones are withheld (``reports.disclosure``): whole
     shown waves, published respondents only, none from hidden cells once any department
     is shown."""
-    waves = list(survey.waves.filter(label__in=shown_waves))
+    waves = list(survey.waves.of_users().filter(label__in=shown_waves))
     label_of = {w.pk: w.label for w in waves}
     names = dict(Department.objects.values_list("pk", "name"))
     published = published_scores(list(label_of))
@@ -794,7 +796,12 @@ def department_published_waves() -> list[tuple[int, datetime]]:
     from reports.models import PublishedCell
 
     return list(
-        PublishedCell.objects.filter(measure=RESPONDENTS, shown=True, department_id__isnull=False)
+        PublishedCell.objects.filter(
+            measure=RESPONDENTS,
+            shown=True,
+            department_id__isnull=False,
+            publication__wave__self_view_of__isnull=True,  # IT answering for users is not hearing them
+        )
         .values_list("department_id", "publication__wave__closes")
         .distinct()
         .order_by()
@@ -867,9 +874,13 @@ def responses_seen(survey: Survey) -> dict:
 
 
 def surveyed_between(response_ids, start: date, end: date) -> int:
-    """How many of the given responses were submitted between two days."""
+    """How many of the given responses were submitted between two days (users' waves only:
+    IT's self-view answers are not people heard)."""
     return Response.objects.filter(
-        pk__in=response_ids, submitted__date__gte=start, submitted__date__lte=end
+        pk__in=response_ids,
+        submitted__date__gte=start,
+        submitted__date__lte=end,
+        wave__self_view_of__isnull=True,
     ).count()
 
 
@@ -883,3 +894,134 @@ def conversation_voices_between(start: date, end: date) -> int:
 
 def actions_done_between(start: date, end: date) -> list[Action]:
     return list(Action.objects.filter(done_on__gte=start, done_on__lte=end).order_by("done_on", "id"))
+
+
+# -- The perception gap and what drives satisfaction ---------------------------------------
+
+
+def _published_moments(wave_ids: list[int], keys: set[str]) -> dict[tuple[int, str], Moments]:
+    """(wave id, measure) -> n, mean and variance of the published respondent scores."""
+    scores = published_scores(wave_ids)
+    scores = scores[scores["measure"].isin(keys)]
+    counted = scores.groupby(["wave", "measure", "score"]).size().reset_index(name="count")
+    return {
+        (int(wave), measure): moments(group["score"].to_numpy(), group["count"].to_numpy())
+        for (wave, measure), group in counted.groupby(["wave", "measure"])
+    }
+
+
+@dataclass
+class GapWave:
+    """One users' wave and its IT self-view wave, each side's published figure per
+    measure key (only measures whose whole-wave figure is shown on that side)."""
+
+    wave: Wave
+    self_view: Wave
+    users: dict[str, Moments]
+    it_staff: dict[str, Moments]
+
+
+def perception_gap_data(survey: Survey) -> tuple[list[Measure], list[GapWave]]:
+    """The rating measures (dimensions, then questions) and, oldest first, every users'
+    wave that has an IT self-view wave, with both sides' published figures. A side whose
+    figure is hidden (fewer than k, or suppressed) has no entry for that measure."""
+    from reports import disclosure
+
+    disclosure.ensure_published(survey)
+    questions = list(survey.questions.all())
+    _, measures, _ = survey_items(questions)
+    measures = [m for m in measures if m.kind == "dimension"] + [m for m in measures if m.kind == "question"]
+    keys = {m.key for m in measures}
+    pairs = [
+        (wave.self_view_of, wave)
+        for wave in survey.waves.self_views().select_related("self_view_of").order_by("opens", "pk")
+    ]
+    pairs.sort(key=lambda pair: (pair[0].opens, pair[0].pk))
+    waves = [w for pair in pairs for w in pair]
+    shown_cells, _ = published_shown(waves, dict(Department.objects.values_list("pk", "name")))
+    figures = _published_moments([w.pk for w in waves], keys)
+
+    def side(wave: Wave) -> dict:
+        return {
+            key: figures[(wave.pk, key)]
+            for key in keys
+            if (wave.pk, key) in figures and shown_cells.get((wave.label, key), _HIDDEN).total
+        }
+
+    return measures, [GapWave(users, it_wave, side(users), side(it_wave)) for users, it_wave in pairs]
+
+
+@dataclass
+class DriverFrame:
+    """One users' wave's respondent-level frame for the drivers page: one row per
+    published respondent holding a score on every shown dimension and on the overall
+    question (``scores``: one column per dimension key, then the overall question's key).
+
+    Dimensions whose whole-wave figure is hidden are left out (``hidden``);
+    ``performance`` holds each shown dimension's published figure."""
+
+    wave: Wave | None
+    waves: list[Wave]
+    overall: Measure | None
+    overall_shown: bool
+    dimensions: list[Measure]
+    hidden: list[Measure]
+    performance: dict[str, Moments]
+    scores: pd.DataFrame
+    final: bool = False
+
+
+def driver_frame(survey: Survey, wave_label: str | None = None) -> DriverFrame:
+    """The drivers frame of one users' wave (by label; default the latest closed one whose
+    count of respondents is shown), over published respondents only (``reports.disclosure``).
+    The overall question is the one declared ``overall_measure``, never a score built
+    from the dimensions themselves. ``final`` says the wave's figures will not move again:
+    weights worked out on an open wave would shift with each batch of answers."""
+    from reports import disclosure
+
+    disclosure.ensure_published(survey)
+    waves = list(survey.waves.of_users().order_by("opens", "pk"))
+    questions = list(survey.questions.all())
+    _, measures, _ = survey_items(questions)
+    declared = next((q for q in questions if q.overall_measure and q.is_numeric and not q.dimension), None)
+    overall = next((m for m in measures if declared and m.key == f"question:{declared.pk}"), None)
+    dimensions = [m for m in measures if m.kind == "dimension"]
+    shown_cells, publications = published_shown(waves, dict(Department.objects.values_list("pk", "name")))
+
+    def final(wave: Wave) -> bool:
+        return wave.label in publications and publications[wave.label].final
+
+    if wave_label is not None:
+        wave = next((w for w in waves if w.label == wave_label), None)
+    else:
+        wave = next(
+            (
+                w
+                for w in reversed(waves)
+                if final(w) and shown_cells.get((w.label, RESPONDENTS), _HIDDEN).total
+            ),
+            None,
+        )
+    empty = DriverFrame(wave, waves, overall, False, [], dimensions, {}, pd.DataFrame())
+    if wave is None or overall is None:
+        return empty
+    if not final(wave):
+        return DriverFrame(wave, waves, overall, False, [], [], {}, pd.DataFrame(), final=False)
+
+    def shown(key: str) -> bool:
+        return shown_cells.get((wave.label, key), _HIDDEN).total
+
+    visible = [m for m in dimensions if shown(m.key)]
+    hidden = [m for m in dimensions if not shown(m.key)]
+    if not shown(overall.key):
+        return DriverFrame(wave, waves, overall, False, visible, hidden, {}, pd.DataFrame())
+    keys = [m.key for m in visible] + [overall.key]
+    published = published_scores([wave.pk])
+    published = published[published["measure"].isin(keys)]
+    scores = published.pivot(index="response", columns="measure", values="score")
+    scores = scores.reindex(columns=keys).dropna().sort_index()
+    performance = {
+        key: value for (_, key), value in _published_moments([wave.pk], {m.key for m in visible}).items()
+    }
+    scores = scores.reset_index(drop=True)
+    return DriverFrame(wave, waves, overall, True, visible, hidden, performance, scores, final=True)

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from perception.models import Department, Theme
 from perception.roles import EXPORT_RAW_RESPONSES, SEND_MONTHLY_REPORT, VIEW_RESULTS, permission_required
-from reports import charts, coverage, exports, impact, monthly, queries, summary
+from reports import charts, coverage, drivers, exports, gap, impact, monthly, queries, summary
 from reports.cache import trends_document
 from reports.forms import ReportSettingsForm, ServiceMetricsUploadForm
 from reports.models import MonthlyReport, ReportSettings, ServiceMetric
@@ -80,7 +80,7 @@ def read_filters(request: HttpRequest) -> Filters:
     survey = queries.survey_named(slug) if slug else queries.first_survey()
     if survey is None:
         raise Http404("No survey with that name.")
-    waves = list(survey.waves.order_by("opens", "pk"))
+    waves = list(survey.waves.of_users().order_by("opens", "pk"))
     filters = Filters(survey, waves)
     by_label = {w.label: w for w in waves}
     for param, attribute in (("from", "wave_from"), ("to", "wave_to")):
@@ -197,6 +197,84 @@ def chart(request: HttpRequest) -> HttpResponse:
     if measure is None:
         raise Http404("No such measure.")
     response = HttpResponse(charts.trend_svg(measure), content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+def _survey_asked(request: HttpRequest) -> Survey:
+    slug = request.GET.get("survey")
+    survey = queries.survey_named(slug) if slug else queries.first_survey()
+    if survey is None:
+        raise Http404("No survey with that name.")
+    return survey
+
+
+def _perception_gap(survey: Survey) -> gap.PerceptionGap:
+    return gap.perception_gap(*queries.perception_gap_data(survey))
+
+
+@permission_required(VIEW_RESULTS)
+def gap_page(request: HttpRequest) -> HttpResponse:
+    """How IT sees itself against how users see IT: per measure, both means and the gap."""
+    survey = _survey_asked(request)
+    found = _perception_gap(survey)
+    context = {
+        "survey": survey,
+        "surveys": queries.surveys(),
+        "gap": found,
+        "k": survey.group_threshold(),
+        "shown_rows": [row for row in found.rows if row.shown],
+        "trend_waves": max((len(t.points) for t in found.trends), default=0),
+    }
+    return render(request, "reports/gap.html", context)
+
+
+@permission_required(VIEW_RESULTS)
+def gap_chart(request: HttpRequest) -> HttpResponse:
+    survey = _survey_asked(request)
+    found = _perception_gap(survey)
+    if not any(row.shown for row in found.rows):
+        raise Http404("No gap to draw.")
+    title = f"Perception gap, {found.wave}: IT self-view minus users"
+    response = HttpResponse(charts.gap_svg(found.rows, title), content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+def _drivers(request: HttpRequest) -> tuple[Survey, drivers.Drivers, queries.DriverFrame, str | None]:
+    survey = _survey_asked(request)
+    label = request.GET.get("wave") or None
+    frame = queries.driver_frame(survey, label)
+    problem = None
+    if label is not None and frame.wave is None:
+        problem = f"There is no wave “{label}”; showing the latest."
+        frame = queries.driver_frame(survey)
+    return survey, drivers.drivers(frame), frame, problem
+
+
+@permission_required(VIEW_RESULTS)
+def drivers_page(request: HttpRequest) -> HttpResponse:
+    """What drives the overall question: importance against performance per dimension."""
+    survey, result, frame, problem = _drivers(request)
+    context = {
+        "survey": survey,
+        "surveys": queries.surveys(),
+        "result": result,
+        "waves": frame.waves,
+        "problem": problem,
+        "k": survey.group_threshold(),
+        "quadrants": drivers.QUADRANT_WORDS,
+    }
+    return render(request, "reports/drivers.html", context)
+
+
+@permission_required(VIEW_RESULTS)
+def drivers_chart(request: HttpRequest) -> HttpResponse:
+    _, result, _, _ = _drivers(request)
+    if not result.drivers:
+        raise Http404("Nothing to draw.")
+    title = f"What drives “{result.overall_label}”, {result.wave}: importance against mean score"
+    response = HttpResponse(charts.drivers_svg(result, title), content_type="image/svg+xml")
     response["Cache-Control"] = "private, max-age=300"
     return response
 

@@ -16,6 +16,7 @@ class QuestionInline(admin.TabularInline):
         "reverse_scored",
         "favourable_from",
         "likelihood_to_recommend",
+        "overall_measure",
         "help_text",
     ]
     show_change_link = True
@@ -24,7 +25,8 @@ class QuestionInline(admin.TabularInline):
 class WaveInline(admin.TabularInline):
     model = Wave
     extra = 0
-    fields = ["label", "opens", "closes"]
+    fields = ["label", "opens", "closes", "self_view_of"]
+    fk_name = "survey"
     show_change_link = True
 
 
@@ -52,7 +54,7 @@ class QuestionAdmin(admin.ModelAdmin):
 
 @admin.register(Wave)
 class WaveAdmin(admin.ModelAdmin):
-    list_display = ["label", "survey", "opens", "closes"]
+    list_display = ["label", "survey", "opens", "closes", "self_view_of"]
     list_filter = ["survey"]
     filter_horizontal = ["audience"]
 

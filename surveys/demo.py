@@ -5,7 +5,12 @@ The data carries real signal so the product looks alive on first run:
 - Finance grows less satisfied wave on wave;
 - Legal is small (fewer than 5 respondents a wave), so its figures are suppressed;
 - comments recur on a few themes, and one theme is raised by many people; the past
-  waves' comments are coded, the open wave's wait in the coding queue.
+  waves' comments are coded, the open wave's wait in the coding queue;
+- a separate overall question ("Overall, how satisfied…") that Responsiveness drives
+  most, so the drivers page has something to find;
+- each wave has an IT self-view wave: fifteen IT staff answering as they think users
+  would, rating Responsiveness and Reliability well above users (blind spots), a gap
+  that narrows wave on wave.
 Everything is drawn from one seeded random generator: same date, same data.
 """
 
@@ -38,6 +43,28 @@ IMPROVING_DIMENSION = "Communication and empathy"
 # raise slow tickets. The other demo action (meeting-room Wi-Fi, for Human Resources)
 # changed nothing, so its figures carry no shift.
 RESPONSIVENESS_SHIFT = ("Responsiveness", 2, 0.5)  # dimension, from wave index, lift
+
+OVERALL_QUESTION = "Overall, how satisfied are you with the help you get from IT?"
+OVERALL_LABELS = ["Very dissatisfied", "Dissatisfied", "Neither", "Satisfied", "Very satisfied"]
+# How much each dimension weighs in a person's overall satisfaction (the drivers page
+# should find Responsiveness first).
+OVERALL_WEIGHTS = {
+    "Responsiveness": 0.45,
+    "Reliability": 0.25,
+    "Competence": 0.15,
+    "Communication and empathy": 0.10,
+    "Professionalism": 0.05,
+}
+# IT's self-view: how much better than users IT believes users rate it, per dimension,
+# in the first wave; the gap narrows by a sixth of it each wave after.
+SELF_VIEW_PEOPLE = 15
+SELF_VIEW_OPTIMISM = {
+    "Responsiveness": 1.1,
+    "Reliability": 0.8,
+    "Competence": 0.3,
+    "Communication and empathy": -0.2,
+    "Professionalism": 0.1,
+}
 
 THEMES = {
     "Slow ticket resolution": (
@@ -107,8 +134,42 @@ class DemoSummary:
     open_wave: str
 
 
+def _self_view(wave: Wave, index: int, ratings: list[Question], rng: random.Random) -> None:
+    """IT staff answering the wave's questions as they think users would (personal links,
+    no department): kinder to IT than users are, less so each wave."""
+    from surveys.services import self_view_wave_create
+
+    self_view = self_view_wave_create(wave=wave)
+    if self_view.responses.exists():
+        return
+    responses, answers = [], []
+    for _ in range(SELF_VIEW_PEOPLE):
+        response = Response(
+            wave=self_view,
+            respondent_key=uuid.UUID(int=rng.getrandbits(128)).hex,
+            submitted=wave.survey.submission_time(wave.opens + timedelta(days=2)),
+            source=Response.DEMO,
+        )
+        responses.append(response)
+        latent = rng.gauss(3.55, 0.4)
+        for question in ratings:
+            optimism = SELF_VIEW_OPTIMISM[question.dimension] * (1 - index / 6)
+            value = _clip(latent + optimism + rng.gauss(0, 0.5), 1, 5)
+            if question.reverse_scored:
+                value = 6 - value
+            answers.append(Answer(response=response, question=question, number=value))
+    Response.objects.bulk_create(responses)
+    for answer in answers:
+        answer.response_id = answer.response.pk
+    Answer.objects.bulk_create(answers)
+
+
 def _quarter_label(moment: datetime) -> str:
     return f"{moment.year} Q{(moment.month - 1) // 3 + 1}"
+
+
+def _mean(values: list[int]) -> float:
+    return sum(values) / len(values)
 
 
 def _clip(value: float, low: int, high: int) -> int:
@@ -132,10 +193,22 @@ def build(now: datetime) -> DemoSummary:
     instrument.install(Survey, Question)
     survey = Survey.objects.get(slug=instrument.SLUG)
     questions = list(survey.questions.all())
-    ratings = [q for q in questions if q.kind == Question.RATING_5]
+    ratings = [q for q in questions if q.kind == Question.RATING_5 and not q.overall_measure]
     recommend = next(q for q in questions if q.likelihood_to_recommend)
     change_question = next(q for q in questions if q.text == instrument.CHANGE)
     in_the_way = next(q for q in questions if q.text == instrument.GOT_IN_THE_WAY)
+    overall_question, _ = Question.objects.get_or_create(
+        survey=survey,
+        text=OVERALL_QUESTION,
+        defaults={
+            "order": max(q.order for q in ratings) + 5,
+            "kind": Question.RATING_5,
+            "overall_measure": True,
+            "scale_labels": OVERALL_LABELS,
+        },
+    )
+    # Its own generator, so adding it left every other demo answer as it was.
+    overall_rng = random.Random(SEED + 1)
 
     start = (now - timedelta(days=21)).replace(hour=9, minute=0, second=0, microsecond=0)
     wave_starts = [start - timedelta(days=91 * k) for k in (3, 2, 1, 0)]
@@ -161,6 +234,7 @@ def build(now: datetime) -> DemoSummary:
                 source=Response.DEMO,
             )
             responses.append(response)
+            given: dict[str, list[int]] = {}
             for question in ratings:
                 # A few skip a statement; they then count in no dimension figure (a
                 # dimension, its items and the overall score rest on the same people).
@@ -170,9 +244,18 @@ def build(now: datetime) -> DemoSummary:
                 shifted, from_wave, shift = RESPONSIVENESS_SHIFT
                 lift += shift if question.dimension == shifted and index >= from_wave else 0.0
                 value = _clip(latent + lift + rng.gauss(0, 0.55), 1, 5)
+                given.setdefault(question.dimension, []).append(value)
                 if question.reverse_scored:
                     value = 6 - value
                 answers.append(Answer(response=response, question=question, number=value))
+            felt = sum(weight * _mean(given.get(name, [3])) for name, weight in OVERALL_WEIGHTS.items())
+            answers.append(
+                Answer(
+                    response=response,
+                    question=overall_question,
+                    number=_clip(felt + overall_rng.gauss(0, 0.45), 1, 5),
+                )
+            )
             answers.append(
                 Answer(
                     response=response,
@@ -207,4 +290,5 @@ def build(now: datetime) -> DemoSummary:
             Answer.themes.through(answer_id=answer.pk, theme_id=theme.pk) for answer, theme in codings
         )
         total += n
+        _self_view(wave, index, ratings, overall_rng)
     return DemoSummary(len(departments), len(wave_starts), total, _quarter_label(start))

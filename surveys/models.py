@@ -125,7 +125,8 @@ class Survey(models.Model):
 
         An open wave wins; otherwise the next one to open; otherwise the last one closed.
         """
-        waves = list(self.waves.all())
+        # The open link never leads to an IT self-view wave: only personal links do.
+        waves = list(self.waves.of_users())
         open_waves = [w for w in waves if w.status(now) == Wave.OPEN]
         if open_waves:
             return max(open_waves, key=lambda w: w.opens), Wave.OPEN
@@ -200,6 +201,14 @@ class Question(models.Model):
         default=list,
         blank=True,
         help_text="One label per point from the lowest to the highest; empty text where a point has none.",
+    )
+    overall_measure = models.BooleanField(
+        "overall question",
+        default=False,
+        help_text=(
+            "A separate overall question (e.g. “Overall, how satisfied are you with IT?”), kept "
+            "outside every dimension: the drivers page explains it by the dimensions."
+        ),
     )
     dont_know_label = models.CharField(
         "“don't know” answer",
@@ -283,8 +292,21 @@ class Choice(models.Model):
         return self.label
 
 
+class WaveQuerySet(models.QuerySet):
+    def of_users(self) -> "WaveQuerySet":
+        """The waves the people IT serves answer; every user figure reads only these."""
+        return self.filter(self_view_of__isnull=True)
+
+    def self_views(self) -> "WaveQuerySet":
+        return self.filter(self_view_of__isnull=False)
+
+
 class Wave(models.Model):
-    """One round of a survey, open between two moments."""
+    """One round of a survey, open between two moments.
+
+    A *self-view* wave pairs with a users' wave: IT staff, invited on their own list,
+    answer the same questions as they think the people they serve would. Its answers are
+    published like any wave's but never mix into user figures (``Wave.objects.of_users``)."""
 
     UPCOMING = "upcoming"
     OPEN = "open"
@@ -299,6 +321,19 @@ class Wave(models.Model):
         blank=True,
         help_text="Leave empty for everyone; otherwise only these departments are offered.",
     )
+    self_view_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="self_views",
+        help_text=(
+            "Set for an IT self-view wave: the users' wave whose questions IT staff answer "
+            "“as you think the people you serve would answer”. Only personal links lead here."
+        ),
+    )
+
+    objects = WaveQuerySet.as_manager()
 
     class Meta:
         ordering = ["survey", "opens"]
@@ -319,6 +354,10 @@ class Wave(models.Model):
 
     def is_open(self, now: datetime) -> bool:
         return self.status(now) == self.OPEN
+
+    @property
+    def is_self_view(self) -> bool:
+        return self.self_view_of_id is not None
 
 
 def hash_token(token: str) -> str:
@@ -416,7 +455,9 @@ class AnswerQuerySet(models.QuerySet):
         """Non-empty comments from waves with enough respondents to keep them anonymous."""
         thresholds: dict[int, int] = {}
         big_enough = []
-        for wave in Wave.objects.select_related("survey").annotate(n=models.Count("responses")):
+        # IT's self-view answers are not users' comments: they never enter the queue.
+        waves = Wave.objects.of_users().select_related("survey").annotate(n=models.Count("responses"))
+        for wave in waves:
             if wave.survey_id not in thresholds:
                 thresholds[wave.survey_id] = wave.survey.group_threshold()
             if wave.n >= thresholds[wave.survey_id]:

@@ -95,6 +95,28 @@ def invitation_issue(
         return NewInvitation(existing, token)
 
 
+SELF_VIEW_SUFFIX = " — IT self-view"
+
+
+def self_view_wave_create(*, wave: Wave) -> Wave:
+    """The IT self-view wave paired with a users' wave: the same dates and questions, its
+    own invitation list (``send_invitations`` with its id), answers kept apart. Returns the
+    existing one if the wave already has it."""
+    if wave.self_view_of_id is not None:
+        raise ValueError("A self-view wave cannot have a self-view of its own.")
+    with transaction.atomic():
+        existing = wave.self_views.first()
+        if existing is not None:
+            return existing
+        return Wave.objects.create(
+            survey=wave.survey,
+            label=(wave.label + SELF_VIEW_SUFFIX)[:60],
+            opens=wave.opens,
+            closes=wave.closes,
+            self_view_of=wave,
+        )
+
+
 def invitation_mark_sent(*, invitation: Invitation, now: datetime | None = None) -> None:
     invitation.sent_at = now or timezone.now()
     invitation.save(update_fields=["sent_at"])

@@ -123,8 +123,9 @@ def _answer(
     """Show the form, or validate and store the answers; shared by both kinds of link."""
     open_link = invitation is None
     questions = list(survey.questions.prefetch_related("choices"))
-    # A personal link that names a department gives it; nobody is asked for it.
-    asks_department = open_link or invitation.department_id is None
+    # A personal link that names a department gives it; nobody is asked for it. IT staff
+    # answering a self-view wave answer for users in general: no department to give.
+    asks_department = (open_link or invitation.department_id is None) and not wave.is_self_view
     form = SurveyForm(
         request.POST if request.method == "POST" else None,
         questions=questions,

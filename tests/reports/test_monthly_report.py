@@ -362,3 +362,33 @@ def test_history_opens_the_exact_email_that_was_sent(manager, org):
         sent.alternatives[0][0], sent.attachments[0].get_payload(decode=True)
     )
     assert sent.subject in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_report_names_the_dimension_to_fix_first(org):
+    """With an overall question, the report names the most important dimension that scores
+    below the rest (the drivers page's "fix first"); without one it says nothing of it."""
+    with at(2026, 11, 3):
+        assert "work first on" not in run("--dry-run")
+    survey = org["survey"]
+    reliability, communication, recommend = org["questions"]
+    overall = add_question(survey, Question.RATING_5, text="Overall, how satisfied?", overall_measure=True)
+    target = wave(survey, "2026 Oct pulse", date(2026, 10, 12), weeks=2)  # closed by the send day
+    for index in range(40):
+        felt = 1 + (index * 7) % 5  # Communication: 1..5, mean 3; Reliability 3..5, mean 4
+        add_response(
+            target,
+            {
+                reliability: 3 + index % 3,
+                communication: felt,
+                recommend: 8,
+                overall: min(5, felt + index % 2),
+            },
+            submitted=target.opens + timedelta(days=1, minutes=index),
+        )
+    with at(2026, 11, 3):
+        run()
+    body = mail.outbox[-1].body
+    assert "We will work first on Communication: it matters most to satisfaction" in body
+    assert len(body.split()) <= 120
+    assert "We will work first on Communication:</strong>" in mail.outbox[-1].alternatives[0][0]
