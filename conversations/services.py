@@ -345,8 +345,8 @@ def _person_key(name: str, email: str) -> str:
 
 @transaction.atomic
 def people_import(data: bytes) -> PeopleImportResult:
-    """Import stakeholders from CSV (name, email, department, role, influence), whole or
-    not at all; only ``name`` is required as a column, the others may be left out.
+    """Import stakeholders from CSV (name, email, department, role or title, influence),
+    whole or not at all; only ``name`` is required as a column, the others may be left out.
 
     A row whose email matches a person already in the log (any case) updates that person;
     a row without email updates the person of the same name who has no email, else adds
@@ -368,7 +368,7 @@ def people_import(data: bytes) -> PeopleImportResult:
         name = " ".join(row["name"].split())
         email = row.get("email", "").strip()
         department_name = " ".join(row.get("department", "").split())
-        role = " ".join(row.get("role", "").split())
+        role = " ".join(row.get("role", row.get("title", "")).split())
         influence = row.get("influence", "").strip().lower()
         if not name:
             raise PeopleImportError(f"Row {number}, column name: a person needs a name.")
@@ -417,7 +417,7 @@ def people_import(data: bytes) -> PeopleImportResult:
         # A column the file leaves out keeps what the log already holds.
         if "department" in row:
             person.department = department
-        if "role" in row:
+        if "role" in row or "title" in row:
             person.role = role
         if influence:
             person.influence = influence

@@ -68,7 +68,10 @@ class Department(models.Model):
                 continue
             count = model._base_manager.filter(**{relation.field.name: self}).count()
             if count:
-                name = "sub-departments" if model is Department else str(model._meta.verbose_name_plural)
+                if model is Department:
+                    name = "sub-department" if count == 1 else "sub-departments"
+                else:
+                    name = str(model._meta.verbose_name if count == 1 else model._meta.verbose_name_plural)
                 found.append((name, count))
         return sorted(found)
 

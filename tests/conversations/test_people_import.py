@@ -48,6 +48,11 @@ def test_importing_the_same_file_twice_changes_nothing_the_second_time(departmen
     assert Person.objects.count() == 2
 
 
+def test_a_title_column_is_read_as_the_role(departments):
+    people_import(b"name,title\nAna Diaz,Head of Finance\n")
+    assert Person.objects.get().role == "Head of Finance"
+
+
 def test_a_column_left_out_keeps_what_the_log_holds(departments):
     Person.objects.create(name="Ana", email="ana@example.org", role="CFO", department=departments[0])
     people_import(b"name,email\nAna Diaz,ana@example.org\n")

@@ -280,7 +280,7 @@ def test_a_department_in_use_is_not_deleted_and_the_page_says_what_uses_it(admin
     Person.objects.create(name="Ana", department=finance)
     answer = admin_client.post(reverse("administration:department_delete", args=[finance.pk]), follow=True)
     page = answer.content.decode()
-    assert "cannot be deleted" in page and "1 people" in page and "1 sub-departments" in page
+    assert "cannot be deleted" in page and "1 person" in page and "1 sub-department" in page
     assert Department.objects.filter(name="Finance").exists()
 
 
