@@ -1,8 +1,12 @@
 """Form fields every app uses to pick themes from the one codebook."""
 
 from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
 
+from perception.lib import published_figures
 from perception.models import MIN_GROUP_SIZE_FLOOR, Department, SiteSettings, Theme
+from perception.services import role_groups
 
 
 class ThemeChoiceField(forms.ModelMultipleChoiceField):
@@ -35,8 +39,6 @@ def clean_new_theme(value: str) -> str:
 
 class RolesField(forms.ModelMultipleChoiceField):
     def __init__(self, **kwargs):
-        from perception.services import role_groups
-
         super().__init__(
             queryset=role_groups(),
             widget=forms.CheckboxSelectMultiple,
@@ -72,9 +74,6 @@ class StaffInviteForm(forms.Form):
         self.fields["roles"].error_messages["required"] = "Choose at least one role."
 
     def clean_email(self) -> str:
-        from django.contrib.auth import get_user_model
-        from django.db.models import Q
-
         email = self.cleaned_data["email"].strip().lower()
         if get_user_model().objects.filter(Q(email__iexact=email) | Q(username__iexact=email)).exists():
             raise forms.ValidationError(
@@ -146,8 +145,6 @@ class SiteSettingsForm(forms.ModelForm):
         field.widget.attrs["min"] = MIN_GROUP_SIZE_FLOOR
 
     def clean_min_group_size(self) -> int:
-        from perception.lib import published_figures
-
         size = self.cleaned_data["min_group_size"]
         if size < self.saved_min_group_size and published_figures.any_published():
             raise forms.ValidationError(

@@ -203,6 +203,15 @@ def test_a_deactivated_person_cannot_sign_in_and_keeps_their_account(admin_clien
     assert sign_in(Client(), "lee")
 
 
+def test_deactivating_someone_signs_them_out_at_once(client, admin_client):
+    person = make_user("lee", "Viewers")
+    theirs = Client()
+    theirs.force_login(person)
+    assert theirs.get(reverse("reports:home")).status_code == 200
+    admin_client.post(reverse("administration:staff_active", args=[person.pk]))
+    assert theirs.get(reverse("reports:home"))["Location"].startswith(reverse("login"))
+
+
 def test_an_administrator_cannot_change_or_deactivate_a_superuser(admin_client):
     root = User.objects.create_superuser("root", "root@example.org", "a-long-test-password")
     answer = admin_client.post(reverse("administration:staff_active", args=[root.pk]), follow=True)
