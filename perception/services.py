@@ -79,18 +79,32 @@ def staff_invite(*, email: str, name: str = "", roles: list[Group], invited_by) 
     user.set_unusable_password()
     user.save()
     user.groups.set(roles)
+    _send_invitation(user, invited_by)
+    return user
+
+
+def _send_invitation(user, invited_by) -> None:
     invitation = emails.render(
         "staff-invitation",
         {
             "user": user,
             "link": set_password_link(user),
-            "roles": [group.name for group in roles],
+            "roles": list(user.groups.filter(pk__in=role_groups()).values_list("name", flat=True)),
             "invited_by": invited_by,
             "days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
         },
     )
-    emails.message(invitation, to=[email]).send()
-    return user
+    emails.message(invitation, to=[user.email]).send()
+
+
+def staff_reinvite(*, user, by) -> None:
+    """Email a fresh set-your-password link to someone invited who has not set one yet
+    (the first link may have expired or been lost)."""
+    if user.has_usable_password() or not user.is_active or not user.email:
+        raise StaffError(
+            f"{user.get_username()} already has a password or cannot sign in; no invitation was sent."
+        )
+    _send_invitation(user, by)
 
 
 @transaction.atomic

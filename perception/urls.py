@@ -14,6 +14,7 @@ administration = (
         path("staff/invite/", views.staff_invite, name="staff_invite"),
         path("staff/<int:pk>/", views.staff_member, name="staff_member"),
         path("staff/<int:pk>/active/", views.staff_active, name="staff_active"),
+        path("staff/<int:pk>/reinvite/", views.staff_reinvite, name="staff_reinvite"),
         path("departments/", views.departments, name="departments"),
         path("departments/new/", views.department_edit, name="department_new"),
         path("departments/<int:pk>/", views.department_edit, name="department_edit"),

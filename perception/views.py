@@ -110,6 +110,21 @@ def staff_active(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("administration:staff")
 
 
+@permission_required(ADMINISTER_SITE)
+@require_POST
+def staff_reinvite(request: HttpRequest, pk: int) -> HttpResponse:
+    member = get_object_or_404(User, pk=pk)
+    try:
+        services.staff_reinvite(user=member, by=request.user)
+    except services.StaffError as error:
+        messages.error(request, str(error))
+    except OSError:
+        messages.error(request, "The invitation email could not be sent; try again later.")
+    else:
+        messages.success(request, f"A new invitation was sent to {member.email}.")
+    return redirect("administration:staff_member", pk=member.pk)
+
+
 # -- Departments ------------------------------------------------------------------------
 
 

@@ -88,6 +88,8 @@ ROUTES = {
     "administration:staff_invite": Route(ADMINISTER_SITE),
     "administration:staff_member": Route(ADMINISTER_SITE, ("staff_member",)),
     "administration:staff_active": Route(ADMINISTER_SITE, ("staff_member",), method="post", ok=(302,)),
+    # The target has a password already: refused with a message, back to their page.
+    "administration:staff_reinvite": Route(ADMINISTER_SITE, ("staff_member",), method="post", ok=(302,)),
     "administration:departments": Route(ADMINISTER_SITE),
     "administration:department_new": Route(ADMINISTER_SITE),
     "administration:department_edit": Route(ADMINISTER_SITE, ("department",)),

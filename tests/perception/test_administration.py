@@ -107,6 +107,18 @@ def test_an_invited_person_sets_a_password_from_the_email_and_signs_in_with_thei
     assert not again.context["validlink"], "the link works once"
 
 
+def test_an_invitation_can_be_sent_again_until_a_password_is_set(client, admin_client):
+    _invite(admin_client)
+    invited = User.objects.get(email="new.person@example.org")
+    again = admin_client.post(reverse("administration:staff_reinvite", args=[invited.pk]), follow=True)
+    assert "A new invitation was sent" in again.content.decode()
+    assert len(mail.outbox) == 2 and "Managers" in mail.outbox[1].body
+    invited.set_password("chosen-by-noor-2026")
+    invited.save()
+    refused = admin_client.post(reverse("administration:staff_reinvite", args=[invited.pk]), follow=True)
+    assert "already has a password" in refused.content.decode() and len(mail.outbox) == 2
+
+
 def test_an_invitation_form_with_mistakes_says_what_to_fix_and_keeps_what_was_typed(admin_client):
     answer = admin_client.post(
         reverse("administration:staff_invite"), {"email": "not-an-address", "name": "Noor Haddad"}
