@@ -142,6 +142,13 @@ class CodebookImportForm(forms.Form):
     file = forms.FileField(label="Codebook CSV (columns: name, description, parent)")
 
 
+class PeopleImportForm(forms.Form):
+    file = forms.FileField(
+        label="People CSV (columns: name, email, department, role, influence)",
+        error_messages={"required": "Choose a CSV file to import."},
+    )
+
+
 class ActionForm(forms.ModelForm):
     targets = forms.MultipleChoiceField(
         label="Dimensions and questions it should move",

@@ -7,6 +7,8 @@ from datetime import date
 
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -322,3 +324,102 @@ def person_erase(*, person: Person, keep_notes: bool, by=None) -> Erasure:
     return Erasure.objects.create(
         notes_kept=count if keep_notes else 0, notes_deleted=0 if keep_notes else count, erased_by=by
     )
+
+
+PEOPLE_COLUMNS = ["name", "email", "department", "role", "influence"]
+
+
+class PeopleImportError(ValueError):
+    """A people file that cannot be imported; the message names the row and column."""
+
+
+@dataclass(frozen=True)
+class PeopleImportResult:
+    created: int
+    updated: int
+
+
+def _person_key(name: str, email: str) -> str:
+    return f"email:{email.lower()}" if email else f"name:{name.lower()}"
+
+
+@transaction.atomic
+def people_import(data: bytes) -> PeopleImportResult:
+    """Import stakeholders from CSV (name, email, department, role or title, influence),
+    whole or not at all; only ``name`` is required as a column, the others may be left out.
+
+    A row whose email matches a person already in the log (any case) updates that person;
+    a row without email updates the person of the same name who has no email, else adds
+    one. Departments must already exist (add them on the Departments page): a misspelt
+    one would otherwise become a new department nobody meant. Cells that look like
+    spreadsheet formulas are stored as plain text; exports neutralise them.
+    """
+    try:
+        parsed = read_rows(data, ["name"])
+    except CsvProblem as problem:
+        raise PeopleImportError(str(problem)) from None
+    departments = {d.name.lower(): d for d in Department.objects.all()}
+    influences = {value: value for value, _ in Person.INFLUENCE_CHOICES} | {
+        label.lower(): value for value, label in Person.INFLUENCE_CHOICES
+    }
+    rows = []
+    seen: dict[str, int] = {}
+    for number, row in parsed:
+        name = " ".join(row["name"].split())
+        email = row.get("email", "").strip()
+        department_name = " ".join(row.get("department", "").split())
+        role = " ".join(row.get("role", row.get("title", "")).split())
+        influence = row.get("influence", "").strip().lower()
+        if not name:
+            raise PeopleImportError(f"Row {number}, column name: a person needs a name.")
+        if len(name) > 120:
+            raise PeopleImportError(f"Row {number}, column name: at most 120 characters.")
+        if email:
+            try:
+                validate_email(email)
+            except ValidationError:
+                raise PeopleImportError(
+                    f"Row {number}, column email: “{email[:80]}” is not an email address."
+                ) from None
+        if department_name and department_name.lower() not in departments:
+            raise PeopleImportError(
+                f"Row {number}, column department: no department called “{department_name[:80]}”; "
+                "add it on the Departments page first, or correct the spelling."
+            )
+        if len(role) > 120:
+            raise PeopleImportError(f"Row {number}, column role: at most 120 characters.")
+        if influence and influence not in influences:
+            raise PeopleImportError(
+                f"Row {number}, column influence: “{influence[:40]}” is not one of high, medium or low."
+            )
+        key = _person_key(name, email)
+        if key in seen:
+            raise PeopleImportError(
+                f"Row {number}, column {'email' if email else 'name'}: "
+                f"the same person is already on row {seen[key]}."
+            )
+        seen[key] = number
+        rows.append(
+            (name, email, departments.get(department_name.lower()), role, influences.get(influence), row)
+        )
+    created = updated = 0
+    for name, email, department, role, influence, row in rows:
+        if email:
+            person = Person.objects.filter(email__iexact=email).order_by("pk").first()
+        else:
+            person = Person.objects.filter(email="", name__iexact=name).order_by("pk").first()
+        if person is None:
+            person = Person(name=name, email=email, influence=influence or Person.MEDIUM)
+            created += 1
+        else:
+            person.name = name
+            updated += 1
+        # A column the file leaves out keeps what the log already holds.
+        if "department" in row:
+            person.department = department
+        if "role" in row or "title" in row:
+            person.role = role
+        if influence:
+            person.influence = influence
+        person.save()
+    return PeopleImportResult(created, updated)

@@ -5,6 +5,7 @@ from conversations import views
 app_name = "conversations"
 urlpatterns = [
     path("people/", views.people, name="people"),
+    path("people/import/", views.people_import, name="people_import"),
     path("people/new/", views.person_edit, name="person_new"),
     path("people/<int:pk>/edit/", views.person_edit, name="person_edit"),
     path("people/<int:pk>/erase/", views.person_erase, name="person_erase"),

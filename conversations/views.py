@@ -14,6 +14,7 @@ from conversations.forms import (
     CodebookImportForm,
     ConversationForm,
     NoteForm,
+    PeopleImportForm,
     PersonEraseForm,
     PersonForm,
     QuickCaptureForm,
@@ -85,6 +86,22 @@ def people(request: HttpRequest) -> HttpResponse:
 def person_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     person = get_object_or_404(Person, pk=pk) if pk else None
     return _edit(request, PersonForm, person, "conversations/person_form.html", "conversations:people")
+
+
+@permission_required(LOG_CONVERSATIONS)
+def people_import(request: HttpRequest) -> HttpResponse:
+    """Stakeholders from a CSV, all rows or none; the same people again are updated."""
+    form = PeopleImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.people_import(form.cleaned_data["file"].read())
+        except services.PeopleImportError as error:
+            form.add_error("file", str(error))
+        else:
+            messages.success(request, f"People imported: {result.created} added, {result.updated} updated.")
+            return redirect("conversations:people")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "conversations/people_import.html", {"form": form}, status=status)
 
 
 # -- Conversations and notes ------------------------------------------------------------

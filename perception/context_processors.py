@@ -2,6 +2,7 @@ from django.http import HttpRequest
 
 from perception.models import SiteSettings
 from perception.roles import (
+    ADMINISTER_SITE,
     CODE_COMMENTS,
     LOG_CONVERSATIONS,
     MANAGE_SURVEYS,
@@ -25,4 +26,5 @@ def site(request: HttpRequest) -> dict:
         "can_manage": may(MANAGE_SURVEYS) or may(SEND_MONTHLY_REPORT),
         "can_manage_surveys": may(MANAGE_SURVEYS),
         "can_send_report": may(SEND_MONTHLY_REPORT),
+        "can_administer": may(ADMINISTER_SITE),
     }

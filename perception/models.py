@@ -25,6 +25,56 @@ class Department(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @classmethod
+    def tree(cls) -> list[tuple["Department", int]]:
+        """Every department with its depth, each followed by its sub-departments, by name."""
+        children: dict[int | None, list[Department]] = {}
+        for department in cls.objects.order_by("name"):
+            children.setdefault(department.parent_id, []).append(department)
+        ordered: list[tuple[Department, int]] = []
+        seen: set[int] = set()
+
+        def visit(parent_id: int | None, depth: int) -> None:
+            for department in children.get(parent_id, []):
+                if department.pk not in seen:  # a cycle written behind the forms' back
+                    seen.add(department.pk)
+                    ordered.append((department, depth))
+                    visit(department.pk, depth + 1)
+
+        visit(None, 0)
+        # Departments only reachable through a cycle still appear, at the top level.
+        for department in cls.objects.order_by("name").exclude(pk__in=seen):
+            ordered.append((department, 0))
+        return ordered
+
+    def ancestors(self) -> list["Department"]:
+        """Its parent, the parent's parent, …; stops at a cycle rather than looping."""
+        found, node = [], self.parent
+        while node is not None and node not in found and node != self:
+            found.append(node)
+            node = node.parent
+        return found
+
+    def references(self) -> list[tuple[str, int]]:
+        """What refers to this department (sub-departments, people, conversations, waves,
+        responses …) as (name, count) pairs, read from the relations Django knows, so
+        this package needs no app imported."""
+        found = []
+        for relation in self._meta.get_fields(include_hidden=True):
+            if relation.concrete or not relation.auto_created:
+                continue
+            model = relation.related_model
+            if model._meta.auto_created:  # a many-to-many table, counted by its model
+                continue
+            count = model._base_manager.filter(**{relation.field.name: self}).count()
+            if count:
+                if model is Department:
+                    name = "sub-department" if count == 1 else "sub-departments"
+                else:
+                    name = str(model._meta.verbose_name if count == 1 else model._meta.verbose_name_plural)
+                found.append((name, count))
+        return sorted(found)
+
 
 class ThemeManager(models.Manager):
     def named(self, name: str) -> "Theme":
@@ -129,6 +179,7 @@ class Access(models.Model):
             ("manage_surveys", "Build surveys, open waves and import responses"),
             ("send_monthly_report", "Set up and send the monthly report"),
             ("export_raw_responses", "Download raw responses"),
+            ("administer_site", "Invite staff and give roles; edit departments and site settings"),
         ]
 
     def __str__(self) -> str:

@@ -4,17 +4,21 @@ Every staff view names the permission it needs with ``permission_required``; rol
 Django groups holding those permissions (created by a data migration), so an
 administrator can also grant one permission to one person. Superusers hold them all.
 
-| permission             | Viewers | Listeners | Managers |
-|------------------------|---------|-----------|----------|
-| view_results           | yes     | yes       | yes      |
-| log_conversations      |         | yes       |          |
-| code_comments          |         | yes       |          |
-| manage_surveys         |         |           | yes      |
-| send_monthly_report    |         |           | yes      |
-| export_raw_responses   |         |           |          |
+| permission             | Viewers | Listeners | Managers | Administrators |
+|------------------------|---------|-----------|----------|----------------|
+| view_results           | yes     | yes       | yes      | yes            |
+| log_conversations      |         | yes       |          |                |
+| code_comments          |         | yes       |          |                |
+| manage_surveys         |         |           | yes      |                |
+| send_monthly_report    |         |           | yes      |                |
+| export_raw_responses   |         |           |          |                |
+| administer_site        |         |           |          | yes            |
 
 Raw responses are granted to nobody by default: an administrator gives that
-permission to the few people who need it.
+permission to the few people who need it. Administrators invite staff and give them
+roles, keep the department tree and edit site settings on the Administration pages;
+they hold no other power by that role (give them another role as well where they need
+it). The Django admin stays for superusers.
 """
 
 from collections.abc import Callable
@@ -28,10 +32,12 @@ CODE_COMMENTS = "perception.code_comments"
 MANAGE_SURVEYS = "perception.manage_surveys"
 SEND_MONTHLY_REPORT = "perception.send_monthly_report"
 EXPORT_RAW_RESPONSES = "perception.export_raw_responses"
+ADMINISTER_SITE = "perception.administer_site"
 
 LISTENERS = "Listeners"
 VIEWERS = "Viewers"
 MANAGERS = "Managers"
+ADMINISTRATORS = "Administrators"
 
 # The permissions (codenames) each role's group holds; the migration that creates them
 # keeps its own copy, as migrations must.
@@ -39,6 +45,7 @@ ROLE_PERMISSIONS = {
     VIEWERS: ["view_results"],
     LISTENERS: ["view_results", "log_conversations", "code_comments"],
     MANAGERS: ["view_results", "manage_surveys", "send_monthly_report"],
+    ADMINISTRATORS: ["view_results", "administer_site"],
 }
 
 

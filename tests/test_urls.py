@@ -14,8 +14,9 @@ from django.contrib.auth.models import Permission, User
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from conversations.models import Action, Note, Person, ThemeMerge
-from perception.models import Theme
+from perception.models import Department, Theme
 from perception.roles import (
+    ADMINISTER_SITE,
     CODE_COMMENTS,
     EXPORT_RAW_RESPONSES,
     LOG_CONVERSATIONS,
@@ -34,14 +35,24 @@ PUBLIC = "public"
 # Who holds each permission. Declared here, independently of the migration that grants
 # them, so a wrong grant fails. "raw exporter" is a person given that one permission.
 WHO_MAY = {
-    VIEW_RESULTS: {"viewer", "listener", "manager", "superuser"},
+    VIEW_RESULTS: {"viewer", "listener", "manager", "administrator", "superuser"},
     LOG_CONVERSATIONS: {"listener", "superuser"},
     CODE_COMMENTS: {"listener", "superuser"},
     MANAGE_SURVEYS: {"manager", "superuser"},
     SEND_MONTHLY_REPORT: {"manager", "superuser"},
     EXPORT_RAW_RESPONSES: {"raw exporter", "superuser"},
+    ADMINISTER_SITE: {"administrator", "superuser"},
 }
-PERSONAS = ["anonymous", "no role", "viewer", "listener", "manager", "raw exporter", "superuser"]
+PERSONAS = [
+    "anonymous",
+    "no role",
+    "viewer",
+    "listener",
+    "manager",
+    "raw exporter",
+    "administrator",
+    "superuser",
+]
 
 # Query parameter types, for hostile values.
 INT, TEXT, SLUG = "int", "text", "slug"
@@ -70,6 +81,22 @@ ROUTES = {
     ),
     "surveys:coding_unskip": Route(CODE_COMMENTS, method="post", ok=(400,)),  # names no comment
     "surveys:coding_bulk": Route(CODE_COMMENTS, query={"survey": SLUG, "wave": INT, "page": INT}),
+    "password_reset_confirm": Route(PUBLIC, ("MQ", "a-token-nobody-has")),  # says the link no longer works
+    "password_reset_complete": Route(PUBLIC),
+    "administration:index": Route(ADMINISTER_SITE),
+    "administration:staff": Route(ADMINISTER_SITE, query={"page": INT}),
+    "administration:staff_invite": Route(ADMINISTER_SITE),
+    "administration:staff_member": Route(ADMINISTER_SITE, ("staff_member",)),
+    "administration:staff_active": Route(ADMINISTER_SITE, ("staff_member",), method="post", ok=(302,)),
+    # The target has a password already: refused with a message, back to their page.
+    "administration:staff_reinvite": Route(ADMINISTER_SITE, ("staff_member",), method="post", ok=(302,)),
+    "administration:departments": Route(ADMINISTER_SITE),
+    "administration:department_new": Route(ADMINISTER_SITE),
+    "administration:department_edit": Route(ADMINISTER_SITE, ("department",)),
+    # The first permitted persona deletes it; the next finds it gone.
+    "administration:department_delete": Route(ADMINISTER_SITE, ("department",), method="post", ok=(302, 404)),
+    "administration:site_settings": Route(ADMINISTER_SITE),
+    "conversations:people_import": Route(LOG_CONVERSATIONS),
     "conversations:people": Route(VIEW_RESULTS, query={"q": TEXT, "department": INT, "influence": TEXT}),
     "conversations:person_new": Route(LOG_CONVERSATIONS),
     "conversations:person_edit": Route(LOG_CONVERSATIONS, ("person",)),
@@ -148,6 +175,7 @@ def personas() -> dict[str, User | None]:
         "viewer": make_user("viewer", "Viewers"),
         "listener": make_user("listener", "Listeners"),
         "manager": make_user("manager", "Managers"),
+        "administrator": make_user("administrator", "Administrators"),
         "raw exporter": make_user("exporter"),
         "superuser": User.objects.create_superuser("root", "root@example.org", "a-long-test-password"),
     }
@@ -159,6 +187,8 @@ def personas() -> dict[str, User | None]:
 def objects(personas) -> dict:
     return {
         "person": Person.objects.create(name="Ana"),
+        "staff_member": make_user("someone", "Viewers"),
+        "department": Department.objects.create(name="Facilities"),
         "conversation": (conversation := make_conversation()),
         "note": Note.objects.create(conversation=conversation, text="Wi-Fi drops"),
         "merge": ThemeMerge.objects.create(source_name="Gone"),

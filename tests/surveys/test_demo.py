@@ -79,7 +79,9 @@ def test_command_loads_once_and_prints_the_demo_password_once():
     call_command("demo", "--if-empty", stdout=out)
     assert "Demo loaded" in out.getvalue()
     assert "password '" in out.getvalue()
-    assert get_user_model().objects.get(username="demo").is_superuser
+    demo_user = get_user_model().objects.get(username="demo")
+    assert demo_user.is_superuser
+    assert demo_user.groups.filter(name="Administrators").exists()
     count = Response.objects.count()
     again = StringIO()
     call_command("demo", "--if-empty", stdout=again)

@@ -1,10 +1,12 @@
 import secrets
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from conversations import demo as listening_demo
+from perception.roles import ADMINISTRATORS
 from reports import demo as report_demo
 from surveys import demo
 from surveys.models import Response
@@ -13,7 +15,7 @@ DEMO_USERNAME = "demo"
 
 
 class Command(BaseCommand):
-    help = "Load the demo organisation (deterministic) and create a demo superuser."
+    help = "Load the demo organisation (deterministic) and create a demo superuser (an administrator)."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -51,7 +53,9 @@ class Command(BaseCommand):
             )
             return
         password = secrets.token_urlsafe(12)
-        User.objects.create_superuser(DEMO_USERNAME, "demo@example.invalid", password)
+        user = User.objects.create_superuser(DEMO_USERNAME, "demo@example.invalid", password)
+        # A superuser holds every permission anyway; the role makes it visible on the staff page.
+        user.groups.add(*Group.objects.filter(name=ADMINISTRATORS))
         self.stdout.write(
             self.style.WARNING(f"Demo sign-in (shown once): user '{DEMO_USERNAME}', password '{password}'")
         )
