@@ -335,11 +335,13 @@ def compose(period: date, settings: ReportSettings | None = None) -> Composition
         "fix_first": _fix_first(settings.survey, from_survey.wave if from_survey else None),
     }
     email = emails.render("monthly", context)
-    while len(email.text.split()) > MAX_WORDS and context["changed"]:
-        context["changed"] = context["changed"][:-1]  # keep the report short: fewer examples
-        email = emails.render("monthly", context)
+    # Keep the report short. Telling people what changed is the point of listening, so
+    # the focus line goes first, then the later examples of what changed.
     if len(email.text.split()) > MAX_WORDS and context["fix_first"]:
-        context["fix_first"] = None  # the metrics come first; the focus line only if it fits
+        context["fix_first"] = None
+        email = emails.render("monthly", context)
+    while len(email.text.split()) > MAX_WORDS and context["changed"]:
+        context["changed"] = context["changed"][:-1]
         email = emails.render("monthly", context)
     chart_png = None
     headline_measure = summary.find_measure(document, metrics[0].key) if document else None

@@ -687,7 +687,7 @@ def impact_data(survey: Survey) -> ImpactData:
     from reports import disclosure
 
     disclosure.ensure_published(survey)
-    waves = list(survey.waves.order_by("opens", "pk"))
+    waves = list(survey.waves.of_users().order_by("opens", "pk"))  # IT's self-view is not a user figure
     label_of = {w.pk: w.label for w in waves}
     names = dict(Department.objects.values_list("pk", "name"))
     questions = list(survey.questions.all())

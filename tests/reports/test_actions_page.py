@@ -118,7 +118,7 @@ def test_the_monthly_report_says_what_a_wave_that_month_measured(organisation):
     ReportSettings.objects.create(
         survey=organisation, metrics=["overall", "people_heard"], recipients="all@example.org"
     )
-    first_after = organisation.waves.order_by("opens")[2]
+    first_after = organisation.waves.of_users().order_by("opens")[2]
     period = monthly.month_start(first_after.closes.date())
     composition = monthly.compose(period)
     assert (

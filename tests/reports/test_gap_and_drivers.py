@@ -203,9 +203,13 @@ def test_the_demo_has_a_self_view_and_an_overall_question_and_both_pages_show_th
     gap_page = viewer.get(reverse("reports:gap") + "?survey=it-service")
     found = gap_page.context["gap"]
     dimensions = [row.measure.label for row in found.blind_spots if row.measure.kind == "dimension"]
-    assert dimensions[:2] == ["Responsiveness", "Reliability"]
+    # IT overrates both; the demo's ticket change lifted users' Responsiveness from the
+    # third wave on (the actions page measures it), which narrowed that gap.
+    assert dimensions[0] == "Reliability"
     closing = {t.measure.label: t for t in found.trends}
-    assert len(closing["Responsiveness"].points) == 4  # the open wave's figures are published too
+    responsiveness = closing["Responsiveness"].points
+    assert len(responsiveness) == 4  # the open wave's figures are published too
+    assert responsiveness[-1].gap < responsiveness[0].gap - 0.3
     drivers_page = viewer.get(reverse("reports:drivers") + "?survey=it-service")
     result = drivers_page.context["result"]
     assert result.reason is None
