@@ -238,14 +238,17 @@ class QuestionForm(forms.Form):
             if preset is not None:
                 cleaned["scale_low"], cleaned["scale_high"] = preset.low, preset.high
             fixed = Question.SCALES.get(kind)
-            low, high = cleaned.get("scale_low"), cleaned.get("scale_high")
-            if fixed and low is not None and high is not None and (low, high) != fixed:
+            if fixed and preset is not None and (preset.low, preset.high) != fixed:
                 self.add_error(
-                    "scale_preset" if preset else "scale_high",
-                    f"This scale runs {low}–{high}, but the kind is {fixed[0]}–{fixed[1]}: "
+                    "scale_preset",
+                    f"This scale runs {preset.low}–{preset.high}, but the kind is {fixed[0]}–{fixed[1]}: "
                     "choose “Rating on a declared scale” or a matching scale.",
                 )
-            elif low is not None and high is not None and high <= low:
+            if fixed:
+                # The kind names its ends; typed ends are for declared scales only.
+                cleaned["scale_low"], cleaned["scale_high"] = fixed
+            low, high = cleaned.get("scale_low"), cleaned.get("scale_high")
+            if low is not None and high is not None and high <= low:
                 self.add_error("scale_high", "The highest point must be above the lowest.")
             elif low is not None and high is not None and high - low > 10:
                 self.add_error("scale_high", "A scale has at most 11 points.")
