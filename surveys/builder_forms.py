@@ -129,7 +129,11 @@ def _manager_dimensions(user) -> list[str]:
 
 
 class QuestionForm(forms.Form):
-    text = forms.CharField(label="Question", max_length=300)
+    text = forms.CharField(
+        label="Question",
+        max_length=300,
+        error_messages={"required": "Write the question people will answer."},
+    )
     help_text = forms.CharField(label="Help text (optional)", max_length=300, required=False)
     kind = forms.ChoiceField(label="Kind of question", choices=Question.KIND_CHOICES)
     required = forms.BooleanField(label="Required: respondents must answer it", required=False)
@@ -165,7 +169,8 @@ class QuestionForm(forms.Form):
         help_text="Such as “Not applicable”; stored as no answer, never as a point.",
     )
     likelihood_to_recommend = forms.BooleanField(
-        label="This 0–10 question asks how likely people are to recommend IT (gives a net score)",
+        label="Likelihood to recommend (gives a net score)",
+        help_text="Tick only for “How likely are you to recommend IT…?”.",
         required=False,
     )
     # Options, for choice questions.

@@ -84,6 +84,7 @@ def _builder_page(request: HttpRequest, survey: Survey, problems=None, status: i
         "questions": [(q, q.pk in answered) for q in questions],
         "problems": problems,
         "waves": [(w, w.status(now)) for w in survey.waves.all()],
+        "mode": survey.get_anonymity_display().split(":")[0],
         "promise": ANONYMITY_PROMISES[survey.anonymity],
         "share_form": ShareForm(survey=survey),
         "owners": list(survey.owners.order_by("username")),

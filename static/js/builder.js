@@ -21,7 +21,7 @@ document.querySelectorAll("button.copy-link").forEach((button) => {
 // The question form: show only the fields of the chosen kind (all show without JS).
 const kind = document.getElementById("id_kind");
 if (kind) {
-  const groups = [...document.querySelectorAll("fieldset[data-kinds]")];
+  const groups = [...document.querySelectorAll("[data-kinds]")];
   const dimension = document.getElementById("id_dimension");
   const newDimension = document.getElementById("div_id_new_dimension");
   const update = () => {
