@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 from django.db.models import Q
 
 from perception.models import MIN_GROUP_SIZE_FLOOR, SiteSettings
-from surveys.models import Question, Survey, Wave
+from surveys.models import Question, Response, Survey, Wave
 from surveys.services import QuestionSpec
 
 # What each anonymity mode promises respondents, in plain words (the builder shows it
@@ -108,6 +108,27 @@ class SurveySettingsForm(forms.ModelForm):
         )
         if not self.instance.pk:
             self.initial.setdefault("min_group_size", minimum)
+
+    def clean(self):
+        cleaned = super().clean()
+        survey = self.instance
+        if survey.pk and Response.objects.filter(wave__survey=survey).exists():
+            # People answered under the promise and the threshold they were shown.
+            before = Survey.objects.get(pk=survey.pk)
+            if cleaned.get("anonymity") not in (None, before.anonymity):
+                self.add_error(
+                    "anonymity",
+                    "People have already answered under the promise of this mode, so it cannot change. "
+                    "Start a new survey for a different promise.",
+                )
+            size = cleaned.get("min_group_size")
+            if size is not None and size < before.min_group_size:
+                self.add_error(
+                    "min_group_size",
+                    f"The survey has answers, so its minimum group size can only be raised "
+                    f"(it is {before.min_group_size}).",
+                )
+        return cleaned
 
     def anonymity_options(self) -> list[tuple[str, str, str, bool]]:
         """(value, label, promise, chosen) for each mode, drawn with its promise beside it."""

@@ -88,6 +88,24 @@ def test_the_list_shows_no_live_response_counts_and_helps_when_empty(client, man
     assert "1 response" not in text
 
 
+def test_once_answered_the_promise_cannot_change_and_the_threshold_only_rises(client, draft):
+    draft.min_group_size = 7
+    draft.save()
+    add_response(make_wave(draft), {})
+    settings_page = f"/surveys/{draft.slug}/settings/"
+    fields = {"title": "IT pulse", "intro": "", "anonymity": "identified", "min_group_size": 6}
+    page = client.post(settings_page, fields)
+    assert page.status_code == 400
+    text = page.content.decode()
+    assert "cannot change" in text and "can only be raised" in text
+    draft.refresh_from_db()
+    assert (draft.anonymity, draft.min_group_size) == (Survey.ANONYMOUS, 7)
+    assert (
+        client.post(settings_page, fields | {"anonymity": "anonymous", "min_group_size": 8}).status_code
+        == 302
+    )
+
+
 # -- Publish checks ------------------------------------------------------------------------
 
 
