@@ -366,7 +366,9 @@ def _import_questions(
     """The question of every mapped column: created with the new survey, or matched by
     text to an existing survey's question of the same kind and scale. Anything else is
     refused with a message naming the column, and nothing is stored."""
-    by_text = {q.text.lower(): q for q in survey.questions.all()}
+    # The question on the form wins over a retired version with the same text.
+    current_last = sorted(survey.questions.all(), key=lambda q: (not q.retired, q.pk))
+    by_text = {q.text.lower(): q for q in current_last}
     order = max([q.order for q in by_text.values()], default=0)
     questions: dict[str, Question] = {}
     missing, clashes = [], []
