@@ -7,6 +7,7 @@ import io
 import segno
 from django.conf import settings
 from django.contrib import messages
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,7 +19,7 @@ from perception.roles import MANAGE_SURVEYS, permission_required
 from surveys import services
 from surveys.builder_forms import ANONYMITY_PROMISES, QuestionForm, ShareForm, SurveySettingsForm, WaveForm
 from surveys.forms import SurveyForm
-from surveys.models import Question, Survey, Wave
+from surveys.models import Answer, Question, Survey, Wave
 from surveys.views import _switcher, in_language
 
 
@@ -76,12 +77,18 @@ def survey_new(request: HttpRequest) -> HttpResponse:
 
 
 def _builder_page(request: HttpRequest, survey: Survey, problems=None, status: int = 200) -> HttpResponse:
-    questions = list(survey.questions.filter(retired=False).prefetch_related("choices"))
-    answered = set(survey.questions.filter(answers__isnull=False).values_list("pk", flat=True).distinct())
+    questions = list(
+        survey.questions.filter(retired=False)
+        .annotate(answered=Exists(Answer.objects.filter(question=OuterRef("pk"))))
+        .prefetch_related("choices")
+    )
+    if problems is None and not survey.draft:
+        # A published form is live: anything missing from it is shown at once.
+        problems = services.survey_problems(survey)
     now = timezone.now()
     context = {
         "survey": survey,
-        "questions": [(q, q.pk in answered) for q in questions],
+        "questions": [(q, q.answered) for q in questions],
         "problems": problems,
         "waves": [(w, w.status(now)) for w in survey.waves.all()],
         "mode": survey.get_anonymity_display().split(":")[0],

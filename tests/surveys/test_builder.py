@@ -143,6 +143,15 @@ def test_a_complete_survey_is_published(client, draft):
     assert not draft.draft
 
 
+def test_a_published_survey_shows_what_its_live_form_is_missing(client, draft):
+    add_question(draft, Question.RATING_5, text="IT is reliable")
+    services.survey_publish(survey=draft)
+    question = add_question(draft, Question.MULTIPLE, text="Which tools?")
+    text = client.get(builder(draft.slug)).content.decode()
+    assert "The live form needs attention" in text
+    assert f'href="/surveys/{draft.slug}/questions/{question.pk}/"' in text
+
+
 def test_a_draft_answers_nothing_on_its_open_link(client, draft):
     add_question(draft, Question.RATING_5)
     make_wave(draft)
