@@ -5,6 +5,7 @@ Every builder page, error states included, passes axe-core."""
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from surveys.models import Response, Survey
 from tests.e2e.conftest import PHONE, assert_accessible, sign_in
@@ -143,7 +144,7 @@ def test_a_manager_builds_publishes_previews_and_opens_a_survey(live_server, des
     link = page.locator("#open-link").input_value()
     assert link.endswith("/s/it-pulse/")
     page.get_by_role("button", name="Copy the link").click()
-    assert page.get_by_text("Link copied.").is_visible()
+    expect(page.get_by_text("Link copied.")).to_be_visible()  # the clipboard answers asynchronously
     assert page.evaluate("navigator.clipboard.readText()") == link
     assert page.locator("img.qr-code").evaluate("img => img.naturalWidth") > 0
     assert_accessible(page)
