@@ -68,7 +68,11 @@ def metric_choices(survey) -> list[tuple[str, str]]:
         choices += [(f"dimension:{name}", f"{name} score") for name in dimensions]
         # Every question is a measure: rated ones by their mean, choice options by their share.
         questions = list(survey.questions.prefetch_related("choices"))
-        choices += [(f"question:{q.pk}", f"{q.text} (mean)") for q in questions if q.is_numeric]
+        choices += [
+            (f"question:{q.series}", f"{q.text} (mean)")
+            for q in queries.series_heads(questions)
+            if q.is_numeric
+        ]
         choices += [(m.key, f"{m.question}: {m.option} (share)") for m in queries.choice_measures(questions)]
     choices += [
         ("people_heard", "People heard this month"),

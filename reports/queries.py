@@ -175,6 +175,24 @@ def _favourable_from(question: Question) -> int:
     return default_favourable_from(*question.scale)
 
 
+def series_heads(questions: list[Question]) -> list[Question]:
+    """The version that speaks for each question's series (its versions that differ only
+    in wording): the newest one on the form, else the newest retired one; in form order.
+    A series is one measure, named ``question:<series id>``, across all its versions."""
+    heads: dict[int, Question] = {}
+    for question in sorted(questions, key=lambda q: (not q.retired, q.pk)):
+        heads[question.series] = question
+    return [q for q in questions if heads[q.series] is q]
+
+
+def _versions(questions: list[Question]) -> dict[int, list[int]]:
+    """Question ids of every version, per series id."""
+    versions: dict[int, list[int]] = {}
+    for question in questions:
+        versions.setdefault(question.series, []).append(question.pk)
+    return versions
+
+
 def survey_items(questions: list[Question]) -> tuple[list[Item], list[Measure], dict[str, tuple[int, int]]]:
     """Items, measures and each dimension's scale, for a survey's numeric questions.
 
@@ -182,8 +200,9 @@ def survey_items(questions: list[Question]) -> tuple[list[Item], list[Measure], 
     (favourable shares combine only items of one scale); its favourable cut is its items'
     common cut, or the scale's top two points when they disagree. The overall score is
     the mean of a person's dimension scores, on the dimensions' scale when they share
-    one, else on 0–100 (each dimension rescaled first)."""
-    numeric = [q for q in questions if q.is_numeric]
+    one, else on 0–100 (each dimension rescaled first). A question's versions that differ
+    only in wording are one item (see ``series_heads``)."""
+    numeric = [q for q in series_heads(questions) if q.is_numeric]
     scales_of: dict[str, set] = {}
     for question in numeric:
         if question.dimension:
@@ -191,7 +210,7 @@ def survey_items(questions: list[Question]) -> tuple[list[Item], list[Measure], 
     items, question_measures, dimensions = [], [], {}
     for question in numeric:
         low, high = question.scale
-        column = f"question:{question.pk}"
+        column = f"question:{question.series}"
         dimension = ""
         if question.dimension:
             dimension = f"dimension:{question.dimension}"
@@ -239,13 +258,13 @@ def choice_measures(questions: list[Question]) -> list[Measure]:
     the question's respondents who chose it (0/1 per person; "favourable" = chose it, so
     the share gets its Wilson interval and its change Newcombe's, DESIGN rule 2)."""
     measures = []
-    for question in questions:
+    for question in series_heads(questions):
         if question.kind not in (Question.SINGLE, Question.MULTIPLE):
             continue
         for choice in question.choices.all():
             measures.append(
                 Measure(
-                    key=choice_key(question.pk, choice.pk),
+                    key=choice_key(question.series, choice.series),
                     kind="choice",
                     label=f"{question.text} — {choice.label}",
                     scale_low=0,
@@ -263,23 +282,28 @@ def choice_scores(kept: pd.DataFrame, questions: list[Question]) -> pd.DataFrame
     response answered: 1 if the person chose the option, else 0. People who skipped the
     question are not counted in its options' shares."""
     choice_questions = {
-        q.pk: [c.pk for c in q.choices.all()]
-        for q in questions
+        q.series: [c.series for c in q.choices.all()]
+        for q in series_heads(questions)
         if q.kind in (Question.SINGLE, Question.MULTIPLE)
     }
     columns = ["response", "measure", "score"]
     if not choice_questions or kept.empty:
         return pd.DataFrame(columns=columns)
-    ticked = set(
-        Answer.objects.filter(
+    # Every version of a series counts as the series, each option as its first version.
+    series_of = {q.pk: q.series for q in questions if q.series in choice_questions}
+    option_series = {c.pk: c.series for q in questions if q.pk in series_of for c in q.choices.all()}
+    ticked = {
+        (response, series_of[question], option_series[choice])
+        for response, question, choice in Answer.objects.filter(
             response__gte=int(kept["response"].min()),
             response__lte=int(kept["response"].max()),
-            question__in=list(choice_questions),
+            question__in=list(series_of),
             choice__isnull=False,
         )
         .values_list("response_id", "question_id", "choice_id")
         .order_by()
-    )
+        if choice in option_series
+    }
     wanted = set(kept["response"].astype(int))
     answered = {(r, q) for r, q, _ in ticked if r in wanted}
     rows = [
@@ -319,13 +343,15 @@ def kept_frame(responses) -> pd.DataFrame:
 
 def respondent_table(kept: pd.DataFrame, questions: list[Question]) -> pd.DataFrame:
     """One row per kept response that answered a numeric question: ``response, wave,
-    department`` and one ``question:<id>`` column per numeric question.
+    department`` and one ``question:<series id>`` column per numeric question series
+    (the answers to all its wording versions).
 
     The pivot is one GROUP BY over the answers in the database, so millions of answers
     reach Python as one row per person, then joined to the kept responses in pandas.
     """
-    numeric = [q for q in questions if q.is_numeric]
-    columns = ["response", "wave", "department"] + [f"question:{q.pk}" for q in numeric]
+    numeric = [q for q in series_heads(questions) if q.is_numeric]
+    versions = _versions(questions)
+    columns = ["response", "wave", "department"] + [f"question:{q.series}" for q in numeric]
     if not numeric or kept.empty:
         return pd.DataFrame(columns=columns)
     # Restricting by the range of response ids (not by question) lets both SQLite and
@@ -337,7 +363,9 @@ def respondent_table(kept: pd.DataFrame, questions: list[Question]) -> pd.DataFr
             number__isnull=False,
         )
         .values("response_id")
-        .annotate(**{f"q_{q.pk}": Max("number", filter=Q(question=q)) for q in numeric})
+        .annotate(
+            **{f"q_{q.series}": Max("number", filter=Q(question__in=versions[q.series])) for q in numeric}
+        )
         .order_by()
     )
     answers = pd.DataFrame(_fetch_array(pivot, len(numeric) + 1), columns=["response", *columns[3:]])

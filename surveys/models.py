@@ -62,6 +62,13 @@ class Survey(models.Model):
             "(the choice stays in the link and is never stored with the answers)."
         ),
     )
+    draft = models.BooleanField(
+        default=False,
+        help_text=(
+            "Being built: the open link answers nothing until the survey is published "
+            "(the builder checks every question first)."
+        ),
+    )
     kiosk_mode = models.BooleanField(
         "kiosk mode",
         default=False,
@@ -216,6 +223,21 @@ class Question(models.Model):
         blank=True,
         help_text="Such as “Don't know” or “Not applicable”: stored as no answer, never as a point.",
     )
+    # Versions: a question that has answers is never changed in place. A new version
+    # replaces it on the form and the old one is retired (kept for its answers). A
+    # version whose scoring is unchanged (only its wording) names the first version of
+    # its series as its lineage, so the analysis keeps one measure across waves.
+    lineage = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="later_versions",
+        help_text="The first version of this question's series; empty for a first version.",
+    )
+    retired = models.BooleanField(
+        default=False, help_text="Replaced or removed: kept for its answers, left off the form."
+    )
 
     class Meta:
         ordering = ["survey", "order", "id"]
@@ -240,6 +262,11 @@ class Question(models.Model):
                 raise ValidationError(
                     {"scale_high": "These ends differ from the kind; choose “Rating on a declared scale”."}
                 )
+
+    @property
+    def series(self) -> int:
+        """The id that names this question's measure across its wording versions."""
+        return self.lineage_id or self.pk
 
     @property
     def is_numeric(self) -> bool:
@@ -284,12 +311,27 @@ class Choice(models.Model):
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
     order = models.PositiveSmallIntegerField(default=0)
     label = models.CharField(max_length=200)
+    is_other = models.BooleanField(
+        "“other” option", default=False, help_text="The catch-all option, such as “Other”, listed last."
+    )
+    lineage = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="later_versions",
+        help_text="The same option in the first version of a reworded question.",
+    )
 
     class Meta:
         ordering = ["question", "order", "id"]
 
     def __str__(self) -> str:
         return self.label
+
+    @property
+    def series(self) -> int:
+        return self.lineage_id or self.pk
 
 
 class WaveQuerySet(models.QuerySet):

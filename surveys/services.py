@@ -388,7 +388,9 @@ def _import_questions(
     """The question of every mapped column: created with the new survey, or matched by
     text to an existing survey's question of the same kind and scale. Anything else is
     refused with a message naming the column, and nothing is stored."""
-    by_text = {q.text.lower(): q for q in survey.questions.all()}
+    # The question on the form wins over a retired version with the same text.
+    current_last = sorted(survey.questions.all(), key=lambda q: (not q.retired, q.pk))
+    by_text = {q.text.lower(): q for q in current_last}
     order = max([q.order for q in by_text.values()], default=0)
     questions: dict[str, Question] = {}
     missing, clashes = [], []
@@ -570,3 +572,289 @@ def free_text_apply_retention(*, months: int, now: datetime | None = None) -> in
     were; only the words go. Running it again blanks nothing more.
     """
     return free_text_expired(months=months, now=now).update(text="")
+
+
+# -- The survey builder ------------------------------------------------------------------
+#
+# A question that has answers is never changed in place: a change makes a new version and
+# retires the old one, which stays for its answers. A change of wording only (texts,
+# labels, dimension, required) keeps the new version in the old one's series, so the
+# analysis shows one measure across waves; a change of scoring starts a new measure.
+
+SCORING_FIELDS = (
+    "kind",
+    "scale_low",
+    "scale_high",
+    "reverse_scored",
+    "favourable_from",
+    "likelihood_to_recommend",
+)
+
+
+@dataclass(frozen=True)
+class QuestionSpec:
+    """Everything the builder asks about one question."""
+
+    kind: str
+    text: str
+    help_text: str = ""
+    dimension: str = ""
+    required: bool = False
+    scale_low: int | None = None
+    scale_high: int | None = None
+    scale_labels: tuple[str, ...] = ()
+    low_label: str = ""
+    high_label: str = ""
+    favourable_from: int | None = None
+    reverse_scored: bool = False
+    likelihood_to_recommend: bool = False
+    dont_know_label: str = ""
+    choices: tuple[str, ...] = ()
+    other_label: str = ""
+
+    def fields(self) -> dict:
+        """Model field values, with the fixed ends of the kinds that name their scale."""
+        values = {
+            name: getattr(self, name)
+            for name in (
+                "kind",
+                "text",
+                "help_text",
+                "dimension",
+                "required",
+                "scale_low",
+                "scale_high",
+                "low_label",
+                "high_label",
+                "favourable_from",
+                "reverse_scored",
+                "likelihood_to_recommend",
+                "dont_know_label",
+            )
+        }
+        values["scale_labels"] = list(self.scale_labels)
+        if self.kind in Question.SCALES:
+            values["scale_low"], values["scale_high"] = Question.SCALES[self.kind]
+        elif self.kind != Question.RATING:
+            values.update(
+                scale_low=None,
+                scale_high=None,
+                scale_labels=[],
+                low_label="",
+                high_label="",
+                favourable_from=None,
+                reverse_scored=False,
+                dont_know_label="",
+            )
+        if values["kind"] != Question.SCALE_10:
+            values["likelihood_to_recommend"] = False
+        return values
+
+    def option_labels(self) -> tuple[tuple[str, bool], ...]:
+        """(label, is_other) for each option of a choice question, "other" last."""
+        if self.kind not in (Question.SINGLE, Question.MULTIPLE):
+            return ()
+        options = tuple((label, False) for label in self.choices)
+        return options + (((self.other_label, True),) if self.other_label else ())
+
+
+NO_CHANGE, WORDING, SCORING = "none", "wording", "scoring"
+
+
+def question_change(*, question: Question, spec: QuestionSpec) -> str:
+    """What saving ``spec`` over ``question`` changes: nothing, only wording, or scoring."""
+    fields = spec.fields()
+    options = list(question.choices.values_list("label", "is_other"))
+    if any(getattr(question, name) != fields[name] for name in SCORING_FIELDS):
+        return SCORING
+    if [other for _, other in options] != [other for _, other in spec.option_labels()]:
+        return SCORING
+    if any(getattr(question, name) != value for name, value in fields.items()):
+        return WORDING
+    return WORDING if options != list(spec.option_labels()) else NO_CHANGE
+
+
+@dataclass(frozen=True)
+class QuestionSaved:
+    question: Question
+    versioned: bool  # a new version replaced an answered question
+    new_measure: bool  # ... and its scoring changed, so it starts a new series
+
+
+def _add_options(question: Question, spec: QuestionSpec, lineage: list[Choice] | None = None) -> None:
+    for position, (label, is_other) in enumerate(spec.option_labels()):
+        earlier = lineage[position] if lineage else None
+        Choice.objects.create(
+            question=question,
+            order=position,
+            label=label,
+            is_other=is_other,
+            lineage_id=earlier.series if earlier else None,
+        )
+
+
+@transaction.atomic
+def question_save(*, survey: Survey, spec: QuestionSpec, question: Question | None = None) -> QuestionSaved:
+    """Add a question at the end, change one in place while it has no answers, or else
+    replace it with a new version (the old one is retired and keeps its answers)."""
+    if question is None:
+        last = (
+            survey.questions.filter(retired=False).order_by("-order").values_list("order", flat=True).first()
+        )
+        question = Question.objects.create(survey=survey, order=(last or 0) + 1, **spec.fields())
+        _add_options(question, spec)
+        return QuestionSaved(question, versioned=False, new_measure=False)
+    question = Question.objects.select_for_update().get(pk=question.pk, survey=survey)
+    change = question_change(question=question, spec=spec)
+    if change == NO_CHANGE:
+        return QuestionSaved(question, versioned=False, new_measure=False)
+    if not question.answers.exists():
+        for name, value in spec.fields().items():
+            setattr(question, name, value)
+        question.save()
+        question.choices.all().delete()
+        _add_options(question, spec)
+        return QuestionSaved(question, versioned=False, new_measure=False)
+    same_series = change == WORDING
+    replacement = Question.objects.create(
+        survey=survey,
+        order=question.order,
+        lineage_id=question.series if same_series else None,
+        **spec.fields(),
+    )
+    _add_options(replacement, spec, list(question.choices.order_by("order", "id")) if same_series else None)
+    question.retired = True
+    question.save(update_fields=["retired"])
+    return QuestionSaved(replacement, versioned=True, new_measure=not same_series)
+
+
+@transaction.atomic
+def question_move(*, question: Question, up: bool) -> None:
+    """Swap a question with the one above (or below) it on the form; the ends stay put."""
+    questions = list(
+        Question.objects.select_for_update()
+        .filter(survey=question.survey_id, retired=False)
+        .order_by("order", "id")
+    )
+    at = next(i for i, q in enumerate(questions) if q.pk == question.pk)
+    other = at - 1 if up else at + 1
+    if 0 <= other < len(questions):
+        questions[at], questions[other] = questions[other], questions[at]
+    for position, each in enumerate(questions, start=1):
+        if each.order != position:
+            each.order = position
+            each.save(update_fields=["order"])
+
+
+@transaction.atomic
+def question_retire(*, question: Question) -> bool:
+    """Take a question off the form. One with answers is retired (its answers stay in
+    the analysis); one without is deleted. True when it was retired."""
+    if question.answers.exists():
+        question.retired = True
+        question.save(update_fields=["retired"])
+        return True
+    question.delete()
+    return False
+
+
+def _unique_slug(title: str) -> str:
+    from django.utils.text import slugify
+
+    base = (slugify(title) or "survey")[:40].strip("-") or "survey"
+    slug, number = base, 2
+    while slug == "new" or Survey.objects.filter(slug=slug).exists():
+        slug, number = f"{base}-{number}", number + 1
+    return slug
+
+
+@transaction.atomic
+def survey_create(
+    *, title: str, intro: str, anonymity: str, min_group_size: int, owner, ask_department: bool = True
+) -> Survey:
+    """A new draft survey with a free address made from its title, owned by its creator."""
+    survey = Survey.objects.create(
+        title=title,
+        slug=_unique_slug(title),
+        intro=intro,
+        anonymity=anonymity,
+        min_group_size=min_group_size,
+        ask_department=ask_department,
+        draft=True,
+    )
+    survey.owners.add(owner)
+    return survey
+
+
+@dataclass(frozen=True)
+class PublishProblem:
+    """Something to fix before publishing, and the question it is about (None: the survey)."""
+
+    message: str
+    question: Question | None = None
+
+
+def survey_problems(survey: Survey) -> list[PublishProblem]:
+    """What stops a survey from going out, question by question in form order."""
+    questions = list(survey.questions.filter(retired=False).prefetch_related("choices"))
+    if not questions:
+        return [PublishProblem("Add at least one question: the survey has none.")]
+    problems = []
+    for question in questions:
+        name = f"“{question.text}”"
+        if question.kind in (Question.SINGLE, Question.MULTIPLE):
+            if len(question.choices.all()) < 2:
+                problems.append(
+                    PublishProblem(f"{name} needs at least two options to choose from.", question)
+                )
+        elif question.kind == Question.RATING and question.scale is None:
+            problems.append(
+                PublishProblem(
+                    f"{name} is a rating without its scale: give its lowest and highest point.", question
+                )
+            )
+        elif question.is_numeric:
+            low, high = question.scale
+            labels = question.point_labels()
+            if not (labels.get(low) and labels.get(high)):
+                problems.append(
+                    PublishProblem(
+                        f"{name} needs labels for both ends of its scale ({low} and {high}).", question
+                    )
+                )
+            if question.favourable_from is not None and not low < question.favourable_from <= high:
+                problems.append(
+                    PublishProblem(
+                        f"{name}: the favourable cut must lie above {low} and at most {high}.", question
+                    )
+                )
+    return problems
+
+
+@transaction.atomic
+def survey_publish(*, survey: Survey) -> list[PublishProblem]:
+    """Publish a draft when nothing is missing; otherwise return what is missing."""
+    problems = survey_problems(survey)
+    if not problems and survey.draft:
+        survey.draft = False
+        survey.save(update_fields=["draft"])
+    return problems
+
+
+def wave_create(*, survey: Survey, label: str, opens, closes) -> Wave:
+    """A wave open from the start of its first day to the end of its last day, both in
+    the site's time zone."""
+    from datetime import time
+
+    zone = timezone.get_default_timezone()
+    return Wave.objects.create(
+        survey=survey,
+        label=label,
+        opens=datetime.combine(opens, time.min, tzinfo=zone),
+        closes=datetime.combine(closes, time(23, 59, 59), tzinfo=zone),
+    )
+
+
+def survey_share(*, survey: Survey, user) -> None:
+    """Let another manager change the survey too (they become one of its owners)."""
+    survey.owners.add(user)

@@ -122,7 +122,7 @@ def _answer(
 ) -> HttpResponse:
     """Show the form, or validate and store the answers; shared by both kinds of link."""
     open_link = invitation is None
-    questions = list(survey.questions.prefetch_related("choices"))
+    questions = list(survey.questions.filter(retired=False).prefetch_related("choices"))
     # A personal link that names a department gives it; nobody is asked for it. IT staff
     # answering a self-view wave answer for users in general: no department to give.
     asks_department = (open_link or invitation.department_id is None) and not wave.is_self_view
@@ -173,7 +173,7 @@ def _answer(
 @require_http_methods(["GET", "POST"])
 def open_link(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
-    wave, status = survey.public_wave(timezone.now())
+    wave, status = (None, "none") if survey.draft else survey.public_wave(timezone.now())
     if status != Wave.OPEN:
         return _unavailable(request, survey, wave, status)
     if _answered_in_this_browser(request, survey, wave):

@@ -25,8 +25,8 @@ from perception.roles import (
     VIEW_RESULTS,
 )
 from reports.models import MonthlyReport
-from surveys.models import ImportUpload
-from tests.factories import make_conversation, make_user
+from surveys.models import ImportUpload, Question
+from tests.factories import add_question, make_conversation, make_survey, make_user, make_wave
 
 pytestmark = pytest.mark.django_db
 
@@ -97,6 +97,23 @@ ROUTES = {
     "administration:department_delete": Route(ADMINISTER_SITE, ("department",), method="post", ok=(302, 404)),
     "administration:site_settings": Route(ADMINISTER_SITE),
     "conversations:people_import": Route(LOG_CONVERSATIONS),
+    "surveys:builder_list": Route(MANAGE_SURVEYS),
+    "surveys:survey_new": Route(MANAGE_SURVEYS),
+    # The builder's pages of one survey: its owners (and superusers) only; others get 404.
+    "surveys:builder": Route(MANAGE_SURVEYS, ("built",)),
+    "surveys:survey_settings": Route(MANAGE_SURVEYS, ("built",)),
+    "surveys:survey_publish": Route(MANAGE_SURVEYS, ("built",), method="post", ok=(302, 400)),
+    "surveys:survey_share": Route(MANAGE_SURVEYS, ("built",), method="post", ok=(400,)),  # names nobody
+    "surveys:survey_preview": Route(MANAGE_SURVEYS, ("built",), query={"lang": TEXT}),
+    "surveys:question_new": Route(MANAGE_SURVEYS, ("built",), query={"kind": TEXT}),
+    "surveys:question_edit": Route(MANAGE_SURVEYS, ("built", "question")),
+    # Names no direction.
+    "surveys:question_move": Route(MANAGE_SURVEYS, ("built", "question"), method="post", ok=(400,)),
+    "surveys:question_remove": Route(MANAGE_SURVEYS, ("built", "question")),
+    "surveys:wave_new": Route(MANAGE_SURVEYS, ("built",)),
+    "surveys:wave": Route(MANAGE_SURVEYS, ("built", "wave")),
+    "surveys:wave_qr": Route(MANAGE_SURVEYS, ("built", "wave")),
+    "surveys:wave_flyer": Route(MANAGE_SURVEYS, ("built", "wave")),
     "conversations:people": Route(VIEW_RESULTS, query={"q": TEXT, "department": INT, "influence": TEXT}),
     "conversations:person_new": Route(LOG_CONVERSATIONS),
     "conversations:person_edit": Route(LOG_CONVERSATIONS, ("person",)),
@@ -185,6 +202,8 @@ def personas() -> dict[str, User | None]:
 
 @pytest.fixture
 def objects(personas) -> dict:
+    built = make_survey("built")  # the survey the builder's routes open; the manager owns it
+    built.owners.add(personas["manager"])
     return {
         "person": Person.objects.create(name="Ana"),
         "staff_member": make_user("someone", "Viewers"),
@@ -197,6 +216,8 @@ def objects(personas) -> dict:
         "monthly_report": MonthlyReport.objects.create(
             period=date(2026, 10, 1), subject="IT in October", body_text="Hello", body_html="<p>Hello</p>"
         ),
+        "question": add_question(built, Question.RATING_5),
+        "wave": make_wave(built),
         "upload": ImportUpload.objects.create(
             data=b"Rating\n4\n", filename="a.csv", slug="new-survey", created_by=personas["manager"]
         ),
