@@ -25,7 +25,7 @@ from perception.roles import (
 )
 from reports.models import MonthlyReport
 from surveys.models import ImportUpload
-from tests.factories import make_conversation, make_user
+from tests.factories import make_conversation, make_survey, make_user, make_wave
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +62,7 @@ ROUTES = {
     "surveys:personal_link": Route(PUBLIC, ("a-token-nobody-has",), ok=(404,)),
     "surveys:open_link": Route(PUBLIC, ("it-service",), ok=(404,)),  # no wave yet
     "surveys:thanks": Route(PUBLIC, ("it-service",)),
+    "surveys:opt_out": Route(PUBLIC, ("not-a-signed-link",), ok=(404,)),
     "surveys:import_upload": Route(MANAGE_SURVEYS),
     "surveys:import_mapping": Route(MANAGE_SURVEYS, ("upload",), ok=(200, 404)),  # one's own uploads only
     "surveys:import_status": Route(MANAGE_SURVEYS, ("upload",), ok=(200, 404)),  # one's own uploads only
@@ -70,6 +71,10 @@ ROUTES = {
     ),
     "surveys:coding_unskip": Route(CODE_COMMENTS, method="post", ok=(400,)),  # names no comment
     "surveys:coding_bulk": Route(CODE_COMMENTS, query={"survey": SLUG, "wave": INT, "page": INT}),
+    # Managers see only the waves of surveys they own (superusers: all).
+    "surveys:wave_invitations": Route(MANAGE_SURVEYS, ("invited", "wave"), ok=(200, 404)),
+    "surveys:wave_invitations_new": Route(MANAGE_SURVEYS, ("invited", "wave"), ok=(200, 404)),
+    "surveys:wave_reminders": Route(MANAGE_SURVEYS, ("invited", "wave"), method="post", ok=(400, 404)),
     "conversations:people": Route(VIEW_RESULTS, query={"q": TEXT, "department": INT, "influence": TEXT}),
     "conversations:person_new": Route(LOG_CONVERSATIONS),
     "conversations:person_edit": Route(LOG_CONVERSATIONS, ("person",)),
@@ -159,6 +164,7 @@ def objects(personas) -> dict:
         "monthly_report": MonthlyReport.objects.create(
             period=date(2026, 10, 1), subject="IT in October", body_text="Hello", body_html="<p>Hello</p>"
         ),
+        "wave": make_wave(make_survey(slug="invited")),
         "upload": ImportUpload.objects.create(
             data=b"Rating\n4\n", filename="a.csv", slug="new-survey", created_by=personas["manager"]
         ),
