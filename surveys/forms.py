@@ -216,7 +216,7 @@ class InviteForm(forms.Form):
         choices=[(NOW, "Send now"), (LATER, "Send at a date and time")],
         initial=NOW,
         widget=forms.RadioSelect,
-        label="When",
+        label="Send",
     )
     send_at = forms.DateTimeField(
         required=False,
