@@ -113,11 +113,6 @@ def invitation_issue(
         return NewInvitation(existing, token)
 
 
-def invitation_mark_sent(*, invitation: Invitation, now: datetime | None = None) -> None:
-    invitation.sent_at = now or timezone.now()
-    invitation.save(update_fields=["sent_at"])
-
-
 def _claim_invitation(invitation: Invitation, now: datetime) -> None:
     """Mark the link answered; exactly one of several concurrent submissions wins.
 

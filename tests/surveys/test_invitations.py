@@ -483,3 +483,19 @@ def test_a_long_survey_says_how_many_questions_it_has(client):
     open_wave(survey)
     page = client.get(f"/s/{survey.slug}/").content.decode()
     assert 'aria-live="polite"' in page and "6 questions" in page
+
+
+def test_the_admin_never_shows_the_sealed_address_link_or_draft(client):
+    from django.contrib.auth.models import User
+
+    survey = make_survey(anonymity=Survey.PSEUDONYMOUS)
+    rating = add_question(survey, Question.RATING_5)
+    wave = open_wave(survey)
+    invite(wave, "ana@example.org")
+    Client().post(links()["ana@example.org"], {f"q{rating.pk}": "3", "action": "save"})
+    invitation = Invitation.objects.get()
+    assert invitation.draft  # saved
+    client.force_login(User.objects.create_superuser("root", "root@example.org", "a-long-test-password"))
+    page = client.get(reverse("admin:surveys_invitation_change", args=[invitation.pk])).content.decode()
+    assert invitation.address_sealed not in page and invitation.link_sealed not in page
+    assert "address_sealed" not in page and "draft" not in page
