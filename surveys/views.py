@@ -745,7 +745,7 @@ def wave_invitations_new(request: HttpRequest, slug: str, wave_id: int) -> HttpR
             invited = services.recipients_invite(
                 wave=wave, recipients=form.recipients(), send_after=form.send_after()
             )
-            if form.cleaned_data["when"] == InviteForm.NOW:
+            if form.send_after() <= now:
                 tasks.send_invitations.enqueue(wave.pk)
                 when = "They are being sent now."
             else:

@@ -104,3 +104,32 @@ def test_invite_a_department_answer_on_a_phone_and_remind_the_rest(
     page.goto(invitations)
     shot(page, "invitations-phone")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_the_pages_work_with_the_content_security_policy_enforced(live_server, browser, invited_world):
+    """The email preview frame, the progress note and the browser-kept draft break no rule."""
+    survey, wave = invited_world
+    context = browser.new_context(viewport={"width": 1280, "height": 900})  # the policy enforced
+    page = context.new_page()
+    blocked = []
+    page.on(
+        "console",
+        lambda message: (
+            blocked.append(message.text[:80]) if "Content Security Policy" in message.text else None
+        ),
+    )
+    page.on("pageerror", lambda error: blocked.append(str(error)))
+    sign_in(page, live_server, "boss")
+    page.goto(f"{live_server.url}/surveys/{survey.slug}/waves/{wave.pk}/invitations/new/")
+    expect(page.frame_locator("iframe.email-frame").get_by_text("Answer the survey")).to_be_visible()
+    page.get_by_label("And these addresses").fill("ana@example.org")
+    page.get_by_role("button", name="Invite them").click()
+    link = LINK.search(mail.outbox[0].body).group(1)
+    page.goto(live_server.url + link)
+    page.locator("fieldset.question").first.locator(".scale label").nth(3).click()
+    expect(page.locator("#survey-progress")).to_have_text(re.compile(r"Question 1 of \d+"))
+    # The answer so far is kept in this browser only: it is there when the link is reopened.
+    page.goto(live_server.url + link)
+    expect(page.locator("fieldset.question").first.locator("input[value='4']")).to_be_checked()
+    context.close()
+    assert blocked == []

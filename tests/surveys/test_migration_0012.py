@@ -17,6 +17,16 @@ def migrate(targets):
     return executor.loader.project_state(targets).apps
 
 
+@pytest.fixture(autouse=True)
+def back_to_the_latest_migrations():
+    """Leave the test database as every later test expects it: fully migrated (a later
+    migration's columns would otherwise be missing for the tests after this one)."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 def test_existing_rating_questions_get_their_declared_scale_labels_and_default_cut():
     old = migrate(BEFORE)
     Survey, Question = old.get_model("surveys", "Survey"), old.get_model("surveys", "Question")
