@@ -77,7 +77,7 @@ def test_invite_a_department_answer_on_a_phone_and_remind_the_rest(
     phone.goto(live_server.url + LINK.search(email.body).group(1))
     progress = phone.locator("#survey-progress")
     assert progress.get_attribute("aria-live") == "polite"
-    assert progress.inner_text().endswith("questions")
+    assert progress.inner_text().endswith("questions in this survey")
     assert_accessible(phone)
     shot(phone, "personal-link-phone")
     for fieldset in phone.locator("fieldset.question").all():
@@ -104,6 +104,11 @@ def test_invite_a_department_answer_on_a_phone_and_remind_the_rest(
     page.goto(invitations)
     shot(page, "invitations-phone")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.get_by_role("link", name="Invite people…").click()
+    expect(page.frame_locator("iframe.email-frame").get_by_text("Answer the survey")).to_be_visible()
+    shot(page, "invite-compose-phone")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert_accessible(page)
 
 
 def test_the_pages_work_with_the_content_security_policy_enforced(live_server, browser, invited_world):

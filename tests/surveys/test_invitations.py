@@ -482,7 +482,7 @@ def test_a_long_survey_says_how_many_questions_it_has(client):
         add_question(survey, Question.RATING_5)
     open_wave(survey)
     page = client.get(f"/s/{survey.slug}/").content.decode()
-    assert 'aria-live="polite"' in page and "6 questions" in page
+    assert 'aria-live="polite"' in page and "6 questions in this survey" in page
 
 
 def test_the_admin_never_shows_the_sealed_address_link_or_draft(client):
@@ -499,3 +499,16 @@ def test_the_admin_never_shows_the_sealed_address_link_or_draft(client):
     page = client.get(reverse("admin:surveys_invitation_change", args=[invitation.pk])).content.decode()
     assert invitation.address_sealed not in page and invitation.link_sealed not in page
     assert "address_sealed" not in page and "draft" not in page
+
+
+def test_the_new_respondent_texts_come_in_the_survey_language(client):
+    survey = make_survey(anonymity=Survey.PSEUDONYMOUS, language="es")
+    for _ in range(5):
+        add_question(survey, Question.RATING_5)
+    wave = open_wave(survey)
+    invite(wave, "ana@example.org")
+    page = client.get(links()["ana@example.org"]).content.decode()
+    assert "Guardar y terminar más tarde" in page and "5 preguntas en esta encuesta" in page
+    assert "Sin recordatorios sobre esta encuesta" in mail.outbox[0].body
+    opt_out = client.get(OPT_OUT.search(mail.outbox[0].body).group(1)).content.decode()
+    assert "¿Sin más recordatorios?" in opt_out
