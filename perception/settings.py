@@ -248,6 +248,8 @@ EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "True")
 EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", "10")
 # Invitations and reminders go out in batches of this many messages per SMTP connection.
 INVITATION_BATCH_SIZE = envint("INVITATION_BATCH_SIZE", "100")
+# Lists longer than this chosen on the invitations page are invited by a background task.
+INVITATIONS_IN_REQUEST = envint("INVITATIONS_IN_REQUEST", "200")
 MONTHLY_REPORT_RECLAIM_MINUTES = envint("MONTHLY_REPORT_RECLAIM_MINUTES", "15")
 DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "perception@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import json
 import secrets
 import smtplib
 import uuid
@@ -592,6 +593,18 @@ def recipients_invite(
         else:
             created += 1
     return Invited(created, already)
+
+
+def recipients_seal(recipients: list[tuple[str, Department | None]]) -> str:
+    """A list of recipients as one sealed value, to hand to a task: the task queue's
+    table never holds an address in the clear."""
+    return sealed_values.seal(json.dumps([[address, d.pk if d else None] for address, d in recipients]))
+
+
+def recipients_unseal(value: str) -> list[tuple[str, Department | None]]:
+    pairs = json.loads(sealed_values.unseal(value))
+    departments = Department.objects.in_bulk({d for _, d in pairs if d is not None})
+    return [(address, departments.get(d) if d is not None else None) for address, d in pairs]
 
 
 def invitation_message_save(

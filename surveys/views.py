@@ -742,19 +742,28 @@ def wave_invitations_new(request: HttpRequest, slug: str, wave_id: int) -> HttpR
             services.invitation_message_save(
                 wave=wave, subject=form.cleaned_data["subject"], body=form.cleaned_data["body"]
             )
-            invited = services.recipients_invite(
-                wave=wave, recipients=form.recipients(), send_after=form.send_after()
+            recipients, send_after = form.recipients(), form.send_after()
+            due = send_after <= now
+            when = (
+                "They are being sent now."
+                if due
+                else f"They will be sent on {timezone.localtime(send_after):%d %B %Y at %H:%M}."
             )
-            if form.send_after() <= now:
-                tasks.send_invitations.enqueue(wave.pk)
-                when = "They are being sent now."
+            if len(recipients) > settings.INVITATIONS_IN_REQUEST:
+                # A long list would outlast the request: a task invites (and sends) it.
+                tasks.invite_recipients.enqueue(
+                    wave.pk, services.recipients_seal(recipients), send_after.isoformat()
+                )
+                messages.success(request, f"Inviting {len(recipients)} people in the background. {when}")
             else:
-                when = f"They will be sent on {timezone.localtime(form.send_after()):%d %B %Y at %H:%M}."
-            messages.success(
-                request,
-                f"Invited {invited.created} {pluralize(invited.created, 'person,people')}; "
-                f"{invited.already} already invited (not again). {when}",
-            )
+                invited = services.recipients_invite(wave=wave, recipients=recipients, send_after=send_after)
+                if due:
+                    tasks.send_invitations.enqueue(wave.pk)
+                messages.success(
+                    request,
+                    f"Invited {invited.created} {pluralize(invited.created, 'person,people')}; "
+                    f"{invited.already} already invited (not again). {when}",
+                )
             return redirect("surveys:wave_invitations", slug=wave.survey.slug, wave_id=wave.pk)
         else:
             form.is_valid()

@@ -512,3 +512,42 @@ def test_the_new_respondent_texts_come_in_the_survey_language(client):
     assert "Sin recordatorios sobre esta encuesta" in mail.outbox[0].body
     opt_out = client.get(OPT_OUT.search(mail.outbox[0].body).group(1)).content.decode()
     assert "¿Sin más recordatorios?" in opt_out
+
+
+def test_a_long_list_is_invited_by_a_task_that_gets_the_addresses_sealed(
+    survey, manager, client, settings, monkeypatch
+):
+    from surveys import tasks
+
+    settings.INVITATIONS_IN_REQUEST = 2
+    handed = []
+    real = tasks.invite_recipients
+
+    class Recording:
+        @staticmethod
+        def enqueue(*args):
+            handed.append(args)
+            return real.enqueue(*args)
+
+    monkeypatch.setattr(tasks, "invite_recipients", Recording)
+    wave = open_wave(survey)
+    client.force_login(manager)
+    addresses = "ana@example.org\nbo@example.org\ncy@example.org"
+    page = client.post(
+        new_url(wave),
+        {"addresses": addresses, "subject": "S", "body": "{link}", "when": "now", "action": "send"},
+    )
+    assert page.status_code == 302
+    assert sorted(m.to[0] for m in mail.outbox) == ["ana@example.org", "bo@example.org", "cy@example.org"]
+    assert len(handed) == 1 and "example.org" not in str(handed[0])
+
+
+def test_the_cron_command_queues_due_reminders(survey):
+    wave = open_wave(survey)
+    plan(wave, reminders=1, days=2)
+    invite(wave, "ana@example.org", now=timezone.now() - timedelta(days=3))
+    mail.outbox.clear()
+    call_command("send_due_invitations", stdout=open("/dev/null", "w"))
+    assert [m.to[0] for m in mail.outbox] == ["ana@example.org"]
+    call_command("send_due_invitations", stdout=open("/dev/null", "w"))
+    assert len(mail.outbox) == 1
