@@ -354,8 +354,10 @@ class InvitationQuerySet(models.QuerySet):
 class Invitation(models.Model):
     """A single-use personal link to one wave.
 
-    The email address itself is kept only for identified surveys; otherwise just a keyed
-    hash, enough to avoid inviting the same person twice.
+    The email address itself is kept in the clear only for identified surveys; otherwise
+    just a keyed hash, enough to avoid inviting the same person twice, plus the address
+    and link encrypted (``address_sealed``, ``link_sealed``) until the wave closes, so
+    that scheduled invitations and reminders can be sent; then both are erased.
     """
 
     wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="invitations")
