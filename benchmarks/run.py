@@ -47,6 +47,7 @@ def environment(url: str) -> dict:
         "DATABASE_URL": url,
         "DEBUG": "0",
         "SECRET_KEY": "benchmark-only-secret-key",
+        "INVITATION_ADDRESS_KEY": "kzGlb0nV1uC1lSiqK6bfZDc0b5y4Yx3r9N2Fw7bJ0wE=",
         "DJANGO_SETTINGS_MODULE": "perception.settings",
     }
 

@@ -4,6 +4,8 @@ Every value a deployment may need to change is read from an environment variable
 through the tiny helpers below; the README lists them all.
 """
 
+import base64
+import hashlib
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -41,6 +43,20 @@ if not SECRET_KEY:
 # Keys pseudonymous respondent keys (HMAC). Kept apart from SECRET_KEY so that
 # rotating the session secret does not split every pseudonymous respondent in two.
 RESPONDENT_KEY_SECRET = os.getenv("RESPONDENT_KEY_SECRET", SECRET_KEY)
+
+# Encrypts invitation addresses and links while a wave is open (a Fernet key: 32 bytes,
+# urlsafe base64; make one with `python -c "from cryptography.fernet import Fernet;
+# print(Fernet.generate_key().decode())"`). They are erased when the wave closes.
+# Derived from SECRET_KEY only in development.
+INVITATION_ADDRESS_KEY = os.getenv("INVITATION_ADDRESS_KEY", "")
+if not INVITATION_ADDRESS_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "Set INVITATION_ADDRESS_KEY in the environment (a Fernet key; see the README)."
+        )
+    INVITATION_ADDRESS_KEY = base64.urlsafe_b64encode(
+        hashlib.sha256(("invitation-address:" + SECRET_KEY).encode()).digest()
+    ).decode()
 
 # How many reverse proxies in front of the site add themselves to X-Forwarded-For.
 # 0: the client address is REMOTE_ADDR. n: the n-th address from the right of the header.
@@ -230,6 +246,10 @@ EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "True")
 # request) for ever. A monthly report stuck in "sending" for longer than the reclaim age
 # (a crashed run) is sent by the next run.
 EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", "10")
+# Invitations and reminders go out in batches of this many messages per SMTP connection.
+INVITATION_BATCH_SIZE = envint("INVITATION_BATCH_SIZE", "100")
+# Lists longer than this chosen on the invitations page are invited by a background task.
+INVITATIONS_IN_REQUEST = envint("INVITATIONS_IN_REQUEST", "200")
 MONTHLY_REPORT_RECLAIM_MINUTES = envint("MONTHLY_REPORT_RECLAIM_MINUTES", "15")
 DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "perception@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

@@ -16,3 +16,8 @@ class ReportsConfig(AppConfig):
 
         # Site settings refuse to lower k once figures exist (perception imports no app).
         published_figures.register(_any_publication)
+
+        from perception.lib import hooks
+        from reports.disclosure import published_respondents
+
+        hooks.register_published_respondents(published_respondents)

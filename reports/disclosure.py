@@ -552,3 +552,18 @@ def ensure_all_published(*, force: bool = False) -> None:
         return
     for survey in queries.surveys():
         ensure_published(survey)
+
+
+def published_respondents(wave) -> int | None:
+    """How many respondents the wave's latest publication counts, when that total is
+    shown; else None (nothing published yet, or fewer than k). What the invitation page
+    shows as "answered" for an anonymous survey: it moves only in whole batches, so it
+    cannot be differenced before and after one person answers."""
+    from reports.models import Publication, PublishedTotal
+
+    ensure_published(wave.survey)
+    latest = Publication.objects.filter(wave=wave).order_by("-number").first()
+    if latest is None:
+        return None
+    total = PublishedTotal.objects.filter(publication=latest, measure=RESPONDENTS, shown=True).first()
+    return total.n if total is not None else None

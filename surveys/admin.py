@@ -61,7 +61,9 @@ class WaveAdmin(admin.ModelAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
-    """Read-only: invitations are made by `send_invitations`; tokens exist only as hashes."""
+    """Read-only: invitations are made by the invitations page and `send_invitations`;
+    tokens exist only as hashes. The sealed address and link and a saved draft are never
+    shown, not even encrypted."""
 
     list_display = ["id", "wave", "department", "sent_at", "answered", "used_at"]
     list_filter = ["wave", "answered"]
@@ -72,10 +74,16 @@ class InvitationAdmin(admin.ModelAdmin):
         "email",
         "token_hash",
         "department",
+        "send_after",
         "sent_at",
+        "bounced",
+        "opted_out",
+        "reminders_sent",
+        "last_reminded_at",
         "answered",
         "used_at",
     ]
+    fields = readonly_fields
 
     def has_add_permission(self, request) -> bool:
         return False

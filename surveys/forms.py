@@ -3,11 +3,15 @@
 from dataclasses import dataclass, field
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from perception.forms import ThemeChoiceField, clean_new_theme
+from perception.lib import hooks
 from perception.models import Department
-from surveys.models import Question
+from perception.uploads import UploadProblem, decode
+from surveys.models import InvitationMessage, Question
+from surveys.recipients import check_addresses, parse_addresses
 
 MAX_TEXT_LENGTH = 5000
 
@@ -159,3 +163,158 @@ class CodingForm(forms.Form):
 
     def clean_new_theme(self) -> str:
         return clean_new_theme(self.cleaned_data["new_theme"])
+
+
+# -- Invitations (staff: managers) ---------------------------------------------------------
+
+MAX_LIST_ADDRESSES = 20000
+
+
+class InviteForm(forms.Form):
+    """Who to invite (from People by department and influence, and/or a list of
+    addresses), what the email says, and when it goes."""
+
+    NOW, LATER = "now", "later"
+
+    departments = forms.ModelMultipleChoiceField(
+        queryset=Department.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="People in these departments",
+        help_text="Everyone in People with an email address in any ticked department.",
+    )
+    influence = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="People of this influence",
+        help_text="With departments ticked too: only people in those departments of this influence.",
+    )
+    addresses = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="And these addresses",
+        help_text=(
+            "One per line (or separated by commas), or CSV with an “email” column and optionally a "
+            "“department” column: the response then gets that department."
+        ),
+    )
+    upload = forms.FileField(
+        required=False,
+        label="Or upload such a list",
+        help_text="A CSV or text file, as above.",
+    )
+    subject = forms.CharField(max_length=200)
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 9}),
+        label="Message",
+        help_text=(
+            "Plain text. Put {link} where each person's own link goes (on a line of its own it "
+            "becomes a button). The privacy promise, closing date and opt-out link are added below it."
+        ),
+    )
+    when = forms.ChoiceField(
+        choices=[(NOW, "Send now"), (LATER, "Send at a date and time")],
+        initial=NOW,
+        widget=forms.RadioSelect,
+        label="Send",
+    )
+    send_at = forms.DateTimeField(
+        required=False,
+        label="Date and time",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        help_text="Local time; the invitations go within a few minutes of it.",
+    )
+
+    def __init__(self, *args, wave, influence_choices: list[tuple[str, str]] | None, now, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.wave, self.now = wave, now
+        self.people = influence_choices is not None
+        if self.people:
+            self.fields["influence"].choices = influence_choices
+        else:  # no People directory installed: only lists of addresses
+            del self.fields["departments"], self.fields["influence"]
+        for name, form_field in self.fields.items():
+            choices = isinstance(form_field.widget, forms.CheckboxSelectMultiple | forms.RadioSelect)
+            form_field.widget.attrs["class"] = "form-check-input" if choices else "form-control"
+            if not choices:
+                form_field.widget.attrs["aria-describedby"] = f"id_{name}-help id_{name}-error"
+        self.checked = None
+
+    def clean_body(self) -> str:
+        body = self.cleaned_data["body"]
+        if InvitationMessage.LINK_PLACEHOLDER not in body:
+            raise forms.ValidationError("Put {link} in the message, where each person's own link goes.")
+        return body
+
+    def clean_upload(self) -> str:
+        upload = self.cleaned_data.get("upload")
+        if not upload:
+            return ""
+        if upload.size > settings.UPLOAD_MAX_BYTES:
+            raise forms.ValidationError("The file is larger than the upload limit; split it.")
+        try:
+            return decode(upload.read()).text
+        except UploadProblem as problem:
+            raise forms.ValidationError(str(problem)) from None
+
+    def clean_send_at(self):
+        send_at = self.cleaned_data.get("send_at")
+        if self.data.get("when") == self.LATER:
+            if send_at is None:
+                raise forms.ValidationError("Give the date and time to send at.")
+            if send_at >= self.wave.closes:
+                raise forms.ValidationError("That is after the wave closes; choose an earlier time.")
+        return send_at
+
+    def clean(self):
+        cleaned = super().clean()
+        pairs = parse_addresses(cleaned.get("addresses", "")) + parse_addresses(cleaned.get("upload") or "")
+        if len(pairs) > MAX_LIST_ADDRESSES:
+            raise forms.ValidationError(f"At most {MAX_LIST_ADDRESSES} addresses at once; split the list.")
+        checked = check_addresses(pairs)
+        if checked.bad:
+            shown = ", ".join(checked.bad[:5]) + (" …" if len(checked.bad) > 5 else "")
+            self.add_error("addresses", f"Not email addresses: {shown}. Fix or remove them.")
+        if checked.unknown_departments:
+            self.add_error(
+                "addresses",
+                f"Unknown departments: {', '.join(checked.unknown_departments)}. Fix the names.",
+            )
+        departments = list(cleaned.get("departments") or [])
+        influences = list(cleaned.get("influence") or [])
+        if self.people and (departments or influences):
+            by_id = {d.pk: d for d in Department.objects.all()}
+            seen = {address.lower() for address, _ in checked.recipients}
+            for person in hooks.people().find([d.pk for d in departments], influences):
+                if person.email.lower() not in seen:
+                    seen.add(person.email.lower())
+                    checked.recipients.append((person.email, by_id.get(person.department_id)))
+        if not self.errors and not checked.recipients:
+            raise forms.ValidationError(
+                "Nobody to invite: tick a department or influence with people who have an email "
+                "address, or add addresses."
+            )
+        self.checked = checked
+        return cleaned
+
+    def recipients(self) -> list[tuple[str, Department | None]]:
+        return self.checked.recipients if self.checked else []
+
+    def send_after(self):
+        return self.cleaned_data["send_at"] if self.cleaned_data["when"] == self.LATER else self.now
+
+
+class ReminderForm(forms.Form):
+    reminders = forms.TypedChoiceField(
+        choices=[(0, "No reminders"), (1, "One reminder"), (2, "Two reminders")],
+        coerce=int,
+        label="Reminders",
+        help_text="Only to people who have not answered nor opted out, and only while the wave is open.",
+    )
+    reminder_days = forms.IntegerField(
+        min_value=1,
+        max_value=60,
+        label="Days apart",
+        help_text="From the invitation to the first reminder, and between the two.",
+    )

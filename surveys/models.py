@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -407,11 +408,37 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class InvitationQuerySet(models.QuerySet):
+    def due(self, now: datetime) -> "InvitationQuerySet":
+        """Scheduled invitations whose time has come and that have not gone yet."""
+        return self.filter(sent_at__isnull=True, send_after__lte=now, opted_out=False, answered=False)
+
+    def to_remind(self, *, now: datetime, reminders: int, days: int) -> "InvitationQuerySet":
+        """Invitations a reminder may go to now: sent, delivered, neither answered nor
+        opted out, fewer than ``reminders`` reminders so far, the last contact (the
+        invitation or the last reminder) at least ``days`` days ago."""
+        since = now - timedelta(days=days)
+        return (
+            self.filter(
+                sent_at__isnull=False,
+                bounced=False,
+                answered=False,
+                opted_out=False,
+                reminders_sent__lt=reminders,
+            )
+            .exclude(link_sealed="")
+            .exclude(address_sealed="")
+            .filter(Q(last_reminded_at__isnull=True, sent_at__lte=since) | Q(last_reminded_at__lte=since))
+        )
+
+
 class Invitation(models.Model):
     """A single-use personal link to one wave.
 
-    The email address itself is kept only for identified surveys; otherwise just a keyed
-    hash, enough to avoid inviting the same person twice.
+    The email address itself is kept in the clear only for identified surveys; otherwise
+    just a keyed hash, enough to avoid inviting the same person twice, plus the address
+    and link encrypted (``address_sealed``, ``link_sealed``) until the wave closes, so
+    that scheduled invitations and reminders can be sent; then both are erased.
     """
 
     wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="invitations")
@@ -433,6 +460,27 @@ class Invitation(models.Model):
         blank=True,
         help_text="When the link was used; never kept for anonymous surveys (only “answered”).",
     )
+    # Kept encrypted (perception.lib.sealed) only while the wave is open, so that a
+    # scheduled invitation and its reminders can be sent; erased when the wave closes.
+    address_sealed = models.TextField(blank=True)
+    link_sealed = models.TextField(blank=True)
+    send_after = models.DateTimeField(
+        null=True, blank=True, help_text="When the invitation is due to go; empty: not to be sent."
+    )
+    bounced = models.BooleanField(default=False, help_text="The mail server refused the address.")
+    opted_out = models.BooleanField(default=False, help_text="Asked for no reminders.")
+    reminders_sent = models.PositiveSmallIntegerField(default=0)
+    last_reminded_at = models.DateTimeField(null=True, blank=True)
+    draft = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=(
+            "Answers saved to finish later (pseudonymous and identified surveys only); "
+            "deleted on submission and never analysed."
+        ),
+    )
+
+    objects = InvitationQuerySet.as_manager()
 
     class Meta:
         ordering = ["wave", "id"]
@@ -442,6 +490,32 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"Invitation {self.pk} to {self.wave}"
+
+
+class InvitationMessage(models.Model):
+    """What a wave's invitations say, and its reminders: how many and how far apart."""
+
+    LINK_PLACEHOLDER = "{link}"
+
+    wave = models.OneToOneField(Wave, on_delete=models.CASCADE, related_name="invitation_message")
+    subject = models.CharField(max_length=200)
+    body = models.TextField(
+        help_text="Plain text. {link} is replaced by each person's own link; paragraphs are kept."
+    )
+    reminders = models.PositiveSmallIntegerField(
+        default=0,
+        choices=[(0, "No reminders"), (1, "One reminder"), (2, "Two reminders")],
+        help_text="Sent only to people who have not answered nor opted out, while the wave is open.",
+    )
+    reminder_days = models.PositiveSmallIntegerField(
+        "days between reminders",
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text="Days from the invitation to the first reminder, and between reminders.",
+    )
+
+    def __str__(self) -> str:
+        return f"Invitation text of {self.wave}"
 
 
 class Response(models.Model):

@@ -2,26 +2,34 @@
 
 import hashlib
 import hmac
+import json
 import secrets
+import smtplib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core import mail
 from django.db import transaction
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from perception.lib import emails
+from perception.lib import sealed as sealed_values
 from perception.lib.dates import months_before
 from perception.models import Department, Theme
 from surveys.bulk import insert_answers
 from surveys.imports import QUESTION_KINDS, Converted, ImportProblem, Scale, Table, convert, read_export
+from surveys.invitation_email import compose, default_message, opt_out_token
 from surveys.models import (
     Answer,
     Choice,
     ImportRecord,
     ImportUpload,
     Invitation,
+    InvitationMessage,
     Question,
     Response,
     Survey,
@@ -61,33 +69,44 @@ class NewInvitation:
 
 
 def invitation_issue(
-    *, wave: Wave, email: str, resend: bool = False, department: Department | None = None
+    *,
+    wave: Wave,
+    email: str,
+    resend: bool = False,
+    department: Department | None = None,
+    send_after: datetime | None = None,
 ) -> NewInvitation | None:
     """Create a personal link for one address, or None if it was already invited.
 
     An invitation that was created but never sent (a failed run) is reissued. With
     ``resend`` a sent, unused invitation gets a new token too (the old link stops working,
-    since only its hash was ever stored). A used invitation is never reissued.
-    ``department`` (from the invitation list) becomes the department of the response.
+    since only its hash was ever stored) and is due again. A used invitation is never
+    reissued. ``department`` (from the invitation list) becomes the department of the
+    response. The address and link are kept sealed (encrypted) until the wave closes, so
+    that a task can send the invitation at ``send_after`` and reminders later.
     """
     digest = email_hash(email)
     token = secrets.token_urlsafe(32)
     keep_email = email.strip() if wave.survey.anonymity == Survey.IDENTIFIED else ""
+    sealed = {
+        "token_hash": hash_token(token),
+        "address_sealed": sealed_values.seal(email.strip()),
+        "link_sealed": sealed_values.seal(token),
+        "send_after": send_after,
+    }
     with transaction.atomic():
         existing = Invitation.objects.select_for_update().filter(wave=wave, email_hash=digest).first()
         if existing is None:
             invitation = Invitation.objects.create(
-                wave=wave,
-                email_hash=digest,
-                email=keep_email,
-                token_hash=hash_token(token),
-                department=department,
+                wave=wave, email_hash=digest, email=keep_email, department=department, **sealed
             )
             return NewInvitation(invitation, token)
-        if existing.answered or (existing.sent_at is not None and not resend):
+        if existing.answered or existing.opted_out or (existing.sent_at is not None and not resend):
             return None
-        existing.token_hash = hash_token(token)
-        fields = ["token_hash"]
+        for name, value in sealed.items():
+            setattr(existing, name, value)
+        existing.sent_at, existing.bounced = None, False
+        fields = [*sealed, "sent_at", "bounced"]
         if department is not None:
             existing.department = department
             fields.append("department")
@@ -117,18 +136,14 @@ def self_view_wave_create(*, wave: Wave) -> Wave:
         )
 
 
-def invitation_mark_sent(*, invitation: Invitation, now: datetime | None = None) -> None:
-    invitation.sent_at = now or timezone.now()
-    invitation.save(update_fields=["sent_at"])
-
-
 def _claim_invitation(invitation: Invitation, now: datetime) -> None:
     """Mark the link answered; exactly one of several concurrent submissions wins.
 
     Anonymous surveys keep no time at all, not even the day: the moment a link was used
     could otherwise be matched to the day a response arrived.
     """
-    changes = {"answered": True}
+    # The saved draft goes with the submission: it is never analysed.
+    changes = {"answered": True, "draft": {}}
     if invitation.wave.survey.anonymity != Survey.ANONYMOUS:
         changes["used_at"] = now
     claimed = Invitation.objects.filter(pk=invitation.pk, answered=False).update(**changes)
@@ -858,3 +873,247 @@ def wave_create(*, survey: Survey, label: str, opens, closes) -> Wave:
 def survey_share(*, survey: Survey, user) -> None:
     """Let another manager change the survey too (they become one of its owners)."""
     survey.owners.add(user)
+
+
+# -- Sending invitations and reminders ----------------------------------------------------
+
+
+class SendingStopped(Exception):
+    """The mail server could not be reached; what was not sent stays due for the next run."""
+
+
+@dataclass(frozen=True)
+class Invited:
+    """What inviting a list of people did."""
+
+    created: int  # new or reissued invitations, due at the chosen time
+    already: int  # invited before (or answered, or opted out): left alone
+
+
+def recipients_invite(
+    *, wave: Wave, recipients: list[tuple[str, Department | None]], send_after: datetime
+) -> Invited:
+    """Invite each (address, department) to the wave, due at ``send_after``; someone
+    invited before is not invited again. Nothing is sent here: a task sends what is due."""
+    created = already = 0
+    for address, department in recipients:
+        issued = invitation_issue(wave=wave, email=address, department=department, send_after=send_after)
+        if issued is None:
+            already += 1
+        else:
+            created += 1
+    return Invited(created, already)
+
+
+def recipients_seal(recipients: list[tuple[str, Department | None]]) -> str:
+    """A list of recipients as one sealed value, to hand to a task: the task queue's
+    table never holds an address in the clear."""
+    return sealed_values.seal(json.dumps([[address, d.pk if d else None] for address, d in recipients]))
+
+
+def recipients_unseal(value: str) -> list[tuple[str, Department | None]]:
+    pairs = json.loads(sealed_values.unseal(value))
+    departments = Department.objects.in_bulk({d for _, d in pairs if d is not None})
+    return [(address, departments.get(d) if d is not None else None) for address, d in pairs]
+
+
+def invitation_message_save(
+    *, wave: Wave, subject: str, body: str, reminders: int | None = None, reminder_days: int | None = None
+) -> InvitationMessage:
+    """Keep the wave's invitation text (and, when given, its reminder plan)."""
+    message = default_message(wave)
+    message.subject, message.body = subject, body
+    if reminders is not None:
+        message.reminders = reminders
+    if reminder_days is not None:
+        message.reminder_days = reminder_days
+    message.save()
+    return message
+
+
+@dataclass
+class Sent:
+    """What one sending run did."""
+
+    sent: int = 0
+    bounced: int = 0
+    skipped: int = 0  # claimed by another run, answered or opted out in the meantime
+
+
+def _batches(ids: list[int]) -> list[list[int]]:
+    size = max(1, settings.INVITATION_BATCH_SIZE)
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
+
+
+def _deliver(message, on_refused: Callable[[], None], on_failure: Callable[[], None]) -> bool:
+    """Send one message. A refused address is recorded as bounced; a server that cannot
+    be reached gives the claim back and stops the run."""
+    try:
+        message.send()
+    except smtplib.SMTPRecipientsRefused:
+        on_refused()
+        return False
+    except (smtplib.SMTPException, OSError) as error:
+        on_failure()
+        raise SendingStopped(f"The mail server could not be reached: {error}") from error
+    return True
+
+
+def invitations_send_due(*, wave: Wave, now: datetime | None = None) -> Sent:
+    """Send every invitation of the wave that is due, in batches of INVITATION_BATCH_SIZE
+    over one SMTP connection each (settings.EMAIL_TIMEOUT bounds every wait).
+
+    Each invitation is claimed by a conditional UPDATE (``sent_at`` still empty) before
+    it is sent, so two workers running at once never send the same one twice.
+    """
+    now = now or timezone.now()
+    outcome = Sent()
+    if not wave.is_open(now):
+        return outcome
+    message = default_message(wave)
+    due = list(Invitation.objects.filter(wave=wave).due(now).order_by("pk").values_list("pk", flat=True))
+    for batch in _batches(due):
+        with mail.get_connection() as connection:
+            for pk in batch:
+                claimed = Invitation.objects.due(now).filter(pk=pk).update(sent_at=now)
+                if not claimed:
+                    outcome.skipped += 1
+                    continue
+                invitation = Invitation.objects.get(pk=pk)
+                email = compose(
+                    wave=wave,
+                    message=message,
+                    token=sealed_values.unseal(invitation.link_sealed),
+                    opt_out=opt_out_token(invitation),
+                )
+                address = sealed_values.unseal(invitation.address_sealed)
+                delivered = _deliver(
+                    emails.message(email, to=[address], connection=connection),
+                    on_refused=lambda pk=pk: Invitation.objects.filter(pk=pk).update(bounced=True),
+                    on_failure=lambda pk=pk: Invitation.objects.filter(pk=pk).update(sent_at=None),
+                )
+                if delivered:
+                    outcome.sent += 1
+                else:
+                    outcome.bounced += 1
+    return outcome
+
+
+def reminders_send_due(*, wave: Wave, now: datetime | None = None, right_away: bool = False) -> Sent:
+    """Send the next reminder to everyone in the wave it is due for: invited, delivered,
+    neither answered nor opted out, fewer reminders than the wave's plan, the last
+    contact at least the plan's days ago (``right_away``: the manager asked for it now).
+    Only while the wave is open. Each reminder is claimed by a conditional UPDATE of the
+    reminder count, so two runs never send the same reminder twice."""
+    now = now or timezone.now()
+    outcome = Sent()
+    message = default_message(wave)
+    if not wave.is_open(now) or message.pk is None or message.reminders == 0:
+        return outcome
+    days = 0 if right_away else message.reminder_days
+    due = list(
+        Invitation.objects.filter(wave=wave)
+        .to_remind(now=now, reminders=message.reminders, days=days)
+        .order_by("pk")
+        .values_list("pk", "reminders_sent")
+    )
+    for batch in _batches([pk for pk, _ in due]):
+        counts = dict(due)
+        with mail.get_connection() as connection:
+            for pk in batch:
+                claimed = (
+                    Invitation.objects.filter(
+                        pk=pk, reminders_sent=counts[pk], answered=False, opted_out=False, bounced=False
+                    )
+                    .filter(wave__closes__gt=now)
+                    .update(reminders_sent=F("reminders_sent") + 1, last_reminded_at=now)
+                )
+                if not claimed:
+                    outcome.skipped += 1
+                    continue
+                invitation = Invitation.objects.get(pk=pk)
+                email = compose(
+                    wave=wave,
+                    message=message,
+                    token=sealed_values.unseal(invitation.link_sealed),
+                    opt_out=opt_out_token(invitation),
+                    reminder=True,
+                )
+                address = sealed_values.unseal(invitation.address_sealed)
+                delivered = _deliver(
+                    emails.message(email, to=[address], connection=connection),
+                    on_refused=lambda pk=pk: Invitation.objects.filter(pk=pk).update(bounced=True),
+                    on_failure=lambda pk=pk, n=counts[pk]: Invitation.objects.filter(pk=pk).update(
+                        reminders_sent=n
+                    ),
+                )
+                if delivered:
+                    outcome.sent += 1
+                else:
+                    outcome.bounced += 1
+    return outcome
+
+
+def invitation_opt_out(*, invitation: Invitation) -> None:
+    """No reminder (and no invitation still waiting to go) for this person in this wave."""
+    Invitation.objects.filter(pk=invitation.pk).update(opted_out=True)
+
+
+def invitation_draft_save(*, invitation: Invitation, draft: dict[str, list[str]]) -> bool:
+    """Keep answers to finish later, against a personal link that has not answered yet;
+    only for pseudonymous and identified surveys (anonymous ones keep nothing)."""
+    if invitation.wave.survey.anonymity == Survey.ANONYMOUS:
+        return False
+    return bool(Invitation.objects.filter(pk=invitation.pk, answered=False).update(draft=draft))
+
+
+def invitations_erase_closed(*, now: datetime | None = None) -> int:
+    """Erase the sealed addresses, links and saved drafts of every closed wave's
+    invitations; returns how many invitations held any. Running it again erases nothing."""
+    now = now or timezone.now()
+    return (
+        Invitation.objects.filter(wave__closes__lte=now)
+        .exclude(address_sealed="", link_sealed="", draft={})
+        .update(address_sealed="", link_sealed="", draft={})
+    )
+
+
+@dataclass(frozen=True)
+class InvitationCounts:
+    """How many were invited, sent, bounced, opted out and answered: never who."""
+
+    invited: int
+    scheduled: int
+    sent: int
+    bounced: int
+    opted_out: int
+    answered: int | None  # None: not published yet (anonymous surveys)
+    answered_published: bool  # the figure comes from the published snapshot
+
+
+def invitation_counts(wave: Wave) -> InvitationCounts:
+    """The counts the invitation page shows. For an anonymous survey the answered count
+    is the published one (in whole batches), so the page cannot be differenced before
+    and after one person answers."""
+    from perception.lib import hooks
+
+    invitations = Invitation.objects.filter(wave=wave)
+    totals = invitations.aggregate(
+        invited=Count("pk"),
+        scheduled=Count("pk", filter=Q(sent_at__isnull=True, send_after__isnull=False, opted_out=False)),
+        sent=Count("pk", filter=Q(sent_at__isnull=False, bounced=False)),
+        bounced=Count("pk", filter=Q(bounced=True)),
+        opted_out=Count("pk", filter=Q(opted_out=True)),
+        answered=Count("pk", filter=Q(answered=True)),
+    )
+    published = wave.survey.anonymity == Survey.ANONYMOUS
+    answered = hooks.published_respondents(wave) if published else totals["answered"]
+    return InvitationCounts(
+        invited=totals["invited"],
+        scheduled=totals["scheduled"],
+        sent=totals["sent"],
+        bounced=totals["bounced"],
+        opted_out=totals["opted_out"],
+        answered=answered,
+        answered_published=published,
+    )

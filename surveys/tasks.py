@@ -1,13 +1,15 @@
 """Background work for surveys, run by `manage.py db_worker` (immediately in tests)."""
 
 import logging
+from datetime import datetime
 
 from django.db import transaction
+from django.utils import timezone
 from django_tasks import task
 
 from surveys import services
 from surveys.imports import ImportProblem
-from surveys.models import ImportUpload
+from surveys.models import ImportUpload, Wave
 
 log = logging.getLogger(__name__)
 
@@ -39,3 +41,35 @@ def _failed(upload_id: int, message: str) -> None:
     # Outside the import's (rolled back) transaction, so the status page sees it.
     with transaction.atomic():
         ImportUpload.objects.filter(pk=upload_id).update(status=ImportUpload.FAILED, message=message)
+
+
+@task()
+def send_invitations(wave_id: int) -> None:
+    """Send the wave's due invitations. Safe to run twice at once: each invitation is
+    claimed before it is sent."""
+    wave = Wave.objects.select_related("survey").filter(pk=wave_id).first()
+    if wave is not None:
+        services.invitations_send_due(wave=wave)
+
+
+@task()
+def send_reminders(wave_id: int, right_away: bool = False) -> None:
+    """Send the wave's due reminders (``right_away``: the manager asked for one now)."""
+    wave = Wave.objects.select_related("survey").filter(pk=wave_id).first()
+    if wave is not None:
+        services.reminders_send_due(wave=wave, right_away=right_away)
+
+
+@task()
+def invite_recipients(wave_id: int, sealed_recipients: str, send_after: str) -> None:
+    """Invite a long list chosen on the invitations page, then send what is due. The
+    list arrives sealed, so the task table never holds an address in the clear."""
+    wave = Wave.objects.select_related("survey").filter(pk=wave_id).first()
+    if wave is None:
+        return
+    moment = datetime.fromisoformat(send_after)
+    services.recipients_invite(
+        wave=wave, recipients=services.recipients_unseal(sealed_recipients), send_after=moment
+    )
+    if moment <= timezone.now():
+        services.invitations_send_due(wave=wave)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("s/i/<str:token>/", views.personal_link, name="personal_link"),
     path("s/<slug:slug>/", views.open_link, name="open_link"),
     path("s/<slug:slug>/thanks/", views.thanks, name="thanks"),
+    path("s/o/<str:token>/", views.opt_out, name="opt_out"),
     # Staff pages, outside /s/ so no survey slug can hide them.
     path("import/", views.import_upload, name="import_upload"),
     path("import/<int:pk>/", views.import_mapping, name="import_mapping"),
@@ -35,4 +36,19 @@ urlpatterns = [
     path("surveys/<slug:slug>/waves/<int:wave_id>/", builder_views.wave_detail, name="wave"),
     path("surveys/<slug:slug>/waves/<int:wave_id>/qr.svg", builder_views.wave_qr, name="wave_qr"),
     path("surveys/<slug:slug>/waves/<int:wave_id>/flyer/", builder_views.wave_flyer, name="wave_flyer"),
+    path(
+        "surveys/<slug:slug>/waves/<int:wave_id>/invitations/",
+        views.wave_invitations,
+        name="wave_invitations",
+    ),
+    path(
+        "surveys/<slug:slug>/waves/<int:wave_id>/invitations/new/",
+        views.wave_invitations_new,
+        name="wave_invitations_new",
+    ),
+    path(
+        "surveys/<slug:slug>/waves/<int:wave_id>/invitations/reminders/",
+        views.wave_reminders,
+        name="wave_reminders",
+    ),
 ]

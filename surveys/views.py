@@ -7,6 +7,7 @@ from datetime import datetime
 from functools import wraps
 from urllib.parse import urlencode
 
+from csp.decorators import csp_replace
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -19,12 +20,23 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.views.decorators.http import require_http_methods, require_POST
 
+from perception.lib import hooks
 from perception.models import Department
 from perception.roles import CODE_COMMENTS, MANAGE_SURVEYS, permission_required
-from surveys import imports, services, tasks, throttle
-from surveys.forms import CodingForm, SurveyForm
+from surveys import imports, invitation_email, services, tasks, throttle
+from surveys.forms import MAX_TEXT_LENGTH, CodingForm, InviteForm, ReminderForm, SurveyForm
 from surveys.import_forms import MappingForm, UploadForm, with_group_choices
-from surveys.models import Answer, AnswerQuerySet, ImportUpload, Invitation, Survey, Wave, hash_token
+from surveys.models import (
+    Answer,
+    AnswerQuerySet,
+    ImportUpload,
+    Invitation,
+    InvitationMessage,
+    Question,
+    Survey,
+    Wave,
+    hash_token,
+)
 
 # A wave that is not open is a page, not a form, with a status that says why.
 STATUS_CODES = {Wave.UPCOMING: 403, Wave.CLOSED: 410, "none": 404}
@@ -126,10 +138,19 @@ def _answer(
     # A personal link that names a department gives it; nobody is asked for it. IT staff
     # answering a self-view wave answer for users in general: no department to give.
     asks_department = (open_link or invitation.department_id is None) and not wave.is_self_view
+    departments = _departments_for(wave) if asks_department else None
+    # Pseudonymous and identified personal links keep a draft on the server; anonymous
+    # ones only in the browser (static/js/survey.js), so nothing is kept about them here.
+    server_draft = not open_link and survey.anonymity != Survey.ANONYMOUS
+    saving = request.method == "POST" and request.POST.get("action") == "save" and server_draft
+    if saving:
+        draft = _draft_of(request.POST, questions, departments is not None)
+        services.invitation_draft_save(invitation=invitation, draft=draft)
     form = SurveyForm(
-        request.POST if request.method == "POST" else None,
+        request.POST if request.method == "POST" and not saving else None,
         questions=questions,
-        departments=_departments_for(wave) if asks_department else None,
+        departments=departments,
+        initial=_initial_from(draft if saving else invitation.draft if server_draft else {}, questions),
     )
     context = {
         "survey": survey,
@@ -137,7 +158,14 @@ def _answer(
         "form": form,
         "personal": not open_link,
         "languages": _switcher(request, survey),
+        "server_draft": server_draft,
+        "browser_draft": not open_link and not server_draft,
+        "saved": saving,
+        "question_count": len(questions),
+        "show_progress": len(questions) >= PROGRESS_FROM_QUESTIONS,
     }
+    if saving:
+        return _draft_saved(request, context, survey)
 
     def page(status: int, **extra) -> HttpResponse:
         # Read here, only for a page that is drawn (not a redirect): the page names it twice,
@@ -168,6 +196,37 @@ def _answer(
             return thanks
         return page(400)
     return page(200)
+
+
+# From this many questions a survey is longer than one screen and says where one is.
+PROGRESS_FROM_QUESTIONS = 5
+MAX_DRAFT_VALUES = 50
+
+
+def _draft_of(data, questions, with_department: bool) -> dict[str, list[str]]:
+    """The answers typed so far, as sent (unchecked: they are checked on submission),
+    only for this survey's fields and within the length a text answer may have."""
+    names = [f"q{question.pk}" for question in questions] + (["department"] if with_department else [])
+    return {
+        name: [value[:MAX_TEXT_LENGTH] for value in data.getlist(name)[:MAX_DRAFT_VALUES]]
+        for name in names
+        if any(data.getlist(name))
+    }
+
+
+def _initial_from(draft: dict, questions) -> dict:
+    """A saved draft as the form's initial values (lists only for multiple choice)."""
+    multiple = {f"q{q.pk}" for q in questions if q.kind == Question.MULTIPLE}
+    initial = {}
+    for name, values in (draft or {}).items():
+        if isinstance(values, list) and values:
+            initial[name] = values if name in multiple else values[0]
+    return initial
+
+
+def _draft_saved(request: HttpRequest, context: dict, survey: Survey) -> HttpResponse:
+    context["group_threshold"] = survey.group_threshold()
+    return render(request, "surveys/answer.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -608,3 +667,178 @@ def coding_bulk(request: HttpRequest) -> HttpResponse:
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+# -- Invitations and reminders (staff: managers of the survey) ---------------------------------
+
+# The email preview's own HTML carries inline styles (mail programs need them): the page
+# that shows it in a sandboxed frame allows inline styles, and still no script at all.
+EMAIL_FRAME_CSP = {"style-src": ["'self'", "'unsafe-inline'"]}
+# The preview shows a link of the real shape that opens nothing.
+EXAMPLE_LINK_TOKEN = "example-personal-link"  # noqa: S105
+
+
+def _managed_wave(request: HttpRequest, slug: str, wave_id: int) -> Wave:
+    """The wave, if its survey is one this person manages (else 404: not theirs to see)."""
+    survey = get_object_or_404(Survey.objects.managed_by(request.user), slug=slug)
+    return get_object_or_404(Wave.objects.select_related("survey"), pk=wave_id, survey=survey)
+
+
+def _reminder_form(wave: Wave, data=None) -> ReminderForm:
+    message = invitation_email.default_message(wave)
+    return ReminderForm(
+        data, initial={"reminders": message.reminders, "reminder_days": message.reminder_days}
+    )
+
+
+@permission_required(MANAGE_SURVEYS)
+def wave_invitations(request: HttpRequest, slug: str, wave_id: int) -> HttpResponse:
+    """How many were invited, sent, bounced, opted out and answered (never who), the
+    reminder plan, and the way to invite more people."""
+    wave = _managed_wave(request, slug, wave_id)
+    return _invitations_page(request, wave, _reminder_form(wave))
+
+
+def _invitations_page(request: HttpRequest, wave: Wave, reminder_form: ReminderForm, status: int = 200):
+    now = timezone.now()
+    message = invitation_email.default_message(wave)
+    return render(
+        request,
+        "surveys/invitations.html",
+        {
+            "survey": wave.survey,
+            "wave": wave,
+            "status": wave.status(now),
+            "counts": services.invitation_counts(wave),
+            "message": message,
+            "reminder_form": reminder_form,
+            "group_threshold": wave.survey.group_threshold(),
+        },
+        status=status,
+    )
+
+
+@permission_required(MANAGE_SURVEYS)
+@csp_replace(EMAIL_FRAME_CSP)
+def wave_invitations_new(request: HttpRequest, slug: str, wave_id: int) -> HttpResponse:
+    """Choose people, edit the text with a preview of the real email, send now or later."""
+    wave = _managed_wave(request, slug, wave_id)
+    now = timezone.now()
+    directory = hooks.people()
+    message = invitation_email.default_message(wave)
+    form = InviteForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+        wave=wave,
+        influence_choices=directory.influence_choices() if directory else None,
+        now=now,
+        initial={"subject": message.subject, "body": message.body},
+    )
+    closed = wave.status(now) == Wave.CLOSED
+    status = 200
+    if request.method == "POST":
+        if closed:
+            form.add_error(None, "This wave has closed: nobody can answer it any more, so nothing was sent.")
+        elif request.POST.get("action") == "send" and form.is_valid():
+            services.invitation_message_save(
+                wave=wave, subject=form.cleaned_data["subject"], body=form.cleaned_data["body"]
+            )
+            recipients, send_after = form.recipients(), form.send_after()
+            due = send_after <= now
+            when = (
+                "They are being sent now."
+                if due
+                else f"They will be sent on {timezone.localtime(send_after):%d %B %Y at %H:%M}."
+            )
+            if len(recipients) > settings.INVITATIONS_IN_REQUEST:
+                # A long list would outlast the request: a task invites (and sends) it.
+                tasks.invite_recipients.enqueue(
+                    wave.pk, services.recipients_seal(recipients), send_after.isoformat()
+                )
+                messages.success(request, f"Inviting {len(recipients)} people in the background. {when}")
+            else:
+                invited = services.recipients_invite(wave=wave, recipients=recipients, send_after=send_after)
+                if due:
+                    tasks.send_invitations.enqueue(wave.pk)
+                messages.success(
+                    request,
+                    f"Invited {invited.created} {pluralize(invited.created, 'person,people')}; "
+                    f"{invited.already} already invited (not again). {when}",
+                )
+            return redirect("surveys:wave_invitations", slug=wave.survey.slug, wave_id=wave.pk)
+        else:
+            form.is_valid()
+        status = 400 if form.errors else 200
+    # The preview is the real email, rendered as it will go, with an example link.
+    preview_message = message
+    if form.is_bound and not form.errors.get("subject") and not form.errors.get("body"):
+        preview_message = InvitationMessage(
+            wave=wave, subject=form.cleaned_data["subject"], body=form.cleaned_data["body"]
+        )
+    preview = invitation_email.compose(
+        wave=wave, message=preview_message, token=EXAMPLE_LINK_TOKEN, opt_out="example"
+    )
+    return render(
+        request,
+        "surveys/invitations_new.html",
+        {
+            "survey": wave.survey,
+            "wave": wave,
+            "form": form,
+            "closed": closed,
+            "preview": preview,
+            "people": directory is not None,
+        },
+        status=status,
+    )
+
+
+@require_POST
+@permission_required(MANAGE_SURVEYS)
+def wave_reminders(request: HttpRequest, slug: str, wave_id: int) -> HttpResponse:
+    """Keep the reminder plan; or send the next reminder now to those it may go to."""
+    wave = _managed_wave(request, slug, wave_id)
+    if request.POST.get("action") == "send_now":
+        if not wave.is_open(timezone.now()):
+            messages.error(request, "Reminders go only while the wave is open.")
+        elif invitation_email.default_message(wave).reminders == 0:
+            messages.error(request, "Choose one or two reminders first.")
+        else:
+            tasks.send_reminders.enqueue(wave.pk, right_away=True)
+            messages.success(
+                request,
+                "A reminder is being sent to everyone invited who has not answered, opted out or "
+                "had every reminder already.",
+            )
+        return redirect("surveys:wave_invitations", slug=wave.survey.slug, wave_id=wave.pk)
+    form = _reminder_form(wave, request.POST)
+    if not form.is_valid():
+        return _invitations_page(request, wave, form, status=400)
+    message = invitation_email.default_message(wave)
+    services.invitation_message_save(
+        wave=wave, subject=message.subject, body=message.body, **form.cleaned_data
+    )
+    messages.success(request, "Reminder plan saved.")
+    return redirect("surveys:wave_invitations", slug=wave.survey.slug, wave_id=wave.pk)
+
+
+# -- Opting out of reminders (public) ------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def opt_out(request: HttpRequest, token: str) -> HttpResponse:
+    """The signed link in every invitation and reminder: no account needed. A visit asks
+    (mail scanners open links); the button opts out."""
+    invitation = invitation_email.invitation_from_opt_out(token)
+    if invitation is None:
+        return render(request, "surveys/unknown_link.html", status=404)
+    return _opt_out(request, invitation.wave.survey, invitation)
+
+
+@in_language
+def _opt_out(request: HttpRequest, survey: Survey, invitation: Invitation) -> HttpResponse:
+    done = invitation.opted_out
+    if request.method == "POST":
+        services.invitation_opt_out(invitation=invitation)
+        done = True
+    return render(request, "surveys/opt_out.html", {"survey": survey, "done": done})

@@ -73,6 +73,7 @@ ROUTES = {
     "surveys:personal_link": Route(PUBLIC, ("a-token-nobody-has",), ok=(404,)),
     "surveys:open_link": Route(PUBLIC, ("it-service",), ok=(404,)),  # no wave yet
     "surveys:thanks": Route(PUBLIC, ("it-service",)),
+    "surveys:opt_out": Route(PUBLIC, ("not-a-signed-link",), ok=(404,)),
     "surveys:import_upload": Route(MANAGE_SURVEYS),
     "surveys:import_mapping": Route(MANAGE_SURVEYS, ("upload",), ok=(200, 404)),  # one's own uploads only
     "surveys:import_status": Route(MANAGE_SURVEYS, ("upload",), ok=(200, 404)),  # one's own uploads only
@@ -114,6 +115,10 @@ ROUTES = {
     "surveys:wave": Route(MANAGE_SURVEYS, ("built", "wave")),
     "surveys:wave_qr": Route(MANAGE_SURVEYS, ("built", "wave")),
     "surveys:wave_flyer": Route(MANAGE_SURVEYS, ("built", "wave")),
+    # Managers see only the waves of surveys they own (superusers: all).
+    "surveys:wave_invitations": Route(MANAGE_SURVEYS, ("built", "wave")),
+    "surveys:wave_invitations_new": Route(MANAGE_SURVEYS, ("built", "wave")),
+    "surveys:wave_reminders": Route(MANAGE_SURVEYS, ("built", "wave"), method="post", ok=(400,)),
     "conversations:people": Route(VIEW_RESULTS, query={"q": TEXT, "department": INT, "influence": TEXT}),
     "conversations:person_new": Route(LOG_CONVERSATIONS),
     "conversations:person_edit": Route(LOG_CONVERSATIONS, ("person",)),

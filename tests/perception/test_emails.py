@@ -5,6 +5,7 @@ from django.core import mail
 
 from perception.lib import emails
 from perception.models import SiteSettings
+from surveys import invitation_email
 from tests.factories import make_survey, make_wave
 
 pytestmark = pytest.mark.django_db
@@ -13,7 +14,10 @@ pytestmark = pytest.mark.django_db
 def test_render_adds_the_footer_to_text_and_html():
     SiteSettings.objects.create(organisation_name="Northwind & Co", it_team_name="IT")
     survey = make_survey()
-    email = emails.render("invitation", {"survey": survey, "wave": make_wave(survey), "link": "https://x/"})
+    wave = make_wave(survey)
+    email = invitation_email.compose(
+        wave=wave, message=invitation_email.default_message(wave), token="t", opt_out="x"
+    )
     assert email.text.rstrip().endswith("Northwind & Co · IT")
     assert "Northwind &amp; Co · IT" in email.html  # escaped in HTML, not in text
     assert email.subject == "Northwind & Co: how is IT doing for you? (3 minutes)"

@@ -6,13 +6,15 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+INVITATION_KEY = "kzGlb0nV1uC1lSiqK6bfZDc0b5y4Yx3r9N2Fw7bJ0wE="  # a Fernet key, for these tests only
 
 
 def manage(*args, **env) -> subprocess.CompletedProcess:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        if k
+        not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "INVITATION_ADDRESS_KEY"}
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -31,11 +33,29 @@ def test_production_settings_pass_the_deploy_checks():
         "--fail-level",
         "WARNING",
         SECRET_KEY="a-long-random-production-secret-" + "x" * 40,
+        INVITATION_ADDRESS_KEY=INVITATION_KEY,
         ALLOWED_HOSTS="perception.example.org",
         DEBUG="0",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_without_debug_the_invitation_address_key_is_required():
+    """Addresses are encrypted with a key of their own, never one derived in production."""
+    result = manage("check", DEBUG="0", SECRET_KEY="a-long-random-production-secret-" + "x" * 40)
+    assert result.returncode != 0
+    assert "Set INVITATION_ADDRESS_KEY in the environment" in result.stderr
+
+
+def test_in_development_the_invitation_address_key_comes_from_the_secret_key():
+    result = manage(
+        "shell",
+        "-c",
+        "from perception.lib import sealed; print(sealed.unseal(sealed.seal('ana@example.org')))",
+        DEBUG="1",
+    )
+    assert result.stdout.strip().splitlines()[-1] == "ana@example.org", result.stderr
 
 
 def test_without_debug_a_secret_key_is_required():
