@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from perception.lib import respondent_scoring
 from perception.lib.dates import months_before
 from perception.models import Department, Theme
 from surveys.bulk import insert_answers
@@ -23,10 +24,12 @@ from surveys.models import (
     ImportUpload,
     Invitation,
     Question,
+    RespondentScore,
     Response,
     Survey,
     Wave,
     hash_token,
+    scoring_digest,
 )
 
 
@@ -151,19 +154,78 @@ def response_submit(
             invitation=invitation if survey.anonymity == Survey.IDENTIFIED else None,
         )
         rows = []
+        numbers: dict[int, float] = {}
+        ticked: set[tuple[int, int]] = set()
         for question, value in answers.items():
             if value in (None, "", []):
                 continue
             if question.is_numeric:
                 rows.append(Answer(response=response, question=question, number=float(value)))
+                numbers[question.pk] = float(value)
             elif question.kind == Question.SINGLE:
                 rows.append(Answer(response=response, question=question, choice=value))
+                ticked.add((question.pk, value.pk))
             elif question.kind == Question.MULTIPLE:
                 rows.extend(Answer(response=response, question=question, choice=c) for c in value)
+                ticked.update((question.pk, c.pk) for c in value)
             else:
                 rows.append(Answer(response=response, question=question, text=value))
         Answer.objects.bulk_create(rows)
+        # Scored from the answers in hand, with no query. Were ``answers`` not every
+        # question of the survey, the digest differs from the survey's and the scores are
+        # computed again from the stored answers before anyone reads them.
+        questions = list(answers)
+        RespondentScore.objects.create(
+            response=response,
+            rules=scoring_digest(questions),
+            scores=respondent_scoring.score_answers(questions, response.pk, numbers, ticked),
+        )
     return response
+
+
+# -- Respondent scores, kept as responses arrive ---------------------------------------
+
+SCORE_WRITE_BATCH = 5_000
+
+
+def respondent_scores_write(*, survey: Survey, response_ids) -> dict[int, dict[str, float]]:
+    """Compute and keep the scores of these responses of ``survey`` (replacing any kept
+    ones), in the caller's transaction or one of its own; returns what was written.
+
+    The scoring is reports' (``perception.lib.respondent_scoring``); this keeps it."""
+    ids = sorted({int(r) for r in response_ids})
+    if not ids:
+        return {}
+    digest = survey.scoring_digest()
+    with transaction.atomic():
+        scores = respondent_scoring.score_responses(survey, ids)
+        for start in range(0, len(ids), SCORE_WRITE_BATCH):
+            chunk = ids[start : start + SCORE_WRITE_BATCH]
+            RespondentScore.objects.filter(response__in=chunk).delete()
+            RespondentScore.objects.bulk_create(
+                [RespondentScore(response_id=r, rules=digest, scores=scores[r]) for r in chunk],
+                batch_size=1000,
+            )
+    return scores
+
+
+def respondent_scores_rebuild(
+    *, survey: Survey, everything: bool = False, progress: Callable[[int, int], None] | None = None
+) -> int:
+    """Bring a survey's kept scores up to date: responses without kept scores, or kept
+    under other scoring rules (every response with ``everything``). Idempotent: a second
+    run finds nothing to do. Returns how many responses were scored; ``progress`` gets
+    (done, to do) after each batch."""
+    responses = Response.objects.filter(wave__survey=survey)
+    if not everything:
+        current = RespondentScore.objects.filter(rules=survey.scoring_digest())
+        responses = responses.exclude(pk__in=current.values("response_id"))
+    ids = list(responses.values_list("pk", flat=True).order_by("pk"))
+    for start in range(0, len(ids), SCORE_WRITE_BATCH):
+        respondent_scores_write(survey=survey, response_ids=ids[start : start + SCORE_WRITE_BATCH])
+        if progress is not None:
+            progress(min(start + SCORE_WRITE_BATCH, len(ids)), len(ids))
+    return len(ids)
 
 
 # -- Importing responses from other tools -------------------------------------------------
@@ -236,6 +298,7 @@ def responses_import(
         questions = _import_questions(survey, mapping, scales, created)
         responses = _import_responses(wave, converted.rows, span.opens)
         _import_answers(survey, questions, responses, converted.rows, progress)
+        respondent_scores_write(survey=survey, response_ids=[r.pk for r in responses])
         ImportRecord.objects.create(
             survey=survey,
             wave=wave,
