@@ -7,10 +7,10 @@ def _score_responses(survey, response_ids):
     return queries.score_responses(survey, response_ids)
 
 
-def _score_submitted(questions, response_id, numbers, ticked):
+def _score_answered(questions, numbers, ticked):
     from reports import queries
 
-    return queries.score_submitted(questions, response_id, numbers, ticked)
+    return queries.score_answered(questions, numbers, ticked)
 
 
 class ReportsConfig(AppConfig):
@@ -20,4 +20,4 @@ class ReportsConfig(AppConfig):
     def ready(self) -> None:
         from perception.lib import respondent_scoring
 
-        respondent_scoring.register(from_database=_score_responses, from_answers=_score_submitted)
+        respondent_scoring.register(from_database=_score_responses, from_answers=_score_answered)

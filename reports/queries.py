@@ -334,11 +334,6 @@ def respondent_table(kept: pd.DataFrame, questions: list[Question]) -> pd.DataFr
     return kept.merge(answers.astype({"response": "int64"}), on="response", how="inner")[columns]
 
 
-# Responses scored per pass when scores are computed from the answers: bounds the size of
-# each pivot and of each ``IN`` list (SQLite allows 32,766 parameters).
-SCORING_CHUNK = 10_000
-
-
 def scores_from_answers(
     questions: list[Question],
     response_ids: list[int],
@@ -371,16 +366,27 @@ def scores_from_answers(
     return result
 
 
-def score_submitted(
-    questions: list[Question], response_id: int, numbers: dict[int, float], ticked: set[tuple[int, int]]
-) -> dict[str, float]:
-    """One response's scores from its answers in hand (``numbers``: question id to the
-    number; ``ticked``: (question, choice) pairs), with no query: for a response being
-    submitted. ``questions`` are all the survey's, choices prefetched."""
-    columns = {f"question:{q}": [float(v)] for q, v in numbers.items()}
-    table = pd.DataFrame({"response": [response_id], **columns}) if columns else pd.DataFrame()
-    chosen = {(response_id, q, c) for q, c in ticked}
-    return scores_from_answers(questions, [response_id], table, chosen)[response_id]
+def score_answered(
+    questions: list[Question],
+    numbers: dict[int, dict[int, float]],
+    ticked: set[tuple[int, int, int]],
+) -> dict[int, dict[str, float]]:
+    """Responses' scores from their answers in hand, with no query: for responses being
+    submitted or imported. ``numbers``: response id to {question id: number}, one entry
+    per response (empty when it answered no numeric question); ``ticked``: (response,
+    question, choice) triples. ``questions`` are all the survey's, choices prefetched."""
+    numeric = [q.pk for q in questions if q.is_numeric]
+    ids = list(numbers)
+    table = pd.DataFrame(
+        {
+            "response": ids,
+            **{f"question:{q}": [numbers[r].get(q, np.nan) for r in ids] for q in numeric},
+        }
+    )
+    table = (
+        table[table[[f"question:{q}" for q in numeric]].notna().any(axis=1)] if numeric else table.iloc[0:0]
+    )
+    return scores_from_answers(questions, ids, table, ticked)
 
 
 # Responses scored per pass when scores are computed from the stored answers: bounds the

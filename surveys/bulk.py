@@ -6,6 +6,7 @@ faster. Used inside the caller's transaction.
 """
 
 import io
+import json
 
 from django.db import connection
 
@@ -62,3 +63,24 @@ def insert_answers(rows: list[tuple]) -> None:
     else:
         with connection.cursor() as cursor:
             cursor.executemany(f"INSERT INTO surveys_answer {COLUMNS} VALUES (%s, %s, %s, %s, %s)", rows)  # noqa: S608
+
+
+def insert_respondent_scores(rules: str, scores: dict[int, dict[str, float]]) -> None:
+    """Insert one ``surveys_respondentscore`` row per response: its scores under ``rules``."""
+    if not scores:
+        return
+    if connection.vendor == "postgresql":
+        buffer = io.StringIO()
+        for response_id, measured in scores.items():
+            buffer.write(f"{response_id}\t{rules}\t{_copy_text(json.dumps(measured))}\n")
+        with connection.cursor() as cursor:
+            with cursor.cursor.copy(
+                "COPY surveys_respondentscore (response_id, rules, scores) FROM STDIN"
+            ) as copy:
+                copy.write(buffer.getvalue())
+    else:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO surveys_respondentscore (response_id, rules, scores) VALUES (%s, %s, %s)",
+                [(response_id, rules, json.dumps(measured)) for response_id, measured in scores.items()],
+            )

@@ -15,7 +15,7 @@ from django.utils import timezone
 from perception.lib import respondent_scoring
 from perception.lib.dates import months_before
 from perception.models import Department, Theme
-from surveys.bulk import insert_answers
+from surveys.bulk import insert_answers, insert_respondent_scores
 from surveys.imports import QUESTION_KINDS, Converted, ImportProblem, Scale, Table, convert, read_export
 from surveys.models import (
     Answer,
@@ -155,7 +155,7 @@ def response_submit(
         )
         rows = []
         numbers: dict[int, float] = {}
-        ticked: set[tuple[int, int]] = set()
+        ticked: set[tuple[int, int, int]] = set()
         for question, value in answers.items():
             if value in (None, "", []):
                 continue
@@ -164,10 +164,10 @@ def response_submit(
                 numbers[question.pk] = float(value)
             elif question.kind == Question.SINGLE:
                 rows.append(Answer(response=response, question=question, choice=value))
-                ticked.add((question.pk, value.pk))
+                ticked.add((response.pk, question.pk, value.pk))
             elif question.kind == Question.MULTIPLE:
                 rows.extend(Answer(response=response, question=question, choice=c) for c in value)
-                ticked.update((question.pk, c.pk) for c in value)
+                ticked.update((response.pk, question.pk, c.pk) for c in value)
             else:
                 rows.append(Answer(response=response, question=question, text=value))
         Answer.objects.bulk_create(rows)
@@ -175,10 +175,9 @@ def response_submit(
         # question of the survey, the digest differs from the survey's and the scores are
         # computed again from the stored answers before anyone reads them.
         questions = list(answers)
+        scores = respondent_scoring.score_answers(questions, {response.pk: numbers}, ticked)
         RespondentScore.objects.create(
-            response=response,
-            rules=scoring_digest(questions),
-            scores=respondent_scoring.score_answers(questions, response.pk, numbers, ticked),
+            response=response, rules=scoring_digest(questions), scores=scores[response.pk]
         )
     return response
 
@@ -202,10 +201,7 @@ def respondent_scores_write(*, survey: Survey, response_ids) -> dict[int, dict[s
         for start in range(0, len(ids), SCORE_WRITE_BATCH):
             chunk = ids[start : start + SCORE_WRITE_BATCH]
             RespondentScore.objects.filter(response__in=chunk).delete()
-            RespondentScore.objects.bulk_create(
-                [RespondentScore(response_id=r, rules=digest, scores=scores[r]) for r in chunk],
-                batch_size=1000,
-            )
+            insert_respondent_scores(digest, {r: scores[r] for r in chunk})
     return scores
 
 
@@ -298,7 +294,6 @@ def responses_import(
         questions = _import_questions(survey, mapping, scales, created)
         responses = _import_responses(wave, converted.rows, span.opens)
         _import_answers(survey, questions, responses, converted.rows, progress)
-        respondent_scores_write(survey=survey, response_ids=[r.pk for r in responses])
         ImportRecord.objects.create(
             survey=survey,
             wave=wave,
@@ -539,21 +534,31 @@ def _import_answers(
         return choice
 
     answers = []
+    numbers: dict[int, dict[int, float]] = {}
+    ticked: set[tuple[int, int, int]] = set()
     for index, (response, row) in enumerate(zip(responses, rows, strict=True)):
+        numbers[response.pk] = numbered = {}
         for header, value in row["answers"].items():
             question = questions.get(header)
             if question is None:
                 continue
             if question.is_numeric:
                 answers.append((response.pk, question.pk, float(value), None, ""))
+                numbered[question.pk] = float(value)
             elif question.kind in (Question.SINGLE, Question.MULTIPLE):
                 for label in value if isinstance(value, list) else [value]:
-                    answers.append((response.pk, question.pk, None, choice_for(question, label).pk, ""))
+                    choice = choice_for(question, label).pk
+                    answers.append((response.pk, question.pk, None, choice, ""))
+                    ticked.add((response.pk, question.pk, choice))
             else:
                 answers.append((response.pk, question.pk, None, None, value))
         if progress and (index + 1) % 10000 == 0:
             progress(index + 1)
     insert_answers(answers)
+    # Scored from the rows in hand (new choices included), stored in the same transaction.
+    every = list(survey.questions.prefetch_related("choices"))
+    scores = respondent_scoring.score_answers(every, numbers, ticked)
+    insert_respondent_scores(scoring_digest(every), scores)
 
 
 @transaction.atomic

@@ -11,9 +11,12 @@ from collections.abc import Callable, Iterable
 
 # survey, response ids -> {response id: {measure key: score}}, from the stored answers
 FromDatabase = Callable[[object, list[int]], dict[int, dict[str, float]]]
-# all the survey's questions, response id, {question id: number}, {(question id, choice id)}
-# -> {measure key: score}, from answers in hand
-FromAnswers = Callable[[list, int, dict[int, float], set[tuple[int, int]]], dict[str, float]]
+# all the survey's questions, {response id: {question id: number}},
+# {(response id, question id, choice id)} -> {response id: {measure key: score}}, from
+# answers in hand
+FromAnswers = Callable[
+    [list, dict[int, dict[int, float]], set[tuple[int, int, int]]], dict[int, dict[str, float]]
+]
 
 _scorers: dict[str, Callable] = {}
 
@@ -35,7 +38,8 @@ def score_responses(survey, response_ids: Iterable[int]) -> dict[int, dict[str, 
 
 
 def score_answers(
-    questions: list, response_id: int, numbers: dict[int, float], ticked: set[tuple[int, int]]
-) -> dict[str, float]:
-    """One response's scores from answers in hand; ``questions`` are all the survey's."""
-    return _scorer("answers")(questions, response_id, numbers, ticked)
+    questions: list, numbers: dict[int, dict[int, float]], ticked: set[tuple[int, int, int]]
+) -> dict[int, dict[str, float]]:
+    """Responses' scores from answers in hand (``numbers`` holds every response, even one
+    with no number); ``questions`` are all the survey's."""
+    return _scorer("answers")(questions, numbers, ticked)
