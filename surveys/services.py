@@ -200,8 +200,7 @@ def respondent_scores_write(*, survey: Survey, response_ids) -> dict[int, dict[s
         scores = respondent_scoring.score_responses(survey, ids)
         for start in range(0, len(ids), SCORE_WRITE_BATCH):
             chunk = ids[start : start + SCORE_WRITE_BATCH]
-            RespondentScore.objects.filter(response__in=chunk).delete()
-            insert_respondent_scores(digest, {r: scores[r] for r in chunk})
+            insert_respondent_scores(digest, {r: scores[r] for r in chunk}, replace=True)
     return scores
 
 
