@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEV_ENV := DEBUG=1
 
-.PHONY: run test test-browser test-deep test-postgres bench install install-dev messages browser lint format vendor clean
+.PHONY: run test test-browser test-deep test-postgres bench bench-peer install install-dev messages browser lint format vendor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,11 @@ test-postgres: install-dev
 bench: install-dev
 	$(BIN)/python -m benchmarks.simulation
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+## bench-peer: submissions beside django-survey-and-report 1.5.0 (its own virtualenv in
+## .bench-peer/), both on PostgreSQL 127.0.0.1:5432; PEER_SECONDS=10 for a quick run
+bench-peer: install-dev
+	$(BIN)/python -m benchmarks.peer --duration $${PEER_SECONDS:-60}
 
 ## browser: Debian's Chromium and axe-core for the browser tests (needs root for apt)
 browser:

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+RECOMMEND = "How likely are you to recommend IT?"
 LABELS = ["Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree", "Strongly agree"]
 
 
@@ -27,7 +28,7 @@ def write_export(path: Path, rows: int, columns: int, seed: int = 7) -> None:
     ratings = columns - 5
     header = ["Timestamp", "Department"] + [f"Statement {i + 1}" for i in range(ratings)]
     header += [
-        "How likely are you to recommend IT?",
+        RECOMMEND,
         "Main device",
         "Channels you use",
         "What one thing should IT change?",
@@ -61,10 +62,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "google-forms-export.csv"
         write_export(path, args.rows, args.columns)
+        # Agreement labels say their scale; the 0–10 column is declared, as a manager would.
+        mapping = Path(folder) / "mapping.json"
+        mapping.write_text(json.dumps({"scales": {RECOMMEND: {"low": 0, "high": 10}}}))
         slug = f"bench-import-{int(time.time())}"
         began = time.perf_counter()
         result = subprocess.run(
-            [sys.executable, "manage.py", "import_responses", str(path), "--survey", slug, "--wave", "Bench"],
+            [
+                *(sys.executable, "manage.py", "import_responses", str(path)),
+                *("--survey", slug, "--wave", "Bench", "--confirm-scales", "--mapping", str(mapping)),
+            ],
             cwd=ROOT,
             capture_output=True,
             text=True,

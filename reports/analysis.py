@@ -93,6 +93,44 @@ def _row_means(answered: np.ndarray) -> np.ndarray:
         return np.where(counts > 0, np.nansum(answered, axis=1) / counts, np.nan)
 
 
+def respondent_measure_values(
+    table: pd.DataFrame,
+    items: list[Item],
+    overall: Measure | None = None,
+    dimension_scales: dict[str, tuple[int, int]] | None = None,
+) -> dict[str, np.ndarray]:
+    """The scoring rules: each measure's score for every row of ``table`` (one row per
+    respondent, one ``item.column`` per item; NaN where not answered), NaN where the
+    respondent has none.
+
+    Measures are each item (the answer, reverse-scored items flipped as low + high −
+    value) and each dimension (the mean of the respondent's answered items in it). With
+    ``overall``, a respondent's overall score is the mean of their dimension scores, so each
+    dimension weighs the same however many items it has; when ``overall.rescaled`` the
+    dimension scores are first put on 0–100 (``dimension_scales`` gives each one's ends)."""
+    values: dict[str, np.ndarray] = {}
+    dimensions: dict[str, list[str]] = {}
+    for item in items:
+        answers = table[item.column] if item.column in table else pd.Series(np.nan, index=table.index)
+        answers = answers.to_numpy(dtype=float)
+        values[item.column] = item.low + item.high - answers if item.reverse else answers
+        if item.dimension:
+            dimensions.setdefault(item.dimension, []).append(item.column)
+    dimension_scores = {}
+    for measure, members in sorted(dimensions.items()):
+        dimension_scores[measure] = _row_means(np.column_stack([values[c] for c in members]))
+        values[measure] = dimension_scores[measure]
+    if overall is not None and dimension_scores:
+        parts = []
+        for measure, scores in sorted(dimension_scores.items()):
+            if overall.rescaled:
+                low, high = (dimension_scales or {})[measure]
+                scores = 100.0 * (scores - low) / (high - low)
+            parts.append(scores)
+        values[overall.key] = _row_means(np.column_stack(parts))
+    return values
+
+
 def measure_scores(
     table: pd.DataFrame,
     items: list[Item],
@@ -100,40 +138,16 @@ def measure_scores(
     overall: Measure | None = None,
     dimension_scales: dict[str, tuple[int, int]] | None = None,
 ) -> pd.DataFrame:
-    """Respondent scores on every measure, counted by value: ``measure, *by, score, count``.
-
-    Measures are each item (the answer, reverse-scored items flipped as low + high −
-    value) and each dimension (the mean of the respondent's answered items in it). With
-    ``overall``, a respondent's overall score is the mean of their dimension scores, so each
-    dimension weighs the same however many items it has; when ``overall.rescaled`` the
-    dimension scores are first put on 0–100 (``dimension_scales`` gives each one's ends).
-    The table holds one response per respondent and wave (``queries.kept_responses``).
-    """
+    """Respondent scores on every measure (``respondent_measure_values``), counted by
+    value: ``measure, *by, score, count``. The table holds one response per respondent
+    and wave (``queries.kept_responses``)."""
     columns = ["measure", *by, "score", "count"]
     if table.empty:
         return pd.DataFrame(columns=columns)
     codes, keys = pd.MultiIndex.from_frame(table[list(by)].astype(object)).factorize(sort=True)
     keys = keys.to_frame(index=False, name=list(by))
-    scored, frames, dimensions = {}, [], {}
-    for item in items:
-        values = table[item.column] if item.column in table else pd.Series(np.nan, index=table.index)
-        values = values.to_numpy(dtype=float)
-        scored[item.column] = item.low + item.high - values if item.reverse else values
-        frames.append(_count(codes, keys, item.column, scored[item.column]))
-        if item.dimension:
-            dimensions.setdefault(item.dimension, []).append(item.column)
-    dimension_scores = {}
-    for measure, members in sorted(dimensions.items()):
-        dimension_scores[measure] = _row_means(np.column_stack([scored[c] for c in members]))
-        frames.append(_count(codes, keys, measure, dimension_scores[measure]))
-    if overall is not None and dimension_scores:
-        parts = []
-        for measure, values in sorted(dimension_scores.items()):
-            if overall.rescaled:
-                low, high = (dimension_scales or {})[measure]
-                values = 100.0 * (values - low) / (high - low)
-            parts.append(values)
-        frames.append(_count(codes, keys, overall.key, _row_means(np.column_stack(parts))))
+    values = respondent_measure_values(table, items, overall, dimension_scales)
+    frames = [_count(codes, keys, measure, scores) for measure, scores in values.items()]
     if not frames:
         return pd.DataFrame(columns=columns)
     return pd.concat(frames, ignore_index=True)[columns]

@@ -262,7 +262,7 @@ def live_states(
     with what score: the state a publication moves towards. Open-link answers count only
     in waves whose publication is ``final`` (see the module docstring); a dimension's
     family counts only the people who answered every dimension question."""
-    from reports import analysis, queries
+    from reports import queries
 
     responses = queries.kept_responses(survey).filter(wave__in=wave_ids)
     rows = [
@@ -272,7 +272,6 @@ def live_states(
         ).order_by()
         if row[4] != OPEN_LINK or row[1] in final
     ]
-    responses = responses.filter(pk__in=[row[0] for row in rows])
     about = {r[0]: r for r in rows}
     states: dict[int, dict[str, State]] = {wave: {RESPONDENTS: {}} for wave in wave_ids}
     for response, wave, department, self_reported, _source in rows:
@@ -280,34 +279,22 @@ def live_states(
     if not rows:
         return states
     questions = list(survey.questions.prefetch_related("choices"))
-    items, measures, dimension_scales = queries.survey_items(questions)
-    kept = queries.kept_frame(responses)
-    # Choice options are measures like any other: the same cells, batches and suppression.
-    for response, measure, score in queries.choice_scores(kept, questions).itertuples(index=False):
-        _, wave, department, self_reported, _source = about[int(response)]
-        states[wave].setdefault(measure, {})[int(response)] = Member(
-            department, float(score), bool(self_reported and department)
-        )
-    table = queries.respondent_table(kept, questions)
-    if table.empty:
-        return states
-    overall = next((m for m in measures if m.kind == "overall"), None)
-    scores = analysis.measure_scores(
-        table, items, by=("response",), overall=overall, dimension_scales=dimension_scales
-    )
+    items, measures, _ = queries.survey_items(questions)
+    # The kept per-respondent scores (surveys.models.RespondentScore), one row a person.
+    scores = queries.respondent_scores(survey, responses, set(about))
     family = {item.column for item in items if item.dimension} | {i.dimension for i in items if i.dimension}
+    overall = next((m for m in measures if m.kind == "overall"), None)
     if overall is not None:
         family.add(overall.key)
     family_items = {item.column for item in items if item.dimension}
-    answered = scores[scores["measure"].isin(family_items)].groupby("response")["measure"].nunique()
-    complete = set(answered[answered == len(family_items)].index.astype(int))
-    for measure, response, score in scores[["measure", "response", "score"]].itertuples(index=False):
-        if measure in family and int(response) not in complete:
-            continue
-        _, wave, department, self_reported, _source = about[int(response)]
-        states[wave].setdefault(measure, {})[int(response)] = Member(
-            department, float(score), bool(self_reported and department)
-        )
+    for response, measured in scores.items():
+        _, wave, department, self_reported, _source = about[response]
+        member_of = bool(self_reported and department)
+        complete = family_items <= measured.keys()
+        for measure, score in measured.items():
+            if measure in family and not complete:
+                continue
+            states[wave].setdefault(measure, {})[response] = Member(department, float(score), member_of)
     return states
 
 

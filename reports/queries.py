@@ -19,7 +19,7 @@ from django.db.models import Count, Exists, Max, OuterRef, Q, Sum
 
 from conversations.models import Action, Conversation, Note, Person
 from perception.models import Department, Theme
-from reports.analysis import Item, Measure, default_favourable_from
+from reports.analysis import Item, Measure, default_favourable_from, respondent_measure_values
 from reports.statistics import Moments, moments
 from surveys.models import Answer, Invitation, Question, Response, Survey, Wave
 
@@ -277,41 +277,46 @@ def choice_measures(questions: list[Question]) -> list[Measure]:
     return measures
 
 
-def choice_scores(kept: pd.DataFrame, questions: list[Question]) -> pd.DataFrame:
-    """``response, measure, score`` for every option of every choice question a kept
-    response answered: 1 if the person chose the option, else 0. People who skipped the
-    question are not counted in its options' shares."""
-    choice_questions = {
+def _choice_options(questions: list[Question]) -> dict[int, list[int]]:
+    """Each choice question's series id and its options' series ids (a question's
+    versions that differ only in wording are one question, each option its first
+    version; see ``series_heads``)."""
+    return {
         q.series: [c.series for c in q.choices.all()]
         for q in series_heads(questions)
         if q.kind in (Question.SINGLE, Question.MULTIPLE)
     }
-    columns = ["response", "measure", "score"]
-    if not choice_questions or kept.empty:
-        return pd.DataFrame(columns=columns)
-    # Every version of a series counts as the series, each option as its first version.
-    series_of = {q.pk: q.series for q in questions if q.series in choice_questions}
+
+
+def _as_series(
+    questions: list[Question], ticked: set[tuple[int, int, int]] | list[tuple[int, int, int]]
+) -> set[tuple[int, int, int]]:
+    """``(response, question, choice)`` triples named by their series: every version of a
+    question counts as the series, each option as its first version."""
+    options = _choice_options(questions)
+    series_of = {q.pk: q.series for q in questions if q.series in options}
     option_series = {c.pk: c.series for q in questions if q.pk in series_of for c in q.choices.all()}
-    ticked = {
+    return {
         (response, series_of[question], option_series[choice])
-        for response, question, choice in Answer.objects.filter(
-            response__gte=int(kept["response"].min()),
-            response__lte=int(kept["response"].max()),
-            question__in=list(series_of),
-            choice__isnull=False,
-        )
-        .values_list("response_id", "question_id", "choice_id")
-        .order_by()
-        if choice in option_series
+        for response, question, choice in ticked
+        if question in series_of and choice in option_series
     }
+
+
+def ticked_choices(kept: pd.DataFrame, questions: list[Question]) -> set[tuple[int, int, int]]:
+    """``(response, question series, option series)`` for every option a kept response ticked."""
+    options = _choice_options(questions)
+    if not options or kept.empty:
+        return set()
+    versions = [q.pk for q in questions if q.series in options]
+    ticked = Answer.objects.filter(
+        response__gte=int(kept["response"].min()),
+        response__lte=int(kept["response"].max()),
+        question__in=versions,
+        choice__isnull=False,
+    ).values_list("response_id", "question_id", "choice_id")
     wanted = set(kept["response"].astype(int))
-    answered = {(r, q) for r, q, _ in ticked if r in wanted}
-    rows = [
-        (response, choice_key(question, option), 1.0 if (response, question, option) in ticked else 0.0)
-        for response, question in sorted(answered)
-        for option in choice_questions[question]
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    return _as_series(questions, [row for row in ticked.order_by() if row[0] in wanted])
 
 
 def _fetch_array(queryset, width: int) -> np.ndarray:
@@ -370,6 +375,112 @@ def respondent_table(kept: pd.DataFrame, questions: list[Question]) -> pd.DataFr
     )
     answers = pd.DataFrame(_fetch_array(pivot, len(numeric) + 1), columns=["response", *columns[3:]])
     return kept.merge(answers.astype({"response": "int64"}), on="response", how="inner")[columns]
+
+
+def scores_from_answers(
+    questions: list[Question],
+    response_ids: list[int],
+    table: pd.DataFrame,
+    ticked: set[tuple[int, int, int]],
+) -> dict[int, dict[str, float]]:
+    """Every measure each response has a score in: each numeric question after
+    reverse-scoring, each dimension and the overall score
+    (``analysis.respondent_measure_values``: the scoring rules), and for each choice
+    question the response answered, 0/1 per option (people who skipped it are not in its
+    options' shares). ``table`` has ``response`` and one ``question:<series id>`` column
+    per numeric question answered, ``ticked`` names questions and options by their series
+    (``_as_series``); a response with no score gets an empty entry."""
+    result: dict[int, dict[str, float]] = {int(r): {} for r in response_ids}
+    options = _choice_options(questions)
+    for response, question in sorted({(r, q) for r, q, _ in ticked}):
+        for option in options.get(question, ()):
+            result[response][choice_key(question, option)] = (
+                1.0 if (response, question, option) in ticked else 0.0
+            )
+    if table.empty:
+        return result
+    items, measures, dimension_scales = survey_items(questions)
+    overall = next((m for m in measures if m.kind == "overall"), None)
+    values = respondent_measure_values(table, items, overall, dimension_scales)
+    responses = table["response"].to_numpy(dtype="int64")
+    for measure, scores in values.items():
+        answered = ~np.isnan(scores)
+        for response, score in zip(responses[answered].tolist(), scores[answered].tolist(), strict=True):
+            result[response][measure] = score
+    return result
+
+
+def score_answered(
+    questions: list[Question],
+    numbers: dict[int, dict[int, float]],
+    ticked: set[tuple[int, int, int]],
+) -> dict[int, dict[str, float]]:
+    """Responses' scores from their answers in hand, with no query: for responses being
+    submitted or imported. ``numbers``: response id to {question id: number}, one entry
+    per response (empty when it answered no numeric question); ``ticked``: (response,
+    question, choice) triples. ``questions`` are all the survey's, choices prefetched.
+    Answers to any wording version of a question count as its series (``series_heads``)."""
+    versions = _versions(questions)
+    numeric = [q.series for q in series_heads(questions) if q.is_numeric]
+
+    def number(answers: dict[int, float], series: int) -> float:
+        return next((answers[v] for v in versions[series] if v in answers), np.nan)
+
+    ids = list(numbers)
+    table = pd.DataFrame(
+        {
+            "response": ids,
+            **{f"question:{q}": [number(numbers[r], q) for r in ids] for q in numeric},
+        }
+    )
+    table = (
+        table[table[[f"question:{q}" for q in numeric]].notna().any(axis=1)] if numeric else table.iloc[0:0]
+    )
+    ticked = _as_series(questions, ticked)
+    return scores_from_answers(questions, ids, table, ticked)
+
+
+# Responses scored per pass when scores are computed from the stored answers: bounds the
+# size of each pivot and of each ``IN`` list (SQLite allows 32,766 parameters).
+SCORING_CHUNK = 10_000
+
+
+def score_responses(survey: Survey, response_ids: list[int]) -> dict[int, dict[str, float]]:
+    """``scores_from_answers`` for responses of ``survey``, read from the stored answers."""
+    result: dict[int, dict[str, float]] = {}
+    questions = list(survey.questions.prefetch_related("choices"))
+    ids = sorted({int(r) for r in response_ids})
+    for start in range(0, len(ids), SCORING_CHUNK):
+        chunk = ids[start : start + SCORING_CHUNK]
+        kept = kept_frame(Response.objects.filter(wave__survey=survey, pk__in=chunk))
+        table = respondent_table(kept, questions)
+        result.update(scores_from_answers(questions, chunk, table, ticked_choices(kept, questions)))
+    return result
+
+
+def respondent_scores(survey: Survey, responses, wanted: set[int]) -> dict[int, dict[str, float]]:
+    """The kept scores of the ``wanted`` responses among ``responses`` (a queryset),
+    ``{response id: {measure: score}}``.
+
+    Rows missing (responses stored before scores were kept, or written around the
+    services) or computed under other scoring rules (a scale or reverse-scoring changed)
+    are computed again first, through ``surveys.services``, so what is read always
+    matches the answers under today's rules."""
+    from surveys.models import RespondentScore
+    from surveys.services import respondent_scores_write
+
+    digest = survey.scoring_digest()
+    stored: dict[int, dict[str, float]] = {}
+    rows = RespondentScore.objects.filter(response__in=responses.values("pk")).values_list(
+        "response_id", "rules", "scores"
+    )
+    for response, rules, scores in rows.order_by():
+        if rules == digest and response in wanted:
+            stored[response] = scores
+    stale = wanted - set(stored)
+    if stale:
+        stored.update(respondent_scores_write(survey=survey, response_ids=stale))
+    return stored
 
 
 def note_mentions(

@@ -6,6 +6,7 @@ faster. Used inside the caller's transaction.
 """
 
 import io
+import json
 
 from django.db import connection
 
@@ -62,3 +63,34 @@ def insert_answers(rows: list[tuple]) -> None:
     else:
         with connection.cursor() as cursor:
             cursor.executemany(f"INSERT INTO surveys_answer {COLUMNS} VALUES (%s, %s, %s, %s, %s)", rows)  # noqa: S608
+
+
+def insert_respondent_scores(
+    rules: str, scores: dict[int, dict[str, float]], *, replace: bool = False
+) -> None:
+    """Insert one ``surveys_respondentscore`` row per response: its scores under ``rules``.
+    With ``replace``, rows already there are overwritten (an upsert, so two readers
+    rescoring the same responses at once both succeed); without, COPY on PostgreSQL."""
+    if not scores:
+        return
+    rows = [(response_id, rules, json.dumps(measured)) for response_id, measured in scores.items()]
+    if connection.vendor == "postgresql" and not replace:
+        buffer = io.StringIO()
+        for response_id, rule, measured in rows:
+            buffer.write(f"{response_id}\t{rule}\t{_copy_text(measured)}\n")
+        with connection.cursor() as cursor:
+            with cursor.cursor.copy(
+                "COPY surveys_respondentscore (response_id, rules, scores) FROM STDIN"
+            ) as copy:
+                copy.write(buffer.getvalue())
+        return
+    upsert = (
+        " ON CONFLICT (response_id) DO UPDATE SET rules = excluded.rules, scores = excluded.scores"
+        if replace
+        else ""
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO surveys_respondentscore (response_id, rules, scores) VALUES (%s, %s, %s){upsert}",  # noqa: S608
+            rows,
+        )

@@ -16,11 +16,11 @@ from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from perception.lib import emails
+from perception.lib import emails, respondent_scoring
 from perception.lib import sealed as sealed_values
 from perception.lib.dates import months_before
 from perception.models import Department, Theme
-from surveys.bulk import insert_answers
+from surveys.bulk import insert_answers, insert_respondent_scores
 from surveys.imports import QUESTION_KINDS, Converted, ImportProblem, Scale, Table, convert, read_export
 from surveys.invitation_email import compose, default_message, opt_out_token
 from surveys.models import (
@@ -31,10 +31,12 @@ from surveys.models import (
     Invitation,
     InvitationMessage,
     Question,
+    RespondentScore,
     Response,
     Survey,
     Wave,
     hash_token,
+    scoring_digest,
 )
 
 
@@ -188,19 +190,73 @@ def response_submit(
             invitation=invitation if survey.anonymity == Survey.IDENTIFIED else None,
         )
         rows = []
+        numbers: dict[int, float] = {}
+        ticked: set[tuple[int, int, int]] = set()
         for question, value in answers.items():
             if value in (None, "", []):
                 continue
             if question.is_numeric:
                 rows.append(Answer(response=response, question=question, number=float(value)))
+                numbers[question.pk] = float(value)
             elif question.kind == Question.SINGLE:
                 rows.append(Answer(response=response, question=question, choice=value))
+                ticked.add((response.pk, question.pk, value.pk))
             elif question.kind == Question.MULTIPLE:
                 rows.extend(Answer(response=response, question=question, choice=c) for c in value)
+                ticked.update((response.pk, question.pk, c.pk) for c in value)
             else:
                 rows.append(Answer(response=response, question=question, text=value))
         Answer.objects.bulk_create(rows)
+        # Scored from the answers in hand, with no query. Were ``answers`` not every
+        # question of the survey, the digest differs from the survey's and the scores are
+        # computed again from the stored answers before anyone reads them.
+        questions = list(answers)
+        scores = respondent_scoring.score_answers(questions, {response.pk: numbers}, ticked)
+        RespondentScore.objects.create(
+            response=response, rules=scoring_digest(questions), scores=scores[response.pk]
+        )
     return response
+
+
+# -- Respondent scores, kept as responses arrive ---------------------------------------
+
+SCORE_WRITE_BATCH = 5_000
+
+
+def respondent_scores_write(*, survey: Survey, response_ids) -> dict[int, dict[str, float]]:
+    """Compute and keep the scores of these responses of ``survey`` (replacing any kept
+    ones), in the caller's transaction or one of its own; returns what was written.
+
+    The scoring is reports' (``perception.lib.respondent_scoring``); this keeps it."""
+    ids = sorted({int(r) for r in response_ids})
+    if not ids:
+        return {}
+    digest = survey.scoring_digest()
+    with transaction.atomic():
+        scores = respondent_scoring.score_responses(survey, ids)
+        for start in range(0, len(ids), SCORE_WRITE_BATCH):
+            chunk = ids[start : start + SCORE_WRITE_BATCH]
+            insert_respondent_scores(digest, {r: scores[r] for r in chunk}, replace=True)
+    return scores
+
+
+def respondent_scores_rebuild(
+    *, survey: Survey, everything: bool = False, progress: Callable[[int, int], None] | None = None
+) -> int:
+    """Bring a survey's kept scores up to date: responses without kept scores, or kept
+    under other scoring rules (every response with ``everything``). Idempotent: a second
+    run finds nothing to do. Returns how many responses were scored; ``progress`` gets
+    (done, to do) after each batch."""
+    responses = Response.objects.filter(wave__survey=survey)
+    if not everything:
+        current = RespondentScore.objects.filter(rules=survey.scoring_digest())
+        responses = responses.exclude(pk__in=current.values("response_id"))
+    ids = list(responses.values_list("pk", flat=True).order_by("pk"))
+    for start in range(0, len(ids), SCORE_WRITE_BATCH):
+        respondent_scores_write(survey=survey, response_ids=ids[start : start + SCORE_WRITE_BATCH])
+        if progress is not None:
+            progress(min(start + SCORE_WRITE_BATCH, len(ids)), len(ids))
+    return len(ids)
 
 
 # -- Importing responses from other tools -------------------------------------------------
@@ -515,21 +571,31 @@ def _import_answers(
         return choice
 
     answers = []
+    numbers: dict[int, dict[int, float]] = {}
+    ticked: set[tuple[int, int, int]] = set()
     for index, (response, row) in enumerate(zip(responses, rows, strict=True)):
+        numbers[response.pk] = numbered = {}
         for header, value in row["answers"].items():
             question = questions.get(header)
             if question is None:
                 continue
             if question.is_numeric:
                 answers.append((response.pk, question.pk, float(value), None, ""))
+                numbered[question.pk] = float(value)
             elif question.kind in (Question.SINGLE, Question.MULTIPLE):
                 for label in value if isinstance(value, list) else [value]:
-                    answers.append((response.pk, question.pk, None, choice_for(question, label).pk, ""))
+                    choice = choice_for(question, label).pk
+                    answers.append((response.pk, question.pk, None, choice, ""))
+                    ticked.add((response.pk, question.pk, choice))
             else:
                 answers.append((response.pk, question.pk, None, None, value))
         if progress and (index + 1) % 10000 == 0:
             progress(index + 1)
     insert_answers(answers)
+    # Scored from the rows in hand (new choices included), stored in the same transaction.
+    every = list(survey.questions.prefetch_related("choices"))
+    scores = respondent_scoring.score_answers(every, numbers, ticked)
+    insert_respondent_scores(scoring_digest(every), scores)
 
 
 @transaction.atomic

@@ -9,6 +9,9 @@ from surveys import imports, services
 
 
 class Command(BaseCommand):
+    # Checks import every URLconf and view: seconds of a large import's time, and
+    # `manage.py check` (CI) runs them anyway.
+    requires_system_checks = []
     help = (
         "Import responses exported from Google Forms, Microsoft Forms, LimeSurvey, Qualtrics, SurveyMonkey "
         "or a plain CSV as one new wave. All rows or none."

@@ -1,0 +1,300 @@
+"""`make bench-peer`: Perception beside django-survey-and-report 1.5.0, the same jobs in
+the same run, interleaved, on the same PostgreSQL.
+
+    python -m benchmarks.peer [--duration 60] [--output BENCHMARKS.md]
+
+The peer is installed from PyPI into its own throwaway virtualenv (.bench-peer/,
+gitignored) with a minimal project around it: one survey of 25 rating questions (radio,
+1–5). Perception gets the same: one survey of 25 agreement statements on its open link
+(kiosk mode and no burst limit, so every respondent may answer). Jobs: submissions
+(benchmarks.load: GET + POST per respondent, 16 client threads on one core, gunicorn
+with 2 sync workers on the other), then the raw CSV export of what was stored, each
+side in turn.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks import load
+
+ROOT = Path(__file__).resolve().parent.parent
+PEER = ROOT / ".bench-peer"
+PEER_PYTHON = PEER / "venv" / "bin" / "python"
+POSTGRES = "postgresql://postgres@127.0.0.1:5432/"
+QUESTIONS = 25
+
+PEER_SETTINGS = """
+from pathlib import Path
+SECRET_KEY = "peer-benchmark-only"
+DEBUG = False
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+INSTALLED_APPS = [
+    "django.contrib.admin", "django.contrib.auth", "django.contrib.contenttypes",
+    "django.contrib.sessions", "django.contrib.messages", "django.contrib.staticfiles", "survey",
+]
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+ROOT_URLCONF = "peerproject.urls"
+TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "DIRS": [], "APP_DIRS": True,
+    "OPTIONS": {"context_processors": ["django.template.context_processors.request",
+        "django.contrib.auth.context_processors.auth",
+        "django.contrib.messages.context_processors.messages"]}}]
+DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "peer_bench", "USER": "postgres",
+    "HOST": "127.0.0.1", "PORT": "5432"}}
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+STATIC_URL = "/static/"
+LOGIN_URL = "/admin/login/"
+USE_TZ = True
+"""
+
+PEER_URLS = """
+from django.contrib import admin
+from django.urls import include, path
+urlpatterns = [path("admin/", admin.site.urls), path("survey/", include("survey.urls"))]
+"""
+
+PEER_WSGI = """
+import os
+from django.core.wsgi import get_wsgi_application
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "peerproject.settings")
+application = get_wsgi_application()
+"""
+
+PEER_SEED = f"""
+from survey.models import Category, Question, Survey
+survey = Survey.objects.create(name="Pulse", description="Bench", is_published=True, need_logged_user=False,
+    editable_answers=False, display_method=Survey.ALL_IN_ONE_PAGE)
+for order in range({QUESTIONS}):
+    Question.objects.create(survey=survey, text=f"Statement {{order + 1}}", order=order, required=True,
+        type=Question.RADIO, choices="1,2,3,4,5")
+print("survey", survey.pk)
+"""
+
+PERCEPTION_SEED = f"""
+from surveys.models import Question
+from tests.factories import add_question, make_survey, make_wave
+survey = make_survey(slug="bench-submissions", kiosk_mode=True)
+for order in range({QUESTIONS}):
+    add_question(survey, Question.RATING_5, text=f"Statement {{order + 1}}", dimension=f"Part {{order % 5}}")
+make_wave(survey, "open")
+print("survey", survey.pk)
+"""
+
+
+def recreate_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(POSTGRES + "postgres", autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {name}")
+
+
+def install_peer() -> None:
+    """The peer in its own virtualenv, with a minimal project (idempotent)."""
+    if not PEER_PYTHON.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(PEER / "venv")], check=True)
+    subprocess.run(
+        [
+            *(str(PEER_PYTHON), "-m", "pip", "install", "--quiet"),
+            *("django-survey-and-report==1.5.0", "gunicorn==27.0.1", "psycopg[binary]==3.3.9"),
+        ],
+        check=True,
+    )
+    project = PEER / "project" / "peerproject"
+    project.mkdir(parents=True, exist_ok=True)
+    (project / "__init__.py").write_text("")
+    (project / "settings.py").write_text(PEER_SETTINGS)
+    (project / "urls.py").write_text(PEER_URLS)
+    (project / "wsgi.py").write_text(PEER_WSGI)
+
+
+def peer_env() -> dict:
+    return os.environ | {
+        "DJANGO_SETTINGS_MODULE": "peerproject.settings",
+        "PYTHONPATH": str(PEER / "project"),
+    }
+
+
+def perception_env() -> dict:
+    return os.environ | {
+        "DATABASE_URL": POSTGRES + "perception_bench_submissions",
+        "SECRET_KEY": "perception-benchmark-only-secret-key-long-enough-for-django",
+        "DEBUG": "0",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "OPEN_LINK_BURST_LIMIT": "1000000000",
+        "SECURE_SSL_REDIRECT": "0",
+        "PYTHONPATH": str(ROOT),
+        "DJANGO_SETTINGS_MODULE": "perception.settings",
+    }
+
+
+def django_admin(python: Path | str, cwd: Path, env: dict, *args: str) -> str:
+    command = [
+        str(python),
+        "-c",
+        "import sys; from django.core.management import execute_from_command_line; "
+        "execute_from_command_line(['manage.py', *sys.argv[1:]])",
+        *args,
+    ]
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed in {cwd}:\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+def perception_fill(page: str) -> dict[str, str]:
+    fields = {"csrfmiddlewaretoken": load.csrf_token(page)}
+    for name in sorted(set(re.findall(r'name="(q\d+)"', page))):
+        fields[name] = "4"
+    return fields
+
+
+def peer_fill(page: str) -> dict[str, str]:
+    fields = {"csrfmiddlewaretoken": load.csrf_token(page)}
+    for name in sorted(set(re.findall(r'name="(question_\d+)"', page))):
+        fields[name] = "4"
+    return fields
+
+
+def stored(python, cwd, env, code: str) -> int:
+    return int(django_admin(python, cwd, env, "shell", "-c", code).strip().splitlines()[-1])
+
+
+def timed(python, cwd, env, *args) -> float:
+    began = time.perf_counter()
+    django_admin(python, cwd, env, *args)
+    return time.perf_counter() - began
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--duration", type=float, default=60, help="seconds of load per side (default 60)")
+    parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
+    args = parser.parse_args()
+    install_peer()
+    sides = {
+        "Perception": (sys.executable, ROOT, perception_env(), "perception.wsgi", perception_fill),
+        "django-survey-and-report 1.5.0": (
+            PEER_PYTHON,
+            PEER / "project",
+            peer_env(),
+            "peerproject.wsgi",
+            peer_fill,
+        ),
+    }
+    paths = {}
+    for name, database in (
+        ("Perception", "perception_bench_submissions"),
+        ("django-survey-and-report 1.5.0", "peer_bench"),
+    ):
+        python, cwd, env, _, _ = sides[name]
+        recreate_database(database)
+        django_admin(python, cwd, env, "migrate", "--no-input", "-v0")
+        if name == "Perception":  # served by whitenoise from its manifest when DEBUG is off
+            django_admin(python, cwd, env, "collectstatic", "--no-input", "-v0")
+        seed = PERCEPTION_SEED if name == "Perception" else PEER_SEED
+        survey = re.search(r"survey (\d+)", django_admin(python, cwd, env, "shell", "-c", seed)).group(1)
+        paths[name] = "/s/bench-submissions/" if name == "Perception" else f"/survey/{survey}/"
+    results = {}
+    # Interleaved: each side's load, one after the other, twice, halves of the duration.
+    for _half in range(2):
+        for name, (python, cwd, env, wsgi, fill) in sides.items():
+            server = load.start_server(str(python), wsgi, cwd, env)
+            try:
+                measured = load.submissions(server, paths[name], fill, args.duration / 2)
+            finally:
+                server.stop()
+            results.setdefault(name, []).append(measured)
+    counts = {
+        "Perception": stored(
+            sys.executable,
+            ROOT,
+            perception_env(),
+            "from surveys.models import Response; print(Response.objects.count())",
+        ),
+        "django-survey-and-report 1.5.0": stored(
+            PEER_PYTHON,
+            PEER / "project",
+            peer_env(),
+            "from survey.models import Response; print(Response.objects.count())",
+        ),
+    }
+    summary = {}
+    for name, runs in results.items():
+        accepted = sum(r["accepted"] + r["warm_up"] for r in runs)
+        summary[name] = {
+            "per_second": round(sum(r["per_second"] for r in runs) / len(runs), 1),
+            "p50": max(r["p50"] for r in runs),
+            "p95": max(r["p95"] for r in runs),
+            "errors": sum(r["errors"] for r in runs),
+            "accepted": accepted,
+            "stored": counts[name],
+            "cpu_ms": round(
+                sum(r["cpu_ms_per_accepted"] * r["accepted"] for r in runs)
+                / sum(r["accepted"] for r in runs),
+                1,
+            ),
+        }
+    print(json.dumps(summary, indent=2))
+    write(summary, args.duration, args.output)
+
+
+def write(summary: dict, duration: float, output: Path) -> None:
+    ours, theirs = summary["Perception"], summary["django-survey-and-report 1.5.0"]
+    load_average = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    lines = [
+        "<!-- peer:start -->",
+        "## Submissions beside a peer (`make bench-peer`)",
+        "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, load average {load_average} at the end (the machine is shared: "
+        "the CPU seconds per respondent, read from the workers' /proc times, are the measure to trust; "
+        f"throughput and latency move with the other load). {duration:g} s of load per side in two "
+        "interleaved halves; 16 client threads on core 0, gunicorn with 2 sync workers on core 1, "
+        "PostgreSQL 15 for both; 25 rating questions; each respondent a new browser (GET + POST).",
+        "",
+        "| project | respondents/s | p50 (s) | p95 (s) | errors | accepted | stored "
+        "| server CPU per respondent (ms) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, row in summary.items():
+        lines.append(
+            f"| {name} | {row['per_second']} | {row['p50']} | {row['p95']} | {row['errors']} | "
+            f"{row['accepted']} | {row['stored']} | {row['cpu_ms']} |"
+        )
+    ratio = theirs["cpu_ms"] / ours["cpu_ms"] if ours["cpu_ms"] else float("nan")
+    lines += [
+        "",
+        f"Peer's server CPU per respondent ÷ Perception's: **{ratio:.1f}×** (target ≥ 10×). "
+        f"Perception's target ≤ 15 ms: {'met' if ours['cpu_ms'] <= 15 else 'missed'}; p95 ≤ 0.3 s: "
+        f"{'met' if ours['p95'] <= 0.3 else 'missed'}; 0 errors and stored = accepted: "
+        f"{'met' if ours['errors'] == 0 and ours['stored'] == ours['accepted'] else 'missed'}.",
+        "<!-- peer:end -->",
+    ]
+    text = output.read_text() if output.exists() else "# Benchmarks\n"
+    block = "\n".join(lines)
+    if "<!-- peer:start -->" in text:
+        text = re.sub(r"<!-- peer:start -->.*<!-- peer:end -->", lambda _: block, text, flags=re.S)
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    output.write_text(text)
+
+
+if __name__ == "__main__":
+    main()

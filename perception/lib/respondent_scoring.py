@@ -1,0 +1,45 @@
+"""Where respondent scores are computed: a hook the reports app fills.
+
+``surveys`` keeps one row of scores per response (``surveys.models.RespondentScore``),
+written with the response, but the scoring rules (reverse-scoring, "don't know" as
+missing, dimension and overall means, choice options) belong to the analysis in
+``reports``, which ``surveys`` may not import. So ``reports`` registers its two scorers
+here in ``AppConfig.ready()`` and ``surveys`` calls them: one implementation of the rules.
+"""
+
+from collections.abc import Callable, Iterable
+
+# survey, response ids -> {response id: {measure key: score}}, from the stored answers
+FromDatabase = Callable[[object, list[int]], dict[int, dict[str, float]]]
+# all the survey's questions, {response id: {question id: number}},
+# {(response id, question id, choice id)} -> {response id: {measure key: score}}, from
+# answers in hand
+FromAnswers = Callable[
+    [list, dict[int, dict[int, float]], set[tuple[int, int, int]]], dict[int, dict[str, float]]
+]
+
+_scorers: dict[str, Callable] = {}
+
+
+def register(*, from_database: FromDatabase, from_answers: FromAnswers) -> None:
+    _scorers["database"] = from_database
+    _scorers["answers"] = from_answers
+
+
+def _scorer(name: str) -> Callable:
+    if name not in _scorers:
+        raise RuntimeError("No respondent scorer registered: is the reports app installed?")
+    return _scorers[name]
+
+
+def score_responses(survey, response_ids: Iterable[int]) -> dict[int, dict[str, float]]:
+    """Every measure each response has a score in, computed from its stored answers."""
+    return _scorer("database")(survey, sorted(response_ids))
+
+
+def score_answers(
+    questions: list, numbers: dict[int, dict[int, float]], ticked: set[tuple[int, int, int]]
+) -> dict[int, dict[str, float]]:
+    """Responses' scores from answers in hand (``numbers`` holds every response, even one
+    with no number); ``questions`` are all the survey's."""
+    return _scorer("answers")(questions, numbers, ticked)

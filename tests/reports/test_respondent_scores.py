@@ -1,0 +1,194 @@
+"""Per-respondent scores kept as responses arrive (surveys.models.RespondentScore): written
+with each response and import, recomputed when a scoring rule changes, equal to scoring
+the raw answers, and what publishing reads instead of every answer."""
+
+import json
+from io import StringIO
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from reports import analysis, disclosure
+from reports.queries import choice_key, survey_data, survey_items
+from surveys import services
+from surveys.models import Answer, Question, RespondentScore, Response, Survey
+from tests.factories import add_question, add_response, make_departments, make_survey, make_wave
+from tests.reports.oracles import answers_table
+
+pytestmark = pytest.mark.django_db
+
+FIXTURES = Path(__file__).parent.parent / "surveys" / "fixtures"
+
+
+def oracle_scores(survey: Survey) -> dict[int, dict[str, float]]:
+    """Every response's scores the slow, obvious way: all its answers, scored by pandas
+    (analysis.measure_scores over the long answers), choice options counted by hand."""
+    questions = list(survey.questions.prefetch_related("choices"))
+    expected = {r: {} for r in Response.objects.filter(wave__survey=survey).values_list("pk", flat=True)}
+    numbers = Answer.objects.filter(response__wave__survey=survey, number__isnull=False).values_list(
+        "response_id", "question_id", "number"
+    )
+    frame = pd.DataFrame(list(numbers), columns=["response", "question", "value"])
+    if not frame.empty:
+        frame = frame.assign(column="question:" + frame["question"].astype(str)).drop(columns="question")
+        items, measures, scales = survey_items(questions)
+        overall = next((m for m in measures if m.kind == "overall"), None)
+        scored = analysis.measure_scores(
+            answers_table(frame), items, by=("response",), overall=overall, dimension_scales=scales
+        )
+        for measure, response, score in scored[["measure", "response", "score"]].itertuples(index=False):
+            expected[int(response)][measure] = float(score)
+    for question in questions:
+        if question.kind not in (Question.SINGLE, Question.MULTIPLE):
+            continue
+        ticked = set(Answer.objects.filter(question=question).values_list("response_id", "choice_id"))
+        for response in {r for r, _ in ticked}:
+            for choice in question.choices.all():
+                expected[response][choice_key(question.pk, choice.pk)] = float(
+                    (response, choice.pk) in ticked
+                )
+    return expected
+
+
+def kept_scores(survey: Survey) -> dict[int, dict[str, float]]:
+    return dict(
+        RespondentScore.objects.filter(response__wave__survey=survey).values_list("response_id", "scores")
+    )
+
+
+def assert_same_scores(kept: dict, expected: dict) -> None:
+    assert kept.keys() == expected.keys()
+    for response, scores in expected.items():
+        assert kept[response].keys() == scores.keys(), response
+        for measure, score in scores.items():
+            assert np.isclose(kept[response][measure], score, rtol=0, atol=1e-12), (response, measure)
+
+
+@pytest.fixture
+def pulse():
+    """Two dimensions on one scale (one item reverse-scored), a 0–10, a multiple choice and
+    a comment; people who skip items and choices."""
+    survey = make_survey(slug="pulse")
+    q1 = add_question(survey, Question.RATING_5, dimension="Reliability")
+    q2 = add_question(survey, Question.RATING_5, dimension="Reliability", reverse_scored=True)
+    q3 = add_question(survey, Question.RATING_5, dimension="Support")
+    q4 = add_question(survey, Question.SCALE_10, likelihood_to_recommend=True)
+    tools = add_question(survey, Question.MULTIPLE, choices=["Mail", "Chat", "Phone"])
+    comment = add_question(survey, Question.TEXT)
+    wave = make_wave(survey, "open")
+    (finance,) = make_departments("Finance")
+    mail, chat, _phone = tools.choices.all()
+    questions = list(survey.questions.prefetch_related("choices"))
+    answered = [
+        {q1: 5, q2: 1, q3: 4, q4: 9, tools: [mail, chat], comment: "Fine"},
+        {q1: 2, q2: 4, q3: 3, q4: 0, tools: [chat]},
+        {q1: 3, q3: 5, q4: 7},  # skips a Reliability item and the choice question
+        {q2: 2, tools: []},  # skips Support altogether
+        {q1: 4, q2: 3, q3: 2},
+    ]
+    for values in answered:
+        every = {q: values.get(q) for q in questions}  # as the form passes them: every question
+        services.response_submit(wave=wave, answers=every, department=finance, source=Response.LINK)
+    return {"survey": survey, "wave": wave, "questions": (q1, q2, q3, q4, tools, comment)}
+
+
+def test_a_submitted_response_keeps_the_scores_its_answers_give(pulse):
+    """Each response's kept row equals scoring its raw answers: items reverse-scored,
+    dimensions the mean of the answered items, overall the mean of dimensions, choices 0/1."""
+    survey = pulse["survey"]
+    kept = kept_scores(survey)
+    assert_same_scores(kept, oracle_scores(survey))
+    _, q2, *_ = pulse["questions"]
+    first = min(kept)
+    assert kept[first][f"question:{q2.pk}"] == 5.0  # 1 on a reverse-scored 1–5
+    assert kept[first]["dimension:Reliability"] == 5.0
+    assert kept[first]["overall"] == 4.5  # (Reliability 5 + Support 4) / 2
+
+
+def test_submission_scores_with_no_read_and_reading_them_needs_no_answers(pulse):
+    """Publishing reads the kept scores, not the answers table."""
+    with CaptureQueriesContext(connection) as queries:
+        disclosure.publish_survey(pulse["survey"])
+    assert not [q["sql"] for q in queries.captured_queries if "surveys_answer" in q["sql"]]
+
+
+def test_imported_responses_are_scored_in_the_same_transaction(tmp_path):
+    """An import writes one kept row per imported response, equal to scoring the answers."""
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(json.dumps({"scales": {"recommendation_score": {"low": 0, "high": 10}}}))
+    path = FIXTURES / "carpentries-longterm-2020-other-no-open.csv"
+    call_command(
+        "import_responses",
+        str(path),
+        "--survey",
+        "carp",
+        "--confirm-scales",
+        "--mapping",
+        str(mapping),
+        stdout=StringIO(),
+    )
+    survey = Survey.objects.get(slug="carp")
+    kept = kept_scores(survey)
+    assert len(kept) == Response.objects.filter(wave__survey=survey).count() > 0
+    assert_same_scores(kept, oracle_scores(survey))
+
+
+def test_a_changed_scoring_rule_rescores_before_anyone_reads(pulse):
+    """Reverse-scoring switched off and a scale's cut moved: the figures read afterwards are
+    the answers scored by the new rule, and the kept rows were rewritten."""
+    survey = pulse["survey"]
+    _, q2, *_ = pulse["questions"]
+    before = kept_scores(survey)
+    Question.objects.filter(pk=q2.pk).update(reverse_scored=False)
+    survey_data(survey)  # any read
+    after = kept_scores(survey)
+    assert_same_scores(after, oracle_scores(survey))
+    first = min(after)
+    assert before[first][f"question:{q2.pk}"] == 5.0 and after[first][f"question:{q2.pk}"] == 1.0
+    assert set(RespondentScore.objects.values_list("rules", flat=True)) == {survey.scoring_digest()}
+
+
+def test_responses_stored_around_the_services_are_scored_when_read(pulse):
+    """A response written straight to the tables (no kept row yet) still counts, scored."""
+    survey, wave = pulse["survey"], pulse["wave"]
+    q1, q2, q3, *_ = pulse["questions"]
+    extra = add_response(wave, {q1: 1, q2: 5, q3: 1})
+    assert not RespondentScore.objects.filter(response=extra).exists()
+    disclosure.publish_survey(survey)
+    assert_same_scores(kept_scores(survey), oracle_scores(survey))
+
+
+def test_rebuild_scores_is_idempotent_and_says_how_far_it_got(pulse):
+    survey, wave = pulse["survey"], pulse["wave"]
+    q1, *_ = pulse["questions"]
+    add_response(wave, {q1: 3})
+    RespondentScore.objects.filter(response__in=list(Response.objects.order_by("pk")[:2])).update(
+        scores={}, rules="old"
+    )
+    out = StringIO()
+    call_command("rebuild_scores", stdout=out)
+    assert "pulse: 3 response(s) scored" in out.getvalue()
+    assert "3 of 3 responses scored" in out.getvalue()
+    assert_same_scores(kept_scores(survey), oracle_scores(survey))
+    again = StringIO()
+    call_command("rebuild_scores", "--survey", "pulse", stdout=again)
+    assert "pulse: 0 response(s) scored" in again.getvalue()
+    everything = StringIO()
+    call_command("rebuild_scores", "--all", stdout=everything)
+    assert "pulse: 6 response(s) scored" in everything.getvalue()
+
+
+def test_rebuild_scores_names_an_unknown_survey():
+    with pytest.raises(CommandError, match="No survey with slug 'nope'"):
+        call_command("rebuild_scores", "--survey", "nope")
+
+
+def test_a_deleted_response_takes_its_scores_with_it(pulse):
+    response = Response.objects.order_by("pk").first()
+    response.delete()
+    assert not RespondentScore.objects.filter(response_id=response.pk).exists()
