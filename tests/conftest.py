@@ -26,6 +26,15 @@ def every_kind(db):
     return survey, wave, questions
 
 
+def pytest_configure(config):
+    """Password hashing is slow by design (PBKDF2's many rounds); the tests make hundreds
+    of users, and what they check is who may do what, not the hash. Production keeps
+    Django's default hashers."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def empty_cache():
     """Each test starts with an empty cache, so open-link burst counts never carry over."""
