@@ -69,18 +69,7 @@ def describe(measure: dict) -> str:
 
 def trend_svg(measure: dict) -> str:
     """The trend chart as SVG text, with a title and a description for screen readers."""
-    buffer = io.StringIO()
-    trend_figure(measure).savefig(buffer, format="svg", metadata={"Date": None})
-    svg = buffer.getvalue()
-    start = svg.index("<svg")
-    end = svg.index(">", start)
-    accessible = (
-        svg[:end]
-        + ' role="img" aria-labelledby="chart-title chart-desc">'
-        + f'<title id="chart-title">{escape(measure["label"])}</title>'
-        + f'<desc id="chart-desc">{escape(describe(measure))}</desc>'
-    )
-    return accessible + svg[end + 1 :]
+    return _accessible_svg(trend_figure(measure), measure["label"], describe(measure))
 
 
 def trend_png(measure: dict, width: float = 5.0, height: float = 2.2) -> bytes:
