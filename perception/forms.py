@@ -148,8 +148,8 @@ class SiteSettingsForm(forms.ModelForm):
         size = self.cleaned_data["min_group_size"]
         if size < self.saved_min_group_size and published_figures.any_published():
             raise forms.ValidationError(
-                f"Figures have already been published with groups of at least {self.saved_min_group_size}. "
-                "Lowering the minimum now would cut those same answers into smaller groups and could show "
-                "a group people were promised would stay hidden, so it can only be raised."
+                f"People have already answered under the promise of groups of at least "
+                f"{self.saved_min_group_size}. Lowering the minimum now could show a group they were "
+                "promised would stay hidden, so it can only be raised."
             )
         return size

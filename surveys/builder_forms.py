@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 from django.db.models import Q
 
 from perception.models import MIN_GROUP_SIZE_FLOOR, SiteSettings
-from surveys.models import Question, Response, Survey, Wave
+from surveys.models import Invitation, Question, Response, Survey, Wave
 from surveys.services import QuestionSpec
 
 # What each anonymity mode promises respondents, in plain words (the builder shows it
@@ -112,20 +112,24 @@ class SurveySettingsForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         survey = self.instance
-        if survey.pk and Response.objects.filter(wave__survey=survey).exists():
-            # People answered under the promise and the threshold they were shown.
+        answered = survey.pk and Response.objects.filter(wave__survey=survey).exists()
+        invited = survey.pk and Invitation.objects.filter(wave__survey=survey, sent_at__isnull=False).exists()
+        if answered or invited:
+            # People answered, or were invited by an email that states the promise, under
+            # this mode and threshold: neither may get weaker.
+            who = "People have already answered" if answered else "Invitations have already gone out"
             before = Survey.objects.get(pk=survey.pk)
             if cleaned.get("anonymity") not in (None, before.anonymity):
                 self.add_error(
                     "anonymity",
-                    "People have already answered under the promise of this mode, so it cannot change. "
+                    f"{who} under the promise of this mode, so it cannot change. "
                     "Start a new survey for a different promise.",
                 )
             size = cleaned.get("min_group_size")
             if size is not None and size < before.min_group_size:
                 self.add_error(
                     "min_group_size",
-                    f"The survey has answers, so its minimum group size can only be raised "
+                    f"{who} under this minimum group size, so it can only be raised "
                     f"(it is {before.min_group_size}).",
                 )
         return cleaned

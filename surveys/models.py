@@ -461,6 +461,15 @@ class Invitation(models.Model):
     )
     sent_at = models.DateTimeField(null=True, blank=True)
     answered = models.BooleanField(default=False, help_text="The link has been used to answer.")
+    department_verified = models.BooleanField(
+        default=False,
+        help_text=(
+            "The department matches the person's department in People, kept by others than "
+            "the manager inviting. A department typed into an invitation list counts as "
+            "self-reported: its cells need twice the minimum group size, since whoever types "
+            "it could pad a department with addresses of their own."
+        ),
+    )
     used_at = models.DateTimeField(
         null=True,
         blank=True,

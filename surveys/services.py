@@ -76,6 +76,7 @@ def invitation_issue(
     email: str,
     resend: bool = False,
     department: Department | None = None,
+    department_verified: bool | None = None,
     send_after: datetime | None = None,
 ) -> NewInvitation | None:
     """Create a personal link for one address, or None if it was already invited.
@@ -84,10 +85,14 @@ def invitation_issue(
     ``resend`` a sent, unused invitation gets a new token too (the old link stops working,
     since only its hash was ever stored) and is due again. A used invitation is never
     reissued. ``department`` (from the invitation list) becomes the department of the
-    response. The address and link are kept sealed (encrypted) until the wave closes, so
+    response; it is verified when People gives this address that department
+    (``department_verified``, worked out here unless the caller knows), else it counts as
+    self-reported (2k). The address and link are kept sealed (encrypted) until the wave closes, so
     that a task can send the invitation at ``send_after`` and reminders later.
     """
     digest = email_hash(email)
+    if department is not None and department_verified is None:
+        department_verified = _department_in_people(email, department)
     token = secrets.token_urlsafe(32)
     keep_email = email.strip() if wave.survey.anonymity == Survey.IDENTIFIED else ""
     sealed = {
@@ -100,7 +105,12 @@ def invitation_issue(
         existing = Invitation.objects.select_for_update().filter(wave=wave, email_hash=digest).first()
         if existing is None:
             invitation = Invitation.objects.create(
-                wave=wave, email_hash=digest, email=keep_email, department=department, **sealed
+                wave=wave,
+                email_hash=digest,
+                email=keep_email,
+                department=department,
+                department_verified=bool(department_verified),
+                **sealed,
             )
             return NewInvitation(invitation, token)
         if existing.answered or existing.opted_out or (existing.sent_at is not None and not resend):
@@ -108,9 +118,10 @@ def invitation_issue(
         for name, value in sealed.items():
             setattr(existing, name, value)
         existing.sent_at, existing.bounced = None, False
-        fields = [*sealed, "sent_at", "bounced"]
+        fields = [*sealed, "sent_at", "bounced", "department_verified"]
         if department is not None:
             existing.department = department
+            existing.department_verified = bool(department_verified)
             fields.append("department")
         existing.save(update_fields=fields)
         return NewInvitation(existing, token)
@@ -169,7 +180,8 @@ def response_submit(
     Unanswered questions are left out. Raises InvitationAlreadyUsed for a used link.
 
     A personal link whose invitation names a department gives that department, whatever
-    was picked; a department picked on the open link is marked self-reported. Anonymous
+    was picked. Any other department (picked by the respondent on either kind of link,
+    or typed into an invitation list rather than taken from People) is self-reported. Anonymous
     surveys store only the date of submission and never the invitation.
     """
     now = now or timezone.now()
@@ -177,6 +189,9 @@ def response_submit(
     source = Response.LINK if invitation is not None else source
     if invitation is not None and invitation.department_id is not None:
         department = invitation.department
+    # Verified only when People gave the invitee this department; anything a respondent
+    # picks, or a manager typed into a list, could be padded with addresses of one's own.
+    verified = bool(invitation and invitation.department_id and invitation.department_verified)
     with transaction.atomic():
         if invitation is not None:
             _claim_invitation(invitation, now)
@@ -184,7 +199,7 @@ def response_submit(
             wave=wave,
             respondent_key=respondent_key_for(survey=survey, invitation=invitation),
             department=department,
-            department_self_reported=source == Response.WEB and department is not None,
+            department_self_reported=department is not None and not verified,
             submitted=survey.submission_time(now),
             source=source,
             invitation=invitation if survey.anonymity == Survey.IDENTIFIED else None,
@@ -659,11 +674,15 @@ def free_text_apply_retention(*, months: int, now: datetime | None = None) -> in
 #
 # A question that has answers is never changed in place: a change makes a new version and
 # retires the old one, which stays for its answers. A change of wording only (texts,
-# labels, dimension, required) keeps the new version in the old one's series, so the
-# analysis shows one measure across waves; a change of scoring starts a new measure.
+# labels, required) keeps the new version in the old one's series, so the analysis shows
+# one measure across waves; a change of scoring starts a new measure. Moving a question
+# to another dimension is a change of scoring: it would change who a closed wave's
+# dimension figure rests on (the family rule, reports/disclosure.py), and re-cutting a
+# published figure by fewer than k people tells their answers.
 
 SCORING_FIELDS = (
     "kind",
+    "dimension",
     "scale_low",
     "scale_high",
     "reverse_scored",
@@ -956,14 +975,39 @@ class Invited:
     already: int  # invited before (or answered, or opted out): left alone
 
 
+def _people_by_department(department_ids: set[int]) -> dict[int, set[str]]:
+    """The addresses People gives each of these departments (lower case)."""
+    from perception.lib import hooks
+
+    directory = hooks.people()
+    found: dict[int, set[str]] = {}
+    if directory is None or not department_ids:
+        return found
+    for recipient in directory.find(sorted(department_ids), []):
+        found.setdefault(recipient.department_id, set()).add(recipient.email.strip().lower())
+    return found
+
+
+def _department_in_people(email: str, department: Department) -> bool:
+    return email.strip().lower() in _people_by_department({department.pk}).get(department.pk, set())
+
+
 def recipients_invite(
     *, wave: Wave, recipients: list[tuple[str, Department | None]], send_after: datetime
 ) -> Invited:
     """Invite each (address, department) to the wave, due at ``send_after``; someone
     invited before is not invited again. Nothing is sent here: a task sends what is due."""
     created = already = 0
+    in_people = _people_by_department({d.pk for _, d in recipients if d is not None})
     for address, department in recipients:
-        issued = invitation_issue(wave=wave, email=address, department=department, send_after=send_after)
+        verified = department is not None and address.strip().lower() in in_people.get(department.pk, set())
+        issued = invitation_issue(
+            wave=wave,
+            email=address,
+            department=department,
+            department_verified=verified,
+            send_after=send_after,
+        )
         if issued is None:
             already += 1
         else:
@@ -1158,9 +1202,10 @@ class InvitationCounts:
 
 
 def invitation_counts(wave: Wave) -> InvitationCounts:
-    """The counts the invitation page shows. For an anonymous survey the answered count
-    is the published one (in whole batches), so the page cannot be differenced before
-    and after one person answers."""
+    """The counts the invitation page shows. Unless the survey is identified (where each
+    answer carries its author's name anyway), the answered count is the published one,
+    in whole batches, so the page cannot be differenced before and after one person
+    answers: a pseudonymous survey promises that nobody sees who answered either."""
     from perception.lib import hooks
 
     invitations = Invitation.objects.filter(wave=wave)
@@ -1172,7 +1217,7 @@ def invitation_counts(wave: Wave) -> InvitationCounts:
         opted_out=Count("pk", filter=Q(opted_out=True)),
         answered=Count("pk", filter=Q(answered=True)),
     )
-    published = wave.survey.anonymity == Survey.ANONYMOUS
+    published = wave.survey.anonymity != Survey.IDENTIFIED
     answered = hooks.published_respondents(wave) if published else totals["answered"]
     return InvitationCounts(
         invited=totals["invited"],

@@ -155,9 +155,13 @@ def test_no_department_on_the_open_link_is_not_marked_self_reported(client, open
 
 
 def test_a_personal_link_takes_the_department_from_the_invitation(client, open_survey):
-    """The form does not ask, a tampered department is ignored, and it is not self-reported."""
+    """The form does not ask, a tampered department is ignored, and a department People
+    gives this person is verified (not self-reported)."""
+    from conversations.models import Person
+
     _, wave, question = open_survey
     finance, sales = Department.objects.create(name="Finance"), Department.objects.create(name="Sales")
+    Person.objects.create(name="Ana", email="Ana@example.org", department=finance)
     issued = services.invitation_issue(wave=wave, email="ana@example.org", department=finance)
     page = client.get(f"/s/i/{issued.token}/")
     assert 'name="department"' not in page.content.decode()
@@ -167,11 +171,22 @@ def test_a_personal_link_takes_the_department_from_the_invitation(client, open_s
     assert response.department_self_reported is False
 
 
-def test_a_personal_link_without_a_department_still_asks_and_is_not_self_reported(client, open_survey):
+def test_a_department_people_does_not_give_counts_as_self_reported(client, open_survey):
+    """A manager who types departments into an invitation list could pad one with
+    addresses of their own (the attacker's finding): such a department needs 2k."""
+    _, wave, question = open_survey
+    legal = Department.objects.create(name="Legal")
+    issued = services.invitation_issue(wave=wave, email="me1@attacker.example", department=legal)
+    client.post(f"/s/i/{issued.token}/", {f"q{question.pk}": "5"})
+    response = Response.objects.get()
+    assert response.department == legal and response.department_self_reported is True
+
+
+def test_a_personal_link_without_a_department_still_asks_and_the_answer_is_self_reported(client, open_survey):
     _, wave, question = open_survey
     sales = Department.objects.create(name="Sales")
     issued = services.invitation_issue(wave=wave, email="ana@example.org")
     assert 'name="department"' in client.get(f"/s/i/{issued.token}/").content.decode()
     client.post(f"/s/i/{issued.token}/", {f"q{question.pk}": "4", "department": str(sales.pk)})
     response = Response.objects.get()
-    assert response.department == sales and response.department_self_reported is False
+    assert response.department == sales and response.department_self_reported is True

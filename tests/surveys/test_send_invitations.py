@@ -119,21 +119,35 @@ def test_a_closed_wave_sends_nothing(tmp_path):
     assert mail.outbox == []
 
 
-def test_a_department_column_gives_each_invitee_a_verified_department(wave, tmp_path, client):
-    """The response gets the invitation's department, not a self-reported one."""
+def test_a_department_column_is_verified_only_where_people_agrees(wave, tmp_path, client):
+    """The response gets the invitation's department; it is verified where People gives
+    that person that department, otherwise self-reported (2k), since whoever writes the
+    list could pad a department with addresses of their own."""
+    from conversations.models import Person
     from perception.models import Department
 
     finance = Department.objects.create(name="Finance")
+    Person.objects.create(name="Ana", email="ana@example.org", department=finance)
     emails = tmp_path / "people.csv"
-    emails.write_text("email,department\nana@example.org,finance\nbo@example.org,\n")
+    emails.write_text("email,department\nana@example.org,finance\ncy@example.org,finance\nbo@example.org,\n")
     run("--wave", str(wave.pk), "--emails", str(emails))
-    assert sorted(Invitation.objects.values_list("department", flat=True), key=str) == [finance.pk, None]
-    link = re.search(r"(/s/i/\S+/)", next(m for m in mail.outbox if m.to == ["ana@example.org"]).body).group(
-        1
-    )
-    client.post(link, {f"q{wave.survey.questions.get().pk}": "4"})
-    response = Response.objects.get()
-    assert response.department == finance and not response.department_self_reported
+    assert sorted(Invitation.objects.values_list("department", flat=True), key=str) == [
+        finance.pk,
+        finance.pk,
+        None,
+    ]
+    assert sorted(
+        Invitation.objects.filter(department=finance).values_list("department_verified", flat=True)
+    ) == [
+        False,
+        True,
+    ]
+    question = wave.survey.questions.get()
+    for address, verified in (("ana@example.org", True), ("cy@example.org", False)):
+        body = next(m for m in mail.outbox if m.to == [address]).body
+        client.post(re.search(r"(/s/i/\S+/)", body).group(1), {f"q{question.pk}": "4"})
+        response = Response.objects.latest("pk")
+        assert response.department == finance and response.department_self_reported is (not verified)
 
 
 def test_an_unknown_department_sends_nothing(wave, tmp_path):

@@ -33,7 +33,8 @@ class Command(BaseCommand):
             required=True,
             help=(
                 "CSV with an 'email' column (and optionally 'department': the response then gets "
-                "that department, verified), or one address per line."
+                "that department, verified where People gives the person the same one, else "
+                "counted as self-reported), or one address per line."
             ),
         )
         parser.add_argument(
