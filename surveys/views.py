@@ -832,7 +832,12 @@ def opt_out(request: HttpRequest, token: str) -> HttpResponse:
     invitation = invitation_email.invitation_from_opt_out(token)
     if invitation is None:
         return render(request, "surveys/unknown_link.html", status=404)
-    return _opt_out(request, invitation.wave.survey, invitation)
+    wave = invitation.wave
+    if wave.status(timezone.now()) == Wave.CLOSED:
+        # Nothing more will be sent, and a forwarded email should not keep a handle on
+        # the invitation (whether it opted out) after its address was erased.
+        return _unavailable(request, wave.survey, wave, Wave.CLOSED)
+    return _opt_out(request, wave.survey, invitation)
 
 
 @in_language
