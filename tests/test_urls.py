@@ -113,6 +113,8 @@ ROUTES = {
     "surveys:question_remove": Route(MANAGE_SURVEYS, ("built", "question")),
     "surveys:wave_new": Route(MANAGE_SURVEYS, ("built",)),
     "surveys:wave": Route(MANAGE_SURVEYS, ("built", "wave")),
+    # Creates the wave's IT self-view wave (once) and goes to its page.
+    "surveys:wave_self_view": Route(MANAGE_SURVEYS, ("built", "wave"), method="post", ok=(302,)),
     "surveys:wave_qr": Route(MANAGE_SURVEYS, ("built", "wave")),
     "surveys:wave_flyer": Route(MANAGE_SURVEYS, ("built", "wave")),
     # Managers see only the waves of surveys they own (superusers: all).
