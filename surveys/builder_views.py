@@ -282,7 +282,7 @@ def wave_new(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "surveys/builder/wave_new.html",
-        {"form": form, "survey": survey},
+        {"form": form, "survey": survey, "time_zone": settings.TIME_ZONE},
         status=400 if form.errors else 200,
     )
 

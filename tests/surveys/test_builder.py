@@ -379,6 +379,12 @@ def test_a_wave_that_closes_before_it_opens_is_refused(client, draft):
     assert not Wave.objects.exists()
 
 
+@override_settings(TIME_ZONE="Europe/Madrid")
+def test_the_new_wave_page_names_the_time_zone_of_its_days(client, draft):
+    text = client.get(f"/surveys/{published(draft).slug}/waves/new/").content.decode()
+    assert "end of its last day (Europe/Madrid time)" in text
+
+
 def test_a_draft_gets_no_wave(client, draft):
     page = client.post(
         f"/surveys/{draft.slug}/waves/new/",
