@@ -97,3 +97,17 @@ def test_only_the_surveys_owners_may_ask_it_staff(client, survey):
     assert ask_it_staff(client, wave).status_code == 403
     assert client.get(wave_page(wave) + "self-view/").status_code in (403, 405)
     assert not Wave.objects.filter(self_view_of=wave).exists()
+
+
+def test_it_staff_are_invited_with_their_own_words(client, survey):
+    """The standard invitation of a self-view wave asks IT staff to answer as users would;
+    the users' wave keeps the users' text."""
+    wave = make_wave(survey)
+    ask_it_staff(client, wave)
+    self_view = Wave.objects.get(self_view_of=wave)
+    text = client.get(wave_page(self_view) + "invitations/new/").content.decode()
+    assert "invite IT staff only" in text
+    assert "as you think the people we serve would answer it" in text
+    assert "how do you think the people we serve see us?" in text
+    users_text = client.get(wave_page(wave) + "invitations/new/").content.decode()
+    assert "as you think the people we serve" not in users_text and "invite IT staff only" not in users_text
