@@ -7,6 +7,7 @@ import io
 import segno
 from django.conf import settings
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -47,12 +48,17 @@ def qr_svg(url: str) -> bytes:
     return out.getvalue()
 
 
+SURVEYS_PER_PAGE = 25
+
+
 @permission_required(MANAGE_SURVEYS)
 def builder_list(request: HttpRequest) -> HttpResponse:
-    surveys = list(Survey.objects.managed_by(request.user).prefetch_related("waves").order_by("title"))
+    surveys = Survey.objects.managed_by(request.user).prefetch_related("waves").order_by("title", "pk")
+    # get_page turns a missing, foreign or out-of-range page number into the nearest page.
+    page = Paginator(surveys, SURVEYS_PER_PAGE).get_page(request.GET.get("page"))
     now = timezone.now()
-    rows = [{"survey": s, "waves": [(w, w.status(now)) for w in s.waves.all()]} for s in surveys]
-    return render(request, "surveys/builder/list.html", {"rows": rows})
+    rows = [{"survey": s, "waves": [(w, w.status(now)) for w in s.waves.all()]} for s in page]
+    return render(request, "surveys/builder/list.html", {"rows": rows, "page": page, "filters": {}})
 
 
 @permission_required(MANAGE_SURVEYS)

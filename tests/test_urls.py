@@ -98,7 +98,7 @@ ROUTES = {
     "administration:department_delete": Route(ADMINISTER_SITE, ("department",), method="post", ok=(302, 404)),
     "administration:site_settings": Route(ADMINISTER_SITE),
     "conversations:people_import": Route(LOG_CONVERSATIONS),
-    "surveys:builder_list": Route(MANAGE_SURVEYS),
+    "surveys:builder_list": Route(MANAGE_SURVEYS, query={"page": INT}),
     "surveys:survey_new": Route(MANAGE_SURVEYS),
     # The builder's pages of one survey: its owners (and superusers) only; others get 404.
     "surveys:builder": Route(MANAGE_SURVEYS, ("built",)),
