@@ -121,6 +121,10 @@ def test_a_manager_builds_a_survey_invites_a_department_and_reminds_the_rest(
     assert page.locator("#open-link").count() == 0 and page.locator("img.qr-code").count() == 0
     assert Wave.objects.get(survey=survey, self_view_of__isnull=False).self_view_of.label == "Spring"
     look(page, "06-self-view-wave")
+    page.get_by_role("link", name="Invite IT staff").click()
+    expect(page.get_by_text("invite IT staff only")).to_be_visible()
+    look(page, "07-self-view-invitations")
+    page.go_back()
     page.get_by_role("link", name="wave Spring").click()
 
     # Invite a department.
@@ -129,11 +133,11 @@ def test_a_manager_builds_a_survey_invites_a_department_and_reminds_the_rest(
     page.get_by_role("link", name="Invite people…").click()
     page.get_by_label("Finance").check()
     page.get_by_label("Subject").fill("How is IT doing for you?")
-    look(page, "07-invite")
+    look(page, "08-invite")
     page.get_by_role("button", name="Invite them").click()
     page.wait_for_url(invitations)
     expect(page.get_by_text("Invited 3 people")).to_be_visible()
-    look(page, "08-invitations")
+    look(page, "09-invitations")
     assert sorted(m.to[0] for m in mail.outbox) == ["ana@example.org", "bo@example.org", "cy@example.org"]
 
     # Ana answers on her phone through the emailed link.
@@ -143,7 +147,7 @@ def test_a_manager_builds_a_survey_invites_a_department_and_reminds_the_rest(
     phone.goto(live_server.url + LINK.search(email.body).group(1))
     assert phone.locator("[data-question]").count() == 7
     answer_every_question(phone)
-    shot(phone, "09-answer-phone", SHOTS)
+    shot(phone, "10-answer-phone", SHOTS)
     phone.get_by_role("button", name="Send my answers").click()
     phone.wait_for_url(f"**/s/{survey.slug}/thanks/")
     assert Response.objects.get().wave.label == "Spring"
@@ -157,7 +161,7 @@ def test_a_manager_builds_a_survey_invites_a_department_and_reminds_the_rest(
     page.get_by_role("button", name="Send the next reminder now").click()
     expect(page.get_by_text("A reminder is being sent")).to_be_visible()
     assert sorted(m.to[0] for m in mail.outbox) == ["bo@example.org", "cy@example.org"]
-    look(page, "10-reminded")
+    look(page, "11-reminded")
 
     page.goto(f"{live_server.url}/surveys/")
-    look(page, "11-list")
+    look(page, "12-list")
