@@ -111,3 +111,14 @@ def test_it_staff_are_invited_with_their_own_words(client, survey):
     assert "how do you think the people we serve see us?" in text
     users_text = client.get(wave_page(wave) + "invitations/new/").content.decode()
     assert "as you think the people we serve" not in users_text and "invite IT staff only" not in users_text
+
+
+def test_a_label_a_manager_already_gave_another_wave_is_not_reused(client, survey):
+    """No error page when the self-view's natural label is taken or too long."""
+    wave = make_wave(survey, label="Spring")
+    make_wave(survey, "upcoming", label="Spring — IT self-view")
+    assert ask_it_staff(client, wave).status_code == 302
+    assert Wave.objects.get(self_view_of=wave).label == "Spring — IT self-view (2)"
+    long = make_wave(survey, label="L" * 55)
+    assert ask_it_staff(client, long).status_code == 302
+    assert len(Wave.objects.get(self_view_of=long).label) <= 60
