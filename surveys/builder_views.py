@@ -7,6 +7,7 @@ import io
 import segno
 from django.conf import settings
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -47,12 +48,17 @@ def qr_svg(url: str) -> bytes:
     return out.getvalue()
 
 
+SURVEYS_PER_PAGE = 25
+
+
 @permission_required(MANAGE_SURVEYS)
 def builder_list(request: HttpRequest) -> HttpResponse:
-    surveys = list(Survey.objects.managed_by(request.user).prefetch_related("waves").order_by("title"))
+    surveys = Survey.objects.managed_by(request.user).prefetch_related("waves").order_by("title", "pk")
+    # get_page turns a missing, foreign or out-of-range page number into the nearest page.
+    page = Paginator(surveys, SURVEYS_PER_PAGE).get_page(request.GET.get("page"))
     now = timezone.now()
-    rows = [{"survey": s, "waves": [(w, w.status(now)) for w in s.waves.all()]} for s in surveys]
-    return render(request, "surveys/builder/list.html", {"rows": rows})
+    rows = [{"survey": s, "waves": [(w, w.status(now)) for w in s.waves.all()]} for s in page]
+    return render(request, "surveys/builder/list.html", {"rows": rows, "page": page, "filters": {}})
 
 
 @permission_required(MANAGE_SURVEYS)
@@ -282,20 +288,26 @@ def wave_new(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "surveys/builder/wave_new.html",
-        {"form": form, "survey": survey},
+        {"form": form, "survey": survey, "time_zone": settings.TIME_ZONE},
         status=400 if form.errors else 200,
     )
+
+
+def _users_wave(survey: Survey, wave_id: int) -> Wave:
+    """A users' wave: the open link, its QR code and flyer lead only there, never to an IT
+    self-view wave (reached by personal links alone), so those pages 404 for one."""
+    return get_object_or_404(Wave.objects.of_users(), pk=wave_id, survey=survey)
 
 
 def _wave_context(request: HttpRequest, slug: str, wave_id: int) -> dict:
     survey = _survey(request, slug)
     wave = _wave(survey, wave_id)
-    url = open_link_url(survey)
     return {
         "survey": survey,
         "wave": wave,
         "status": wave.status(timezone.now()),
-        "link": url,
+        "link": None if wave.is_self_view else open_link_url(survey),
+        "self_view": None if wave.is_self_view else wave.self_views.first(),
         "group_threshold": survey.group_threshold(),
     }
 
@@ -306,14 +318,44 @@ def wave_detail(request: HttpRequest, slug: str, wave_id: int) -> HttpResponse:
 
 
 @permission_required(MANAGE_SURVEYS)
+@require_POST
+def wave_self_view(request: HttpRequest, slug: str, wave_id: int) -> HttpResponse:
+    """Pair a users' wave with its IT self-view wave (once) and go to the self-view's page."""
+    survey = _survey(request, slug)
+    wave = _wave(survey, wave_id)
+    problem = None
+    if wave.is_self_view:
+        problem = "This is already IT's self-view wave; ask IT staff from its users' wave."
+    elif wave.status(timezone.now()) == Wave.CLOSED and not wave.self_views.exists():
+        problem = "This wave has closed: a self-view wave would share its dates, so nobody could answer it."
+    if problem:
+        return render(
+            request, "surveys/builder/problem.html", {"survey": survey, "problem": problem}, status=409
+        )
+    existed = wave.self_views.exists()
+    self_view = services.self_view_wave_create(wave=wave)
+    if existed:
+        messages.info(request, "This wave already has its IT self-view wave.")
+    else:
+        messages.success(
+            request,
+            f"Self-view wave “{self_view.label}” created. Invite IT staff from here; "
+            "their answers are kept apart from users' answers.",
+        )
+    return redirect("surveys:wave", survey.slug, self_view.pk)
+
+
+@permission_required(MANAGE_SURVEYS)
 def wave_flyer(request: HttpRequest, slug: str, wave_id: int) -> HttpResponse:
+    survey = _survey(request, slug)
+    _users_wave(survey, wave_id)
     return render(request, "surveys/builder/flyer.html", _wave_context(request, slug, wave_id))
 
 
 @permission_required(MANAGE_SURVEYS)
 def wave_qr(request: HttpRequest, slug: str, wave_id: int) -> HttpResponse:
     survey = _survey(request, slug)
-    _wave(survey, wave_id)
+    _users_wave(survey, wave_id)
     response = HttpResponse(qr_svg(open_link_url(survey)), content_type="image/svg+xml")
     response["Content-Disposition"] = f'inline; filename="{survey.slug}-qr.svg"'
     return response

@@ -130,6 +130,17 @@ def invitation_issue(
 SELF_VIEW_SUFFIX = " — IT self-view"
 
 
+def _free_wave_label(survey: Survey, wanted: str) -> str:
+    """``wanted`` (cut to the field's 60 characters), or with a number after it, so no two
+    waves of a survey share a label (a manager may have typed the same one)."""
+    taken = set(survey.waves.values_list("label", flat=True))
+    label, number = wanted[:60], 2
+    while label in taken:
+        tail = f" ({number})"
+        label, number = wanted[: 60 - len(tail)] + tail, number + 1
+    return label
+
+
 def self_view_wave_create(*, wave: Wave) -> Wave:
     """The IT self-view wave paired with a users' wave: the same dates and questions, its
     own invitation list (``send_invitations`` with its id), answers kept apart. Returns the
@@ -137,12 +148,14 @@ def self_view_wave_create(*, wave: Wave) -> Wave:
     if wave.self_view_of_id is not None:
         raise ValueError("A self-view wave cannot have a self-view of its own.")
     with transaction.atomic():
+        # Lock the users' wave: two clicks at once still make one self-view wave.
+        Wave.objects.select_for_update().filter(pk=wave.pk).exists()
         existing = wave.self_views.first()
         if existing is not None:
             return existing
         return Wave.objects.create(
             survey=wave.survey,
-            label=(wave.label + SELF_VIEW_SUFFIX)[:60],
+            label=_free_wave_label(wave.survey, wave.label + SELF_VIEW_SUFFIX),
             opens=wave.opens,
             closes=wave.closes,
             self_view_of=wave,

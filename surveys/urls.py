@@ -34,6 +34,11 @@ urlpatterns = [
     ),
     path("surveys/<slug:slug>/waves/new/", builder_views.wave_new, name="wave_new"),
     path("surveys/<slug:slug>/waves/<int:wave_id>/", builder_views.wave_detail, name="wave"),
+    path(
+        "surveys/<slug:slug>/waves/<int:wave_id>/self-view/",
+        builder_views.wave_self_view,
+        name="wave_self_view",
+    ),
     path("surveys/<slug:slug>/waves/<int:wave_id>/qr.svg", builder_views.wave_qr, name="wave_qr"),
     path("surveys/<slug:slug>/waves/<int:wave_id>/flyer/", builder_views.wave_flyer, name="wave_flyer"),
     path(

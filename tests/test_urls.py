@@ -98,7 +98,7 @@ ROUTES = {
     "administration:department_delete": Route(ADMINISTER_SITE, ("department",), method="post", ok=(302, 404)),
     "administration:site_settings": Route(ADMINISTER_SITE),
     "conversations:people_import": Route(LOG_CONVERSATIONS),
-    "surveys:builder_list": Route(MANAGE_SURVEYS),
+    "surveys:builder_list": Route(MANAGE_SURVEYS, query={"page": INT}),
     "surveys:survey_new": Route(MANAGE_SURVEYS),
     # The builder's pages of one survey: its owners (and superusers) only; others get 404.
     "surveys:builder": Route(MANAGE_SURVEYS, ("built",)),
@@ -113,6 +113,8 @@ ROUTES = {
     "surveys:question_remove": Route(MANAGE_SURVEYS, ("built", "question")),
     "surveys:wave_new": Route(MANAGE_SURVEYS, ("built",)),
     "surveys:wave": Route(MANAGE_SURVEYS, ("built", "wave")),
+    # Creates the wave's IT self-view wave (once) and goes to its page.
+    "surveys:wave_self_view": Route(MANAGE_SURVEYS, ("built", "wave"), method="post", ok=(302,)),
     "surveys:wave_qr": Route(MANAGE_SURVEYS, ("built", "wave")),
     "surveys:wave_flyer": Route(MANAGE_SURVEYS, ("built", "wave")),
     # Managers see only the waves of surveys they own (superusers: all).

@@ -15,13 +15,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = Path("/tmp/shots-builder")  # noqa: S108 (where the brief asks for them)
 
 
-def shot(page, name: str) -> None:
-    """Full-page screenshots at the desktop width and at a phone's."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
+def shot(page, name: str, folder: Path = SHOTS) -> None:
+    """Full-page screenshots at the desktop width and at a phone's, for a person to look at."""
+    folder.mkdir(parents=True, exist_ok=True)
     width = page.viewport_size["width"]
-    page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+    page.screenshot(path=str(folder / f"{name}-{width}.png"), full_page=True)
     page.set_viewport_size(PHONE)
-    page.screenshot(path=str(SHOTS / f"{name}-390.png"), full_page=True)
+    page.screenshot(path=str(folder / f"{name}-390.png"), full_page=True)
     page.set_viewport_size({"width": width, "height": 900})
 
 

@@ -88,6 +88,19 @@ def test_the_list_shows_no_live_response_counts_and_helps_when_empty(client, man
     assert "1 response" not in text
 
 
+def test_a_long_list_of_surveys_comes_in_pages(client, manager):
+    """25 a page in title order; a page number that is not one shows a page, never an error."""
+    for number in range(27):
+        make_survey(slug=f"s{number:02}", title=f"Survey {number:02}").owners.add(manager)
+    first = client.get("/surveys/").content.decode()
+    assert "Survey 24" in first and "Survey 25" not in first
+    assert "Page 1 of 2" in first and "page=2" in first
+    second = client.get("/surveys/?page=2").content.decode()
+    assert "Survey 25" in second and "Survey 26" in second and "Survey 00" not in second
+    for hostile in ("abc", "-1", "999"):
+        assert client.get(f"/surveys/?page={hostile}").status_code == 200
+
+
 def test_once_answered_the_promise_cannot_change_and_the_threshold_only_rises(client, draft):
     draft.min_group_size = 7
     draft.save()
@@ -377,6 +390,12 @@ def test_a_wave_that_closes_before_it_opens_is_refused(client, draft):
     )
     assert page.status_code == 400 and "cannot be before" in page.content.decode()
     assert not Wave.objects.exists()
+
+
+@override_settings(TIME_ZONE="Europe/Madrid")
+def test_the_new_wave_page_names_the_time_zone_of_its_days(client, draft):
+    text = client.get(f"/surveys/{published(draft).slug}/waves/new/").content.decode()
+    assert "end of its last day (Europe/Madrid time)" in text
 
 
 def test_a_draft_gets_no_wave(client, draft):
