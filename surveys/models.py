@@ -170,6 +170,9 @@ class Question(models.Model):
         (TEXT, "Free text"),
     ]
     SCALES = {RATING_5: (1, 5), RATING_7: (1, 7), SCALE_10: (0, 10)}
+    # The value a respondent sends for a rating's "don't know" option (``dont_know_label``):
+    # never a number; stored as no answer (DESIGN rule 9), like an import's "don't know".
+    DONT_KNOW = "dont-know"
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="questions")
     order = models.PositiveSmallIntegerField(default=0)

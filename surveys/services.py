@@ -161,6 +161,7 @@ def response_submit(
     invitation: Invitation | None = None,
     source: str = Response.WEB,
     now: datetime | None = None,
+    other_texts: dict[Question, str] | None = None,
 ) -> Response:
     """Store one response with its answers, all or nothing.
 
@@ -168,12 +169,22 @@ def response_submit(
     Choice for single choice, a list of Choices for multiple choice, a string for text.
     Unanswered questions are left out. Raises InvitationAlreadyUsed for a used link.
 
+    A rating answered "don't know" (``Question.DONT_KNOW``) stores no answer at all, as an
+    import does (DESIGN rule 9: missing, never a point). It therefore counts exactly like
+    a skipped question everywhere: in the person's scores, and in the disclosure rule that
+    a dimension's family holds only people who answered every dimension question — a
+    don't-know is no answer the published figures could tell apart from a skip.
+
+    ``other_texts`` holds the words given for a choice question's "other" option; they
+    are kept as the text of that option's answer row.
+
     A personal link whose invitation names a department gives that department, whatever
     was picked; a department picked on the open link is marked self-reported. Anonymous
     surveys store only the date of submission and never the invitation.
     """
     now = now or timezone.now()
     survey = wave.survey
+    other_texts = other_texts or {}
     source = Response.LINK if invitation is not None else source
     if invitation is not None and invitation.department_id is not None:
         department = invitation.department
@@ -196,14 +207,18 @@ def response_submit(
             if value in (None, "", []):
                 continue
             if question.is_numeric:
+                if value == Question.DONT_KNOW:
+                    continue
                 rows.append(Answer(response=response, question=question, number=float(value)))
                 numbers[question.pk] = float(value)
-            elif question.kind == Question.SINGLE:
-                rows.append(Answer(response=response, question=question, choice=value))
-                ticked.add((response.pk, question.pk, value.pk))
-            elif question.kind == Question.MULTIPLE:
-                rows.extend(Answer(response=response, question=question, choice=c) for c in value)
-                ticked.update((response.pk, question.pk, c.pk) for c in value)
+            elif question.kind in (Question.SINGLE, Question.MULTIPLE):
+                chosen = value if isinstance(value, list) else [value]
+                words = other_texts.get(question, "")
+                rows.extend(
+                    Answer(response=response, question=question, choice=c, text=words if c.is_other else "")
+                    for c in chosen
+                )
+                ticked.update((response.pk, question.pk, c.pk) for c in chosen)
             else:
                 rows.append(Answer(response=response, question=question, text=value))
         Answer.objects.bulk_create(rows)

@@ -187,6 +187,7 @@ def _answer(
                     answers=form.answers(),
                     department=form.department(),
                     invitation=invitation,
+                    other_texts=form.other_texts(),
                 )
             except services.InvitationAlreadyUsed:
                 return _already_answered(request, survey, open_link=False)
@@ -207,6 +208,7 @@ def _draft_of(data, questions, with_department: bool) -> dict[str, list[str]]:
     """The answers typed so far, as sent (unchecked: they are checked on submission),
     only for this survey's fields and within the length a text answer may have."""
     names = [f"q{question.pk}" for question in questions] + (["department"] if with_department else [])
+    names += [f"q{q.pk}_other" for q in questions if any(c.is_other for c in q.choices.all())]
     return {
         name: [value[:MAX_TEXT_LENGTH] for value in data.getlist(name)[:MAX_DRAFT_VALUES]]
         for name in names
