@@ -2,29 +2,40 @@
 no account and reveal nothing about other responses; and the staff ones (importing
 another tool's export, coding survey comments)."""
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from functools import wraps
+from functools import cache, wraps
 from urllib.parse import urlencode
 
 from csp.decorators import csp_replace
 from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache as shared_cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
+from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
 from perception.lib import hooks
 from perception.models import Department
 from perception.roles import CODE_COMMENTS, MANAGE_SURVEYS, permission_required
 from surveys import imports, invitation_email, services, tasks, throttle
-from surveys.forms import MAX_TEXT_LENGTH, CodingForm, InviteForm, ReminderForm, SurveyForm
+from surveys.forms import (
+    MAX_TEXT_LENGTH,
+    CodingForm,
+    InviteForm,
+    ReminderForm,
+    SurveyForm,
+    questions_fingerprint,
+)
 from surveys.import_forms import MappingForm, UploadForm, with_group_choices
 from surveys.models import (
     Answer,
@@ -146,11 +157,17 @@ def _answer(
     if saving:
         draft = _draft_of(request.POST, questions, departments is not None)
         services.invitation_draft_save(invitation=invitation, draft=draft)
+    initial = _initial_from(draft if saving else invitation.draft if server_draft else {}, questions)
+    # A fresh form's questions are the same for everyone: drawn once, then read from the
+    # cache, and the form needs no question fields at all.
+    fresh = request.method == "GET" and not initial
+    questions_key = _questions_key(questions, request.LANGUAGE_CODE) if fresh else ""
+    questions_html = shared_cache.get(questions_key) if fresh else None
     form = SurveyForm(
         request.POST if request.method == "POST" and not saving else None,
-        questions=questions,
+        questions=questions if questions_html is None else [],
         departments=departments,
-        initial=_initial_from(draft if saving else invitation.draft if server_draft else {}, questions),
+        initial=initial,
     )
     context = {
         "survey": survey,
@@ -171,6 +188,12 @@ def _answer(
         # Read here, only for a page that is drawn (not a redirect): the page names it twice,
         # and each reading of survey.group_threshold loads the site settings.
         extra["group_threshold"] = survey.group_threshold()
+        if fresh:
+            extra["questions_html"] = (
+                mark_safe(questions_html)  # noqa: S308 -- kept by _keep_questions
+                if questions_html is not None
+                else _keep_questions(questions_key, form)
+            )
         return render(request, "surveys/answer.html", context | extra, status=status)
 
     if request.method == "POST":
@@ -197,6 +220,30 @@ def _answer(
             return thanks
         return page(400)
     return page(200)
+
+
+# How long a fresh form's rendered questions are kept. The key names everything drawn,
+# so an edit is never served stale; the limit only bounds a deploy's changed translations.
+QUESTIONS_HTML_SECONDS = 60 * 60
+
+
+@cache
+def _questions_template_digest() -> str:
+    """Changes with the questions template, so a deploy that changes it draws afresh."""
+    return hashlib.sha256(get_template("surveys/_questions.html").template.source.encode()).hexdigest()[:12]
+
+
+def _questions_key(questions: list[Question], language: str) -> str:
+    """The cache key of a fresh form's drawn questions: it names everything drawn, so an
+    edited question, option or template is never served from an older drawing."""
+    return f"survey-questions:{_questions_template_digest()}:{language}:{questions_fingerprint(questions)}"
+
+
+def _keep_questions(key: str, form: SurveyForm) -> SafeString:
+    """Draw the questions of an unbound, empty form and keep them for the next visitors."""
+    html = render_to_string("surveys/_questions.html", {"form": form})
+    shared_cache.set(key, html, QUESTIONS_HTML_SECONDS)
+    return mark_safe(html)  # noqa: S308 -- drawn by our own template, which escapes
 
 
 # From this many questions a survey is longer than one screen and says where one is.

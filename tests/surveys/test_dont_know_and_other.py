@@ -278,3 +278,24 @@ def test_other_words_are_in_the_raw_export():
     header, rows = raw_responses(survey)
     column = header.index("Your main device")
     assert [row[column] for row in rows] == ["Other: =A tablet"] * 6
+
+
+def test_an_edited_question_is_never_served_from_an_older_drawing(client, rated):
+    """The fresh form's questions are kept in the cache; a change of wording, of a label or
+    of an option shows on the very next visit."""
+    survey, _, (first, _, _) = rated
+    assert "The laptop works" in client.get(f"/s/{survey.slug}/").content.decode()
+    assert "The laptop works" in Client().get(f"/s/{survey.slug}/").content.decode()
+    Question.objects.filter(pk=first.pk).update(
+        text="The laptop <b>works</b> well", dont_know_label="No laptop"
+    )
+    html = Client().get(f"/s/{survey.slug}/").content.decode()
+    assert "The laptop &lt;b&gt;works&lt;/b&gt; well" in html and ">No laptop</label>" in html
+    assert "Not applicable" not in html
+
+
+def test_the_kept_drawing_is_per_language(client, rated):
+    survey, _, _ = rated
+    english = client.get(f"/s/{survey.slug}/").content.decode()
+    spanish = client.get(f"/s/{survey.slug}/?lang=es").content.decode()
+    assert "Strongly agree" in english and "Strongly agree" not in spanish
