@@ -20,7 +20,7 @@ from perception.lib import emails, respondent_scoring
 from perception.lib import sealed as sealed_values
 from perception.lib.dates import months_before
 from perception.models import Department, Theme
-from surveys.bulk import insert_answers, insert_respondent_scores
+from surveys.bulk import insert_answers, insert_respondent_scores, insert_response_answers
 from surveys.imports import QUESTION_KINDS, Converted, ImportProblem, Scale, Table, convert, read_export
 from surveys.invitation_email import compose, default_message, opt_out_token
 from surveys.models import (
@@ -200,7 +200,8 @@ def response_submit(
             source=source,
             invitation=invitation if survey.anonymity == Survey.IDENTIFIED else None,
         )
-        rows = []
+        # (response, question, number, choice, text) rows, inserted in one statement.
+        rows: list[tuple] = []
         numbers: dict[int, float] = {}
         ticked: set[tuple[int, int, int]] = set()
         for question, value in answers.items():
@@ -209,27 +210,24 @@ def response_submit(
             if question.is_numeric:
                 if value == Question.DONT_KNOW:
                     continue
-                rows.append(Answer(response=response, question=question, number=float(value)))
+                rows.append((response.pk, question.pk, float(value), None, ""))
                 numbers[question.pk] = float(value)
             elif question.kind in (Question.SINGLE, Question.MULTIPLE):
                 chosen = value if isinstance(value, list) else [value]
                 words = other_texts.get(question, "")
                 rows.extend(
-                    Answer(response=response, question=question, choice=c, text=words if c.is_other else "")
-                    for c in chosen
+                    (response.pk, question.pk, None, c.pk, words if c.is_other else "") for c in chosen
                 )
                 ticked.update((response.pk, question.pk, c.pk) for c in chosen)
             else:
-                rows.append(Answer(response=response, question=question, text=value))
-        Answer.objects.bulk_create(rows)
+                rows.append((response.pk, question.pk, None, None, value))
+        insert_response_answers(rows)
         # Scored from the answers in hand, with no query. Were ``answers`` not every
         # question of the survey, the digest differs from the survey's and the scores are
         # computed again from the stored answers before anyone reads them.
         questions = list(answers)
         scores = respondent_scoring.score_answers(questions, {response.pk: numbers}, ticked)
-        RespondentScore.objects.create(
-            response=response, rules=scoring_digest(questions), scores=scores[response.pk]
-        )
+        insert_respondent_scores(scoring_digest(questions), {response.pk: scores[response.pk]})
     return response
 
 
