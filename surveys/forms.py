@@ -1,7 +1,5 @@
 """The public survey form, built from a survey's questions."""
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 
 from django import forms
@@ -114,29 +112,6 @@ def _other_choice(question: Question):
     if question.kind not in (Question.SINGLE, Question.MULTIPLE):
         return None
     return next((c for c in question.choices.all() if c.is_other), None)
-
-
-def questions_fingerprint(questions: list[Question]) -> str:
-    """A short hash of everything the respondent page draws of these questions (choices
-    prefetched): a fresh form's rendered questions can be reused while it is unchanged."""
-    drawn = [
-        [
-            q.pk,
-            q.text,
-            q.help_text,
-            q.kind,
-            q.required,
-            q.scale_low,
-            q.scale_high,
-            q.scale_labels,
-            q.low_label,
-            q.high_label,
-            q.dont_know_label,
-            [[c.pk, c.label, c.is_other] for c in q.choices.all()],
-        ]
-        for q in questions
-    ]
-    return hashlib.sha256(json.dumps(drawn, default=str).encode()).hexdigest()[:24]
 
 
 class SurveyForm(forms.Form):

@@ -3,6 +3,7 @@ no account and reveal nothing about other responses; and the staff ones (importi
 another tool's export, coding survey comments)."""
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, wraps
@@ -25,7 +26,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
 from perception.lib import hooks
-from perception.models import Department
+from perception.models import Department, SiteSettings
 from perception.roles import CODE_COMMENTS, MANAGE_SURVEYS, permission_required
 from surveys import imports, invitation_email, services, tasks, throttle
 from surveys.forms import (
@@ -34,7 +35,6 @@ from surveys.forms import (
     InviteForm,
     ReminderForm,
     SurveyForm,
-    questions_fingerprint,
 )
 from surveys.import_forms import MappingForm, UploadForm, with_group_choices
 from surveys.models import (
@@ -145,29 +145,34 @@ def _answer(
 ) -> HttpResponse:
     """Show the form, or validate and store the answers; shared by both kinds of link."""
     open_link = invitation is None
-    questions = list(survey.questions.filter(retired=False).prefetch_related("choices"))
+    # Pseudonymous and identified personal links keep a draft on the server; anonymous
+    # ones only in the browser (static/js/survey.js), so nothing is kept about them here.
+    server_draft = not open_link and survey.anonymity != Survey.ANONYMOUS
+    # A fresh form's questions are the same for everyone: drawn once and kept in the cache
+    # under a key naming everything drawn (one light query); then neither the questions
+    # nor the form's question fields are needed.
+    fresh = request.method == "GET" and not (server_draft and invitation.draft)
+    drawn = _drawn_questions(survey, request.LANGUAGE_CODE) if fresh else None
+    questions_html = shared_cache.get(drawn.key) if drawn else None
+    questions = (
+        []
+        if questions_html is not None
+        else list(survey.questions.filter(retired=False).prefetch_related("choices"))
+    )
+    question_count = drawn.count if drawn else len(questions)
     # A personal link that names a department gives it; nobody is asked for it. IT staff
     # answering a self-view wave answer for users in general: no department to give.
     asks_department = (open_link or invitation.department_id is None) and not wave.is_self_view
     departments = _departments_for(wave) if asks_department else None
-    # Pseudonymous and identified personal links keep a draft on the server; anonymous
-    # ones only in the browser (static/js/survey.js), so nothing is kept about them here.
-    server_draft = not open_link and survey.anonymity != Survey.ANONYMOUS
     saving = request.method == "POST" and request.POST.get("action") == "save" and server_draft
     if saving:
         draft = _draft_of(request.POST, questions, departments is not None)
         services.invitation_draft_save(invitation=invitation, draft=draft)
-    initial = _initial_from(draft if saving else invitation.draft if server_draft else {}, questions)
-    # A fresh form's questions are the same for everyone: drawn once, then read from the
-    # cache, and the form needs no question fields at all.
-    fresh = request.method == "GET" and not initial
-    questions_key = _questions_key(questions, request.LANGUAGE_CODE) if fresh else ""
-    questions_html = shared_cache.get(questions_key) if fresh else None
     form = SurveyForm(
         request.POST if request.method == "POST" and not saving else None,
-        questions=questions if questions_html is None else [],
+        questions=questions,
         departments=departments,
-        initial=initial,
+        initial=_initial_from(draft if saving else invitation.draft if server_draft else {}, questions),
     )
     context = {
         "survey": survey,
@@ -178,21 +183,21 @@ def _answer(
         "server_draft": server_draft,
         "browser_draft": not open_link and not server_draft,
         "saved": saving,
-        "question_count": len(questions),
-        "show_progress": len(questions) >= PROGRESS_FROM_QUESTIONS,
+        "question_count": question_count,
+        "show_progress": question_count >= PROGRESS_FROM_QUESTIONS,
     }
     if saving:
         return _draft_saved(request, context, survey)
 
     def page(status: int, **extra) -> HttpResponse:
-        # Read here, only for a page that is drawn (not a redirect): the page names it twice,
-        # and each reading of survey.group_threshold loads the site settings.
-        extra["group_threshold"] = survey.group_threshold()
+        # Read here, only for a page that is drawn (not a redirect): the page names it twice.
+        # The site settings are read once for this and the page layout.
+        extra["group_threshold"] = survey.group_threshold(SiteSettings.for_request(request))
         if fresh:
             extra["questions_html"] = (
                 mark_safe(questions_html)  # noqa: S308 -- kept by _keep_questions
                 if questions_html is not None
-                else _keep_questions(questions_key, form)
+                else _keep_questions(drawn.key, form)
             )
         return render(request, "surveys/answer.html", context | extra, status=status)
 
@@ -233,10 +238,40 @@ def _questions_template_digest() -> str:
     return hashlib.sha256(get_template("surveys/_questions.html").template.source.encode()).hexdigest()[:12]
 
 
-def _questions_key(questions: list[Question], language: str) -> str:
-    """The cache key of a fresh form's drawn questions: it names everything drawn, so an
-    edited question, option or template is never served from an older drawing."""
-    return f"survey-questions:{_questions_template_digest()}:{language}:{questions_fingerprint(questions)}"
+@dataclass(frozen=True)
+class DrawnQuestions:
+    key: str  # the cache key of their drawing
+    count: int
+
+
+def _drawn_questions(survey: Survey, language: str) -> DrawnQuestions:
+    """Everything the respondent page draws of a survey's questions, read in one query of
+    plain values and hashed into the cache key of their drawing: an edited question,
+    option, order, language or template is never served from an older drawing."""
+    rows = list(
+        survey.questions.filter(retired=False)
+        .order_by("order", "id", "choices__order", "choices__id")
+        .values_list(
+            "pk",
+            "text",
+            "help_text",
+            "kind",
+            "required",
+            "scale_low",
+            "scale_high",
+            "scale_labels",
+            "low_label",
+            "high_label",
+            "dont_know_label",
+            "choices__pk",
+            "choices__label",
+            "choices__is_other",
+        )
+    )
+    digest = hashlib.sha256(json.dumps(rows, default=str).encode()).hexdigest()[:24]
+    return DrawnQuestions(
+        f"survey-questions:{_questions_template_digest()}:{language}:{digest}", len({row[0] for row in rows})
+    )
 
 
 def _keep_questions(key: str, form: SurveyForm) -> SafeString:
