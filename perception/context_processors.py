@@ -19,7 +19,7 @@ def site(request: HttpRequest) -> dict:
         return bool(user) and user.has_perm(permission)
 
     return {
-        "site": SiteSettings.load(),
+        "site": SiteSettings.for_request(request),
         "can_view": may(VIEW_RESULTS),
         "can_listen": may(LOG_CONVERSATIONS),
         "can_code": may(CODE_COMMENTS),

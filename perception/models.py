@@ -119,6 +119,14 @@ class SingleRow(models.Model):
     def load(cls):
         return cls.objects.filter(pk=1).first() or cls(pk=1)
 
+    @classmethod
+    def for_request(cls, request):
+        """The row, read once per request however many parts of the page need it."""
+        cache_name = f"_{cls.__name__.lower()}_row"
+        if not hasattr(request, cache_name):
+            setattr(request, cache_name, cls.load())
+        return getattr(request, cache_name)
+
 
 class SiteSettings(SingleRow):
     """The single row of settings an administrator edits in the admin."""

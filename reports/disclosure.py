@@ -31,6 +31,8 @@ How a wave is published, per measure (each question, dimension, the overall scor
 - A dimension, its items and the overall score are one family with one set of members:
   the people who answered every question of every dimension. Were an item published
   over more people than its dimension, the difference would isolate whoever skipped.
+  A "don't know" counts as a skip here: it is stored as no answer (DESIGN rule 9), and
+  were it a member where a skip is not, the same subtraction would single it out.
 
 The top half of this module is pure (no Django): ``suppress`` and ``plan_measure`` are
 what the property tests exercise; the bottom half reads and writes the database.

@@ -650,6 +650,11 @@ def _shuffle_key(response_id: int, purpose: str = "raw-export") -> str:
 RAW_EXPORT_CHUNK = 500
 
 
+def _choice_words(answer: Answer) -> str:
+    """An option as exported: its label, and for "other" the words given with it."""
+    return f"{answer.choice.label}: {answer.text}" if answer.text else answer.choice.label
+
+
 def raw_responses(survey: Survey) -> tuple[list[str], Iterator[list]]:
     """Every published respondent (reports.disclosure), one row each, with one column
     per question, in an order that is neither the order of answering nor of ids.
@@ -710,7 +715,7 @@ def raw_responses(survey: Survey) -> tuple[list[str], Iterator[list]]:
             value = (
                 answer.number
                 if answer.number is not None
-                else (answer.choice.label if answer.choice else answer.text)
+                else (_choice_words(answer) if answer.choice else answer.text)
             )
             by_question.setdefault(answer.question_id, []).append(value)
         for question in questions:

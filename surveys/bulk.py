@@ -65,6 +65,21 @@ def insert_answers(rows: list[tuple]) -> None:
             cursor.executemany(f"INSERT INTO surveys_answer {COLUMNS} VALUES (%s, %s, %s, %s, %s)", rows)  # noqa: S608
 
 
+def insert_response_answers(rows: list[tuple]) -> None:
+    """Insert one response's answers, (response id, question id, number or None, choice id
+    or None, text) rows, as one multi-row INSERT: a submission's few dozen rows without
+    building a model object, or compiling an ORM query, for each."""
+    if not rows:
+        return
+    values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(rows))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'INSERT INTO "surveys_answer" ("response_id", "question_id", "number", "choice_id", "text") '  # noqa: S608
+            f"VALUES {values}",
+            [value for row in rows for value in row],
+        )
+
+
 def insert_respondent_scores(
     rules: str, scores: dict[int, dict[str, float]], *, replace: bool = False
 ) -> None:

@@ -14,6 +14,8 @@ from surveys.models import InvitationMessage, Question
 from surveys.recipients import check_addresses, parse_addresses
 
 MAX_TEXT_LENGTH = 5000
+# "Other — please say what": a few words, not a comment.
+MAX_OTHER_LENGTH = 200
 
 
 @dataclass
@@ -23,6 +25,18 @@ class Option:
     spoken: str
     input_id: str
     checked: bool
+    is_other: bool = False
+
+
+@dataclass
+class OtherBox:
+    """The "please say what" box that goes with a choice question's "other" option."""
+
+    name: str
+    input_id: str
+    value: str
+    errors: list[str]
+    max_length: int = MAX_OTHER_LENGTH
 
 
 @dataclass
@@ -35,20 +49,34 @@ class RenderedQuestion:
     errors: list[str]
     options: list[Option] = field(default_factory=list)
     value: str = ""
+    dont_know: Option | None = None
+    other: OtherBox | None = None
+
+
+def _rating_value(value: str) -> int | str:
+    """A scale point as a number; the "don't know" option stays its marker (no number)."""
+    return value if value == Question.DONT_KNOW else int(value)
 
 
 def _field_for(question: Question) -> forms.Field:
     required_message = _("Answer this question, it is required.")
     if question.is_numeric:
         low, high = question.scale
+        ends = {"low": low, "high": high, "dont_know": question.dont_know_label}
+        choices = [(str(v), str(v)) for v in range(low, high + 1)]
+        if question.dont_know_label:
+            choices.append((Question.DONT_KNOW, question.dont_know_label))
         return forms.TypedChoiceField(
-            choices=[(str(v), str(v)) for v in range(low, high + 1)],
-            coerce=int,
+            choices=choices,
+            coerce=_rating_value,
             required=question.required,
             error_messages={
-                "required": _("Choose a number from %(low)s to %(high)s.") % {"low": low, "high": high},
-                "invalid_choice": _("Choose a whole number from %(low)s to %(high)s.")
-                % {"low": low, "high": high},
+                "required": (
+                    _("Choose a number from %(low)s to %(high)s, or “%(dont_know)s”.") % ends
+                    if question.dont_know_label
+                    else _("Choose a number from %(low)s to %(high)s.") % ends
+                ),
+                "invalid_choice": _("Choose a whole number from %(low)s to %(high)s.") % ends,
             },
         )
     if question.kind in (Question.SINGLE, Question.MULTIPLE):
@@ -79,14 +107,36 @@ def _field_for(question: Question) -> forms.Field:
     )
 
 
+def _other_choice(question: Question):
+    """The "other" option of a choice question (choices prefetched), if it has one."""
+    if question.kind not in (Question.SINGLE, Question.MULTIPLE):
+        return None
+    return next((c for c in question.choices.all() if c.is_other), None)
+
+
 class SurveyForm(forms.Form):
-    """One field per question (named ``q<id>``) plus an optional department."""
+    """One field per question (named ``q<id>``) plus an optional department; a choice
+    question with an "other" option also has its "please say what" box (``q<id>_other``)."""
 
     def __init__(self, *args, questions: list[Question], departments: list[Department] | None, **kwargs):
         super().__init__(*args, **kwargs)
         self.questions = questions
+        self.other_choices = {}
         for question in questions:
             self.fields[f"q{question.pk}"] = _field_for(question)
+            other = _other_choice(question)
+            if other is not None:
+                self.other_choices[question] = other
+                self.fields[f"q{question.pk}_other"] = forms.CharField(
+                    required=False,
+                    max_length=MAX_OTHER_LENGTH,
+                    strip=True,
+                    error_messages={
+                        "max_length": _(
+                            "Keep your answer to %(limit_value)d characters (it has %(show_value)d)."
+                        )
+                    },
+                )
         self.departments = departments
         if departments is not None:
             by_id = {str(d.pk): d for d in departments}
@@ -100,17 +150,41 @@ class SurveyForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        for question, other in self.other_choices.items():
+            name = f"q{question.pk}"
+            if cleaned.get(f"{name}_other") and name in cleaned and not self._chose(question, other):
+                # Typed words are never dropped unseen: the box shows without JavaScript.
+                self.add_error(
+                    f"{name}_other",
+                    _("You wrote what “%(other)s” is: also choose “%(other)s”, or empty the box.")
+                    % {"other": other.label},
+                )
         if not self.errors and not any(v not in (None, "", []) for v in self.answers().values()):
             raise forms.ValidationError(_("Answer at least one question before sending."), code="empty")
         return cleaned
 
+    def _chose(self, question: Question, choice) -> bool:
+        value = self.cleaned_data.get(f"q{question.pk}")
+        return choice in value if isinstance(value, list) else value == choice
+
     def answers(self) -> dict[Question, object]:
+        """Each question's cleaned value; a rating's "don't know" is ``Question.DONT_KNOW``."""
         return {q: self.cleaned_data.get(f"q{q.pk}") for q in self.questions}
+
+    def other_texts(self) -> dict[Question, str]:
+        """The words given for "other", for the questions where "other" was chosen."""
+        return {
+            question: self.cleaned_data[f"q{question.pk}_other"]
+            for question, other in self.other_choices.items()
+            if self.cleaned_data.get(f"q{question.pk}_other") and self._chose(question, other)
+        }
 
     def department(self) -> Department | None:
         return self.cleaned_data.get("department")
 
     def rendered_questions(self) -> list[RenderedQuestion]:
+        if getattr(self, "_rendered", None) is not None:
+            return self._rendered
         rendered = []
         for question in self.questions:
             name = f"q{question.pk}"
@@ -129,25 +203,62 @@ class SurveyForm(forms.Form):
                     )
                     for i, v in enumerate(labels)
                 ]
-                rendered.append(RenderedQuestion(question, name, f"id_{name}_0", errors, options))
+                dont_know = (
+                    Option(
+                        Question.DONT_KNOW,
+                        question.dont_know_label,
+                        "",
+                        f"id_{name}_dont_know",
+                        chosen == Question.DONT_KNOW,
+                    )
+                    if question.dont_know_label
+                    else None
+                )
+                rendered.append(
+                    RenderedQuestion(question, name, f"id_{name}_0", errors, options, dont_know=dont_know)
+                )
             elif question.kind in (Question.SINGLE, Question.MULTIPLE):
                 value = bound.value()
                 chosen = {str(v) for v in (value if isinstance(value, list) else [value]) if v}
+                other = self.other_choices.get(question)
                 options = [
-                    Option(str(key), label, "", f"id_{name}_{i}", str(key) in chosen)
+                    Option(
+                        str(key),
+                        label,
+                        "",
+                        f"id_{name}_{i}",
+                        str(key) in chosen,
+                        is_other=other is not None and str(key) == str(other.pk),
+                    )
                     for i, (key, label) in enumerate(self.fields[name].choices)
                 ]
-                rendered.append(RenderedQuestion(question, name, f"id_{name}_0", errors, options))
+                box = None
+                if other is not None:
+                    other_bound = self[f"{name}_other"]
+                    box = OtherBox(
+                        f"{name}_other",
+                        f"id_{name}_other",
+                        other_bound.value() or "",
+                        list(other_bound.errors),
+                    )
+                rendered.append(RenderedQuestion(question, name, f"id_{name}_0", errors, options, other=box))
             else:
                 rendered.append(
                     RenderedQuestion(question, name, f"id_{name}", errors, value=bound.value() or "")
                 )
+        self._rendered = rendered
         return rendered
 
     def error_summary(self) -> list[tuple[str, str]]:
         """(anchor, message) pairs, in page order, for the summary at the top of the form."""
+        if not self.is_bound:
+            return []
         rendered = self.rendered_questions()
-        summary = [(rq.anchor, f"{rq.question.text} — {error}") for rq in rendered for error in rq.errors]
+        summary = []
+        for rq in rendered:
+            summary += [(rq.anchor, f"{rq.question.text} — {error}") for error in rq.errors]
+            if rq.other is not None:
+                summary += [(rq.other.input_id, f"{rq.question.text} — {error}") for error in rq.other.errors]
         summary += [(rendered[0].anchor if rendered else "main", e) for e in self.non_field_errors()]
         if "department" in self.fields:
             summary += [

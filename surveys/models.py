@@ -107,10 +107,12 @@ class Survey(models.Model):
                 }
             )
 
-    def group_threshold(self) -> int:
+    def group_threshold(self, site: SiteSettings | None = None) -> int:
         """The k every output of this survey uses: the larger of the site's and the survey's
-        minimum group size, and never below the hard floor, whatever is stored."""
-        return max(SiteSettings.load().min_group_size, self.min_group_size, MIN_GROUP_SIZE_FLOOR)
+        minimum group size, and never below the hard floor, whatever is stored. ``site``:
+        the site settings if already read."""
+        site = site or SiteSettings.load()
+        return max(site.min_group_size, self.min_group_size, MIN_GROUP_SIZE_FLOOR)
 
     def self_reported_threshold(self) -> int:
         """The k for cells of departments picked on an open link, where anyone can claim
@@ -170,6 +172,9 @@ class Question(models.Model):
         (TEXT, "Free text"),
     ]
     SCALES = {RATING_5: (1, 5), RATING_7: (1, 7), SCALE_10: (0, 10)}
+    # The value a respondent sends for a rating's "don't know" option (``dont_know_label``):
+    # never a number; stored as no answer (DESIGN rule 9), like an import's "don't know".
+    DONT_KNOW = "dont-know"
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="questions")
     order = models.PositiveSmallIntegerField(default=0)

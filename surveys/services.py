@@ -20,7 +20,7 @@ from perception.lib import emails, respondent_scoring
 from perception.lib import sealed as sealed_values
 from perception.lib.dates import months_before
 from perception.models import Department, Theme
-from surveys.bulk import insert_answers, insert_respondent_scores
+from surveys.bulk import insert_answers, insert_respondent_scores, insert_response_answers
 from surveys.imports import QUESTION_KINDS, Converted, ImportProblem, Scale, Table, convert, read_export
 from surveys.invitation_email import compose, default_message, opt_out_token
 from surveys.models import (
@@ -185,12 +185,22 @@ def response_submit(
     invitation: Invitation | None = None,
     source: str = Response.WEB,
     now: datetime | None = None,
+    other_texts: dict[Question, str] | None = None,
 ) -> Response:
     """Store one response with its answers, all or nothing.
 
     ``answers`` maps each answered question to its cleaned value: an int for scales, a
     Choice for single choice, a list of Choices for multiple choice, a string for text.
     Unanswered questions are left out. Raises InvitationAlreadyUsed for a used link.
+
+    A rating answered "don't know" (``Question.DONT_KNOW``) stores no answer at all, as an
+    import does (DESIGN rule 9: missing, never a point). It therefore counts exactly like
+    a skipped question everywhere: in the person's scores, and in the disclosure rule that
+    a dimension's family holds only people who answered every dimension question — a
+    don't-know is no answer the published figures could tell apart from a skip.
+
+    ``other_texts`` holds the words given for a choice question's "other" option; they
+    are kept as the text of that option's answer row.
 
     A personal link whose invitation names a department gives that department, whatever
     was picked. Any other department (picked by the respondent on either kind of link,
@@ -199,6 +209,7 @@ def response_submit(
     """
     now = now or timezone.now()
     survey = wave.survey
+    other_texts = other_texts or {}
     source = Response.LINK if invitation is not None else source
     if invitation is not None and invitation.department_id is not None:
         department = invitation.department
@@ -217,32 +228,34 @@ def response_submit(
             source=source,
             invitation=invitation if survey.anonymity == Survey.IDENTIFIED else None,
         )
-        rows = []
+        # (response, question, number, choice, text) rows, inserted in one statement.
+        rows: list[tuple] = []
         numbers: dict[int, float] = {}
         ticked: set[tuple[int, int, int]] = set()
         for question, value in answers.items():
             if value in (None, "", []):
                 continue
             if question.is_numeric:
-                rows.append(Answer(response=response, question=question, number=float(value)))
+                if value == Question.DONT_KNOW:
+                    continue
+                rows.append((response.pk, question.pk, float(value), None, ""))
                 numbers[question.pk] = float(value)
-            elif question.kind == Question.SINGLE:
-                rows.append(Answer(response=response, question=question, choice=value))
-                ticked.add((response.pk, question.pk, value.pk))
-            elif question.kind == Question.MULTIPLE:
-                rows.extend(Answer(response=response, question=question, choice=c) for c in value)
-                ticked.update((response.pk, question.pk, c.pk) for c in value)
+            elif question.kind in (Question.SINGLE, Question.MULTIPLE):
+                chosen = value if isinstance(value, list) else [value]
+                words = other_texts.get(question, "")
+                rows.extend(
+                    (response.pk, question.pk, None, c.pk, words if c.is_other else "") for c in chosen
+                )
+                ticked.update((response.pk, question.pk, c.pk) for c in chosen)
             else:
-                rows.append(Answer(response=response, question=question, text=value))
-        Answer.objects.bulk_create(rows)
+                rows.append((response.pk, question.pk, None, None, value))
+        insert_response_answers(rows)
         # Scored from the answers in hand, with no query. Were ``answers`` not every
         # question of the survey, the digest differs from the survey's and the scores are
         # computed again from the stored answers before anyone reads them.
         questions = list(answers)
         scores = respondent_scoring.score_answers(questions, {response.pk: numbers}, ticked)
-        RespondentScore.objects.create(
-            response=response, rules=scoring_digest(questions), scores=scores[response.pk]
-        )
+        insert_respondent_scores(scoring_digest(questions), {response.pk: scores[response.pk]})
     return response
 
 

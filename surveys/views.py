@@ -2,29 +2,40 @@
 no account and reveal nothing about other responses; and the staff ones (importing
 another tool's export, coding survey comments)."""
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
-from functools import wraps
+from functools import cache, wraps
 from urllib.parse import urlencode
 
 from csp.decorators import csp_replace
 from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache as shared_cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
+from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
 from perception.lib import hooks
-from perception.models import Department
+from perception.models import Department, SiteSettings
 from perception.roles import CODE_COMMENTS, MANAGE_SURVEYS, permission_required
 from surveys import imports, invitation_email, services, tasks, throttle
-from surveys.forms import MAX_TEXT_LENGTH, CodingForm, InviteForm, ReminderForm, SurveyForm
+from surveys.forms import (
+    MAX_TEXT_LENGTH,
+    CodingForm,
+    InviteForm,
+    ReminderForm,
+    SurveyForm,
+)
 from surveys.import_forms import MappingForm, UploadForm, with_group_choices
 from surveys.models import (
     Answer,
@@ -134,14 +145,25 @@ def _answer(
 ) -> HttpResponse:
     """Show the form, or validate and store the answers; shared by both kinds of link."""
     open_link = invitation is None
-    questions = list(survey.questions.filter(retired=False).prefetch_related("choices"))
+    # Pseudonymous and identified personal links keep a draft on the server; anonymous
+    # ones only in the browser (static/js/survey.js), so nothing is kept about them here.
+    server_draft = not open_link and survey.anonymity != Survey.ANONYMOUS
+    # A fresh form's questions are the same for everyone: drawn once and kept in the cache
+    # under a key naming everything drawn (one light query); then neither the questions
+    # nor the form's question fields are needed.
+    fresh = request.method == "GET" and not (server_draft and invitation.draft)
+    drawn = _drawn_questions(survey, request.LANGUAGE_CODE) if fresh else None
+    questions_html = shared_cache.get(drawn.key) if drawn else None
+    questions = (
+        []
+        if questions_html is not None
+        else list(survey.questions.filter(retired=False).prefetch_related("choices"))
+    )
+    question_count = drawn.count if drawn else len(questions)
     # A personal link that names a department gives it; nobody is asked for it. IT staff
     # answering a self-view wave answer for users in general: no department to give.
     asks_department = (open_link or invitation.department_id is None) and not wave.is_self_view
     departments = _departments_for(wave) if asks_department else None
-    # Pseudonymous and identified personal links keep a draft on the server; anonymous
-    # ones only in the browser (static/js/survey.js), so nothing is kept about them here.
-    server_draft = not open_link and survey.anonymity != Survey.ANONYMOUS
     saving = request.method == "POST" and request.POST.get("action") == "save" and server_draft
     if saving:
         draft = _draft_of(request.POST, questions, departments is not None)
@@ -161,16 +183,22 @@ def _answer(
         "server_draft": server_draft,
         "browser_draft": not open_link and not server_draft,
         "saved": saving,
-        "question_count": len(questions),
-        "show_progress": len(questions) >= PROGRESS_FROM_QUESTIONS,
+        "question_count": question_count,
+        "show_progress": question_count >= PROGRESS_FROM_QUESTIONS,
     }
     if saving:
         return _draft_saved(request, context, survey)
 
     def page(status: int, **extra) -> HttpResponse:
-        # Read here, only for a page that is drawn (not a redirect): the page names it twice,
-        # and each reading of survey.group_threshold loads the site settings.
-        extra["group_threshold"] = survey.group_threshold()
+        # Read here, only for a page that is drawn (not a redirect): the page names it twice.
+        # The site settings are read once for this and the page layout.
+        extra["group_threshold"] = survey.group_threshold(SiteSettings.for_request(request))
+        if fresh:
+            extra["questions_html"] = (
+                mark_safe(questions_html)  # noqa: S308 -- kept by _keep_questions
+                if questions_html is not None
+                else _keep_questions(drawn.key, form)
+            )
         return render(request, "surveys/answer.html", context | extra, status=status)
 
     if request.method == "POST":
@@ -187,6 +215,7 @@ def _answer(
                     answers=form.answers(),
                     department=form.department(),
                     invitation=invitation,
+                    other_texts=form.other_texts(),
                 )
             except services.InvitationAlreadyUsed:
                 return _already_answered(request, survey, open_link=False)
@@ -198,6 +227,60 @@ def _answer(
     return page(200)
 
 
+# How long a fresh form's rendered questions are kept. The key names everything drawn,
+# so an edit is never served stale; the limit only bounds a deploy's changed translations.
+QUESTIONS_HTML_SECONDS = 60 * 60
+
+
+@cache
+def _questions_template_digest() -> str:
+    """Changes with the questions template, so a deploy that changes it draws afresh."""
+    return hashlib.sha256(get_template("surveys/_questions.html").template.source.encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class DrawnQuestions:
+    key: str  # the cache key of their drawing
+    count: int
+
+
+def _drawn_questions(survey: Survey, language: str) -> DrawnQuestions:
+    """Everything the respondent page draws of a survey's questions, read in one query of
+    plain values and hashed into the cache key of their drawing: an edited question,
+    option, order, language or template is never served from an older drawing."""
+    rows = list(
+        survey.questions.filter(retired=False)
+        .order_by("order", "id", "choices__order", "choices__id")
+        .values_list(
+            "pk",
+            "text",
+            "help_text",
+            "kind",
+            "required",
+            "scale_low",
+            "scale_high",
+            "scale_labels",
+            "low_label",
+            "high_label",
+            "dont_know_label",
+            "choices__pk",
+            "choices__label",
+            "choices__is_other",
+        )
+    )
+    digest = hashlib.sha256(json.dumps(rows, default=str).encode()).hexdigest()[:24]
+    return DrawnQuestions(
+        f"survey-questions:{_questions_template_digest()}:{language}:{digest}", len({row[0] for row in rows})
+    )
+
+
+def _keep_questions(key: str, form: SurveyForm) -> SafeString:
+    """Draw the questions of an unbound, empty form and keep them for the next visitors."""
+    html = render_to_string("surveys/_questions.html", {"form": form})
+    shared_cache.set(key, html, QUESTIONS_HTML_SECONDS)
+    return mark_safe(html)  # noqa: S308 -- drawn by our own template, which escapes
+
+
 # From this many questions a survey is longer than one screen and says where one is.
 PROGRESS_FROM_QUESTIONS = 5
 MAX_DRAFT_VALUES = 50
@@ -207,6 +290,7 @@ def _draft_of(data, questions, with_department: bool) -> dict[str, list[str]]:
     """The answers typed so far, as sent (unchecked: they are checked on submission),
     only for this survey's fields and within the length a text answer may have."""
     names = [f"q{question.pk}" for question in questions] + (["department"] if with_department else [])
+    names += [f"q{q.pk}_other" for q in questions if any(c.is_other for c in q.choices.all())]
     return {
         name: [value[:MAX_TEXT_LENGTH] for value in data.getlist(name)[:MAX_DRAFT_VALUES]]
         for name in names

@@ -65,4 +65,20 @@ document.addEventListener("DOMContentLoaded", () => {
     form.addEventListener("change", save);
     form.addEventListener("submit", () => localStorage.removeItem(key));
   }
+
+  // "Other — please say what": the box shows while "Other" is chosen (or holds words, so
+  // nothing typed is ever hidden). Without JavaScript it is always there. Last, so a
+  // draft restored above is taken into account.
+  document.querySelectorAll("[data-other-for]").forEach((box) => {
+    const option = document.getElementById(box.dataset.otherFor);
+    const words = box.querySelector("input[type=text]");
+    if (!option || !words) return;
+    const show = () => {
+      box.hidden = !option.checked && !words.value;
+    };
+    document.querySelectorAll(`input[name="${option.name}"]`).forEach((input) => {
+      input.addEventListener("change", show);
+    });
+    show();
+  });
 });
