@@ -60,10 +60,11 @@ bench: install-dev
 	$(BIN)/python -m benchmarks.simulation
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
-## bench-peer: submissions beside django-survey-and-report 1.5.0 (its own virtualenv in
-## .bench-peer/), both on PostgreSQL 127.0.0.1:5432; PEER_SECONDS=10 for a quick run
+## bench-peer: submissions, analysis and raw CSV export beside django-survey-and-report
+## 1.5.0 (its own virtualenv in .bench-peer/), both on PostgreSQL 127.0.0.1:5432;
+## PEER_ARGS=--quick for a short run
 bench-peer: install-dev
-	$(BIN)/python -m benchmarks.peer --duration $${PEER_SECONDS:-60}
+	$(BIN)/python -m benchmarks.peer $(PEER_ARGS)
 
 ## browser: Debian's Chromium and axe-core for the browser tests (needs root for apt)
 browser:

@@ -1,15 +1,16 @@
 """`make bench-peer`: Perception beside django-survey-and-report 1.5.0, the same jobs in
 the same run, interleaved, on the same PostgreSQL.
 
-    python -m benchmarks.peer [--duration 60] [--output BENCHMARKS.md]
+    python -m benchmarks.peer [--duration 60] [--runs 3] [--quick] [--output BENCHMARKS.md]
 
 The peer is installed from PyPI into its own throwaway virtualenv (.bench-peer/,
 gitignored) with a minimal project around it: one survey of 25 rating questions (radio,
 1–5). Perception gets the same: one survey of 25 agreement statements on its open link
 (kiosk mode and no burst limit, so every respondent may answer). Jobs: submissions
 (benchmarks.load: GET + POST per respondent, 16 client threads on one core, gunicorn
-with 2 sync workers on the other), then the raw CSV export of what was stored, each
-side in turn.
+with 2 sync workers on the other); then analysis of one wave of 2,000 and of 20,000
+respondents and the raw CSV export of 20,000 (benchmarks.peer_reports). ``--quick``: 10 s
+of load, 2,000 respondents only, one run each.
 """
 
 import argparse
@@ -23,7 +24,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import load
+from benchmarks import load, peer_reports
 
 ROOT = Path(__file__).resolve().parent.parent
 PEER = ROOT / ".bench-peer"
@@ -59,6 +60,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 STATIC_URL = "/static/"
 LOGIN_URL = "/admin/login/"
 USE_TZ = True
+CSV_DIRECTORY = Path(__file__).resolve().parent.parent / "out"
+TEX_DIRECTORY = CSV_DIRECTORY
 """
 
 PEER_URLS = """
@@ -120,6 +123,7 @@ def install_peer() -> None:
     (project / "settings.py").write_text(PEER_SETTINGS)
     (project / "urls.py").write_text(PEER_URLS)
     (project / "wsgi.py").write_text(PEER_WSGI)
+    (PEER / "project" / "out").mkdir(exist_ok=True)
 
 
 def peer_env() -> dict:
@@ -133,6 +137,7 @@ def perception_env() -> dict:
     return os.environ | {
         "DATABASE_URL": POSTGRES + "perception_bench_submissions",
         "SECRET_KEY": "perception-benchmark-only-secret-key-long-enough-for-django",
+        "INVITATION_ADDRESS_KEY": "kzGlb0nV1uC1lSiqK6bfZDc0b5y4Yx3r9N2Fw7bJ0wE=",
         "DEBUG": "0",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "OPEN_LINK_BURST_LIMIT": "1000000000",
@@ -185,8 +190,16 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--duration", type=float, default=60, help="seconds of load per side (default 60)")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each analysis and export (default 3)")
+    parser.add_argument(
+        "--export-runs", type=int, default=1, help="runs of the raw export (default 1: the peer's is slow)"
+    )
+    parser.add_argument("--quick", action="store_true", help="10 s of load, 2,000 respondents, one run")
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
     args = parser.parse_args()
+    sizes, export_size = [2000, 20000], 20000
+    if args.quick:
+        args.duration, args.runs, args.export_runs, sizes, export_size = 10, 1, 1, [2000], 2000
     install_peer()
     sides = {
         "Perception": (sys.executable, ROOT, perception_env(), "perception.wsgi", perception_fill),
@@ -198,7 +211,7 @@ def main() -> None:
             peer_fill,
         ),
     }
-    paths = {}
+    paths, surveys = {}, {}
     for name, database in (
         ("Perception", "perception_bench_submissions"),
         ("django-survey-and-report 1.5.0", "peer_bench"),
@@ -211,6 +224,7 @@ def main() -> None:
         seed = PERCEPTION_SEED if name == "Perception" else PEER_SEED
         survey = re.search(r"survey (\d+)", django_admin(python, cwd, env, "shell", "-c", seed)).group(1)
         paths[name] = "/s/bench-submissions/" if name == "Perception" else f"/survey/{survey}/"
+        surveys[name] = int(survey)
     results = {}
     # Interleaved: each side's load, one after the other, twice, halves of the duration.
     for _half in range(2):
@@ -252,10 +266,19 @@ def main() -> None:
             ),
         }
     print(json.dumps(summary, indent=2))
-    write(summary, args.duration, args.output)
+    peer_name = "django-survey-and-report 1.5.0"
+    reports = peer_reports.run_jobs(
+        {"env": perception_env(), "cwd": ROOT, "python": sys.executable, "survey": surveys["Perception"]},
+        {"env": peer_env(), "cwd": PEER / "project", "python": PEER_PYTHON, "survey": surveys[peer_name]},
+        sizes,
+        export_size,
+        args.runs,
+        args.export_runs,
+    )
+    write(summary, args.duration, args.output, reports)
 
 
-def write(summary: dict, duration: float, output: Path) -> None:
+def write(summary: dict, duration: float, output: Path, reports: dict) -> None:
     ours, theirs = summary["Perception"], summary["django-survey-and-report 1.5.0"]
     load_average = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     lines = [
@@ -285,6 +308,29 @@ def write(summary: dict, duration: float, output: Path) -> None:
         f"Perception's target ≤ 15 ms: {'met' if ours['cpu_ms'] <= 15 else 'missed'}; p95 ≤ 0.3 s: "
         f"{'met' if ours['p95'] <= 0.3 else 'missed'}; 0 errors and stored = accepted: "
         f"{'met' if ours['errors'] == 0 and ours['stored'] == ours['accepted'] else 'missed'}.",
+        "",
+        "### Analysis and raw CSV export beside the peer",
+        "",
+        "Same run, same PostgreSQL; each job a new process timed from interpreter start to exit, "
+        "Perception and the peer interleaved, median of the runs (each run is listed). "
+        "Analysis: Perception's "
+        "`manage.py trends --survey bench --json` over one wave; the peer has no results page, "
+        "its analysis is `manage.py exportresult --tex --force` (its LaTeX report of counts and "
+        "charts per question; compiling the PDF needs xelatex, not installed, and is left out). "
+        "Raw CSV export: Perception's `/dashboard/responses.csv` through Django's test client "
+        "(benchmarks.raw_export: permission, disclosure, streamed rows), the peer's "
+        "`exportresult --csv --force` (the file its CSV view serves). Perception's wave: 23 "
+        "agreement items, a 0–10 and a comment; the peer's: 25 radio questions (1–5), all answered.",
+        "",
+        *peer_reports.table(reports, "django-survey-and-report 1.5.0"),
+        "",
+        "Rows exported: "
+        + "; ".join(
+            f"{key}: Perception {runs['perception_rows']:,}, peer {runs['peer_rows']:,}"
+            for key, runs in reports.items()
+            if "peer_rows" in runs
+        )
+        + ".",
         "<!-- peer:end -->",
     ]
     text = output.read_text() if output.exists() else "# Benchmarks\n"

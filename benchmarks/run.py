@@ -22,6 +22,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {"sqlite": 6.0, "postgresql": 3.0}
+# Issue 16: 100,000 rows × 30 columns.
+IMPORT_TARGETS = {"sqlite": 15.0, "postgresql": 20.0}
 MEMORY_TARGET_MB = 1500
 START, END = "<!-- trends:start -->", "<!-- trends:end -->"
 
@@ -116,6 +118,15 @@ def bench(name: str, respondents: int, waves: int, runs: int, import_rows: int) 
         env=env,
         check=True,
     )
+    # Scores are kept as responses arrive; the generator writes answers around the
+    # services, so they are brought up to date here, as part of the data's making.
+    subprocess.run(
+        [sys.executable, "manage.py", "rebuild_scores", "--survey", "bench"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     generated = time.perf_counter() - began
     timed_run(env)  # warm the operating system's file cache; not counted
     results = [timed_run(env) for _ in range(runs)]
@@ -149,13 +160,18 @@ def bench(name: str, respondents: int, waves: int, runs: int, import_rows: int) 
     }
 
 
-def write(results: list[dict], respondents: int, waves: int, output: Path) -> None:
-    today = datetime.now(UTC).date().isoformat()
+def load_average() -> str:
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def write(results: list[dict], respondents: int, waves: int, output: Path, load_before: str) -> None:
+    today = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         START,
         "## `trends --json` end to end",
         "",
-        f"Measured {today} on {machine()}.",
+        f"Measured {today} on {machine()}; load average (1 / 5 / 15 min) {load_before} at the start, "
+        f"{load_average()} at the end (the machine is shared).",
         f"Synthetic organisation: {respondents:,} respondents per wave × {waves} waves × 25 questions "
         f"(about {respondents * waves * 24.3 / 1e6:.1f} million answers), 8 departments, coded comments.",
         "Each run is a new `python manage.py trends --survey bench --json` process, timed from outside "
@@ -196,12 +212,17 @@ def write(results: list[dict], respondents: int, waves: int, output: Path) -> No
         "freshly migrated database, once into the bench database holding the synthetic organisation "
         "(2.8 million answers already).",
         "",
-        "| database | rows | into an empty database (s) | into the full database (s) | target (s) |",
-        "|---|---|---|---|---|",
+        "| database | rows | into an empty database (s) | into the full database (s) | target (s) "
+        "| verdict |",
+        "|---|---|---|---|---|---|",
     ]
     for r in results:
         empty, full = f"{r['import_empty']:.1f}", f"{r['import_seconds']:.1f}"
-        lines.append(f"| {r['database']} | {r['import_rows']:,} | {empty} | {full} | 60 |")
+        target = IMPORT_TARGETS[r["database"]]
+        verdict = "met" if max(r["import_empty"], r["import_seconds"]) <= target else "missed"
+        lines.append(
+            f"| {r['database']} | {r['import_rows']:,} | {empty} | {full} | {target:.0f} | {verdict} |"
+        )
     lines += [
         "",
         "Data generation time (not part of the targets): "
@@ -230,11 +251,12 @@ def main() -> None:
     parser.add_argument("--databases", default="sqlite,postgres")
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
     args = parser.parse_args()
+    load_before = load_average()
     results = [
         bench(name.strip(), args.respondents, args.waves, args.runs, args.import_rows)
         for name in args.databases.split(",")
     ]
-    write(results, args.respondents, args.waves, args.output)
+    write(results, args.respondents, args.waves, args.output, load_before)
 
 
 if __name__ == "__main__":

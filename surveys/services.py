@@ -611,25 +611,41 @@ def _import_answers(
             choices[(question.pk, label.lower())] = choice
         return choice
 
+    # The answers table checks no reference (see Answer): the responses are this
+    # transaction's own, and the questions are held until it ends so none can go meanwhile.
+    list(Question.objects.filter(pk__in=[q.pk for q in questions.values()]).select_for_update(no_key=True))
     answers = []
     numbers: dict[int, dict[int, float]] = {}
     ticked: set[tuple[int, int, int]] = set()
+    # What each column is, worked out once rather than for each of the millions of cells.
+    columns = {
+        header: (
+            question,
+            question.pk,
+            question.is_numeric,
+            question.kind in (Question.SINGLE, Question.MULTIPLE),
+        )
+        for header, question in questions.items()
+    }
     for index, (response, row) in enumerate(zip(responses, rows, strict=True)):
-        numbers[response.pk] = numbered = {}
+        response_id = response.pk
+        numbers[response_id] = numbered = {}
         for header, value in row["answers"].items():
-            question = questions.get(header)
-            if question is None:
+            column = columns.get(header)
+            if column is None:
                 continue
-            if question.is_numeric:
-                answers.append((response.pk, question.pk, float(value), None, ""))
-                numbered[question.pk] = float(value)
-            elif question.kind in (Question.SINGLE, Question.MULTIPLE):
+            question, question_id, numeric, chosen = column
+            if numeric:
+                number = float(value)
+                answers.append((response_id, question_id, number, None, ""))
+                numbered[question_id] = number
+            elif chosen:
                 for label in value if isinstance(value, list) else [value]:
                     choice = choice_for(question, label).pk
-                    answers.append((response.pk, question.pk, None, choice, ""))
-                    ticked.add((response.pk, question.pk, choice))
+                    answers.append((response_id, question_id, None, choice, ""))
+                    ticked.add((response_id, question_id, choice))
             else:
-                answers.append((response.pk, question.pk, None, None, value))
+                answers.append((response_id, question_id, None, None, value))
         if progress and (index + 1) % 10000 == 0:
             progress(index + 1)
     insert_answers(answers)
