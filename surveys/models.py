@@ -682,19 +682,10 @@ class AnswerQuerySet(models.QuerySet):
 class Answer(models.Model):
     """One answer: a number for scales, a choice (one row per ticked option) or text."""
 
-    # No foreign-key constraint in the database for the response and the question: PostgreSQL
-    # checks one row by row (about 20 s per million answers an import writes, deferred
-    # or not), five times what storing the rows costs. Every write path makes answers only
-    # for a response it created or holds in the same transaction and for questions it has
-    # read (an import locks them), and deletions cascade through Django's collector.
-    response = models.ForeignKey(
-        Response, on_delete=models.CASCADE, related_name="answers", db_constraint=False
-    )
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
     # No index of its own: the (question, response) index below serves lookups by question,
     # and each index costs time on every one of the millions of rows an import writes.
-    question = models.ForeignKey(
-        Question, on_delete=models.CASCADE, related_name="answers", db_index=False, db_constraint=False
-    )
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers", db_index=False)
     number = models.FloatField(null=True, blank=True)
     # Most answers are numbers or text: index only the rows that name a choice.
     choice = models.ForeignKey(Choice, null=True, blank=True, on_delete=models.CASCADE, db_index=False)

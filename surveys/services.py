@@ -611,9 +611,6 @@ def _import_answers(
             choices[(question.pk, label.lower())] = choice
         return choice
 
-    # The answers table checks no reference (see Answer): the responses are this
-    # transaction's own, and the questions are held until it ends so none can go meanwhile.
-    list(Question.objects.filter(pk__in=[q.pk for q in questions.values()]).select_for_update(no_key=True))
     answers = []
     numbers: dict[int, dict[int, float]] = {}
     ticked: set[tuple[int, int, int]] = set()
