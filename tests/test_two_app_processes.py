@@ -4,7 +4,7 @@ and both serve the same published figures.
 
 Runs only where PostgreSQL (127.0.0.1:5432, user postgres, trust auth) and Redis
 (127.0.0.1:6379) answer; skipped otherwise. Uses its own database and Redis database
-(number 13), both emptied first."""
+(13, or one below per xdist worker), both emptied first."""
 
 import http.cookiejar
 import os
@@ -21,9 +21,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DATABASE = "perception_two_processes"
+# Under pytest-xdist each worker that runs a test of this module sets the pair up for
+# itself (the fixture is per module, per worker): its own database and Redis database.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+WORKER_NUMBER = int(WORKER.removeprefix("gw") or 0) if WORKER.startswith("gw") else 0
+DATABASE = f"perception_two_processes_{WORKER_NUMBER}"
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
-REDIS_URL = "redis://127.0.0.1:6379/13"
+REDIS_URL = f"redis://127.0.0.1:6379/{13 - WORKER_NUMBER % 8}"
 LIMIT = 4
 
 
