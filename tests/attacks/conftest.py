@@ -11,11 +11,11 @@ renamed route, an error), that is not an AssertionError and the suite fails too.
 
 import pytest
 
+REASON = "written as an attack on anonymity: it must fail, or a person's answer leaks"
+
 
 def pytest_collection_modifyitems(config, items):
     here = __name__.rsplit(".", 1)[0]
     for item in items:
         if item.module.__name__.startswith(here):
-            item.add_marker(
-                pytest.mark.xfail(strict=True, raises=AssertionError, reason="the attack must fail")
-            )
+            item.add_marker(pytest.mark.xfail(strict=True, raises=AssertionError, reason=REASON))
