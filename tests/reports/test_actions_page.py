@@ -13,7 +13,7 @@ from perception.models import Department
 from reports import impact, queries
 from surveys import demo
 from surveys.models import Survey
-from tests.factories import add_response, make_user
+from tests.factories import add_response
 
 pytestmark = pytest.mark.django_db
 
@@ -25,11 +25,6 @@ def organisation():
     demo.build(timezone.now())
     listening_demo.build(timezone.localdate(), facilitator=None)
     return Survey.objects.get(slug="it-service")
-
-
-@pytest.fixture
-def viewer(client):
-    client.force_login(make_user("viewer", "Viewers"))
 
 
 def effect_of(survey, title: str) -> impact.MeasureEffect:

@@ -30,17 +30,6 @@ K = 5
 FORMULA = '=HYPERLINK("http://x","y")'
 
 
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.clear()
-
-
-@pytest.fixture
-def viewer(client):
-    client.force_login(make_user("viewer", "Viewers"))
-    return client
-
-
 @pytest.fixture
 def org():
     """Three waves; Finance has 8 people a wave, Sales 6, Legal K-1 = 4 (to be suppressed)."""

@@ -25,7 +25,6 @@ from tests.factories import (
     make_departments,
     make_past_waves,
     make_survey,
-    make_user,
     make_wave,
 )
 from tests.properties import examples
@@ -65,12 +64,6 @@ def test_a_cell_once_shown_is_never_hidden_again_the_publication_waits():
 
 
 # -- Against the database ---------------------------------------------------------------
-
-
-@pytest.fixture
-def viewer(client, db):
-    client.force_login(make_user("viewer", "Viewers"))
-    return client
 
 
 @pytest.fixture

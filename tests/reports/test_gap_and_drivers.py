@@ -23,23 +23,11 @@ from tests.factories import (
     make_departments,
     make_past_waves,
     make_survey,
-    make_user,
     make_wave,
 )
 
 pytestmark = pytest.mark.django_db
 K = 5
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.clear()
-
-
-@pytest.fixture
-def viewer(client):
-    client.force_login(make_user("viewer", "Viewers"))
-    return client
 
 
 @pytest.fixture
