@@ -433,6 +433,10 @@ def test_a_closed_wave_invites_nobody(survey, manager, client):
     )
     assert page.status_code == 400
     assert not Invitation.objects.exists()
+    # Its page offers neither invitations nor a reminder plan, only the counts.
+    text = client.get(reverse("surveys:wave_invitations", args=[survey.slug, wave.pk])).content.decode()
+    assert "This wave has closed" in text
+    assert reverse("surveys:wave_reminders", args=[survey.slug, wave.pk]) not in text
 
 
 def test_the_reminder_plan_is_saved_and_bad_values_are_refused(survey, manager, client):
