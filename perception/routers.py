@@ -20,6 +20,7 @@ REPLICA_READS = frozenset(
     {
         "reports.Publication",
         "reports.PublishedScore",
+        "reports.PublishedCount",
         "reports.PublishedCell",
         "reports.PublishedTotal",
     }

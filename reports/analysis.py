@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats as scipy_stats
 
 from reports import statistics
 from reports.statistics import ALPHA, Difference, Interval, MetaRegression, Moments
@@ -370,8 +369,8 @@ def _trend_without_one(fit, x, rows) -> tuple[float, bool]:
         t = np.where(ses > 0, sign * slopes / ses, 0.0)
     weakest = int(np.argmin(t))
     df = fit.df
-    p = float(2 * scipy_stats.t.sf(abs(t[weakest]), df))
-    half = float(scipy_stats.t.ppf(0.975, df)) * ses[weakest]
+    p = statistics.t_two_sided_p(float(t[weakest]), df)
+    half = statistics.t_quantile(0.975, df) * ses[weakest]
     excludes = bool(sign * slopes[weakest] - half > 0)
     return p, excludes
 
@@ -641,15 +640,25 @@ def statuses_without_each_voice(mentions: pd.DataFrame) -> pd.Series:
     lost = mentions[mentions["source"].isin(sole_sources)].groupby("voice")["source"].nunique()
     lost = lost.reindex(per_voice.index, fill_value=0)
     sources = mentions["source"].nunique()
-    ordered = np.sort(per_voice.to_numpy())[::-1]
+    own = per_voice.to_numpy()
+    ordered = np.sort(own)[::-1]
     top, second = ordered[0], (ordered[1] if len(ordered) > 1 else 0)
-    statuses = {}
-    for voice, own in per_voice.items():
-        remaining = total - own
-        largest = second if own == top and (ordered == top).sum() == 1 else top
-        share = float(largest / remaining) if remaining else 0.0
-        statuses[voice] = theme_status(voices - 1, int(sources - lost[voice]), share)
-    return pd.Series(statuses)
+    # Without a voice, the largest remaining voice is the runner-up only when that voice
+    # was the one unique top.
+    largest = np.where((own == top) & ((ordered == top).sum() == 1), second, top)
+    remaining = total - own
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shares = np.where(remaining > 0, largest / np.where(remaining > 0, remaining, 1), 0.0)
+    left = sources - lost.to_numpy()
+    # Few distinct (sources left, share) pairs however many voices: judge each once.
+    judged: dict[tuple[int, float], str] = {}
+    statuses = []
+    for sources_left, share in zip(left.tolist(), shares.tolist(), strict=True):
+        key = (sources_left, share)
+        if key not in judged:
+            judged[key] = theme_status(voices - 1, int(sources_left), float(share))
+        statuses.append(judged[key])
+    return pd.Series(statuses, index=per_voice.index)
 
 
 def theme_summary(mentions: pd.DataFrame) -> pd.DataFrame:

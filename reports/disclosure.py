@@ -348,7 +348,7 @@ def publish_wave(
     from django.db import transaction
     from django.utils import timezone
 
-    from reports.models import Publication, PublishedCell, PublishedScore, PublishedTotal
+    from reports.models import Publication, PublishedCell, PublishedCount, PublishedScore, PublishedTotal
 
     with transaction.atomic():
         # Lock the wave itself: before its first publication there is no row to lock, and
@@ -440,6 +440,13 @@ def publish_wave(
                 for cell, n in decision.sizes.items()
                 if n > 0
             )
+        # The same scores counted per cell and value: what the trend document reads.
+        PublishedCount.objects.filter(wave=wave).delete()
+        PublishedCount.objects.bulk_create(
+            PublishedCount(wave=wave, measure=measure, department_id=cell, score=score, count=n)
+            for measure, state in plan.states.items()
+            for (cell, score), n in Counter((m.cell, m.score) for m in state.values()).items()
+        )
         return publication
 
 

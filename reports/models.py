@@ -176,3 +176,26 @@ class PublishedTotal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.measure}: {self.n}"
+
+
+class PublishedCount(models.Model):
+    """How many published respondents of one wave had one score on one measure in one
+    department cell (empty: no department): the published scores counted, rewritten with
+    every publication of the wave.
+
+    It holds nothing ``PublishedScore`` does not (the same rows, counted), and is what
+    the trend document reads: a few thousand rows instead of one per respondent and
+    measure. The respondent ``RESPONDENTS`` measure (score 0) counts who is counted."""
+
+    wave = models.ForeignKey("surveys.Wave", on_delete=models.CASCADE, related_name="+")
+    measure = models.CharField(max_length=200)
+    department_id = models.PositiveIntegerField(null=True, blank=True)
+    score = models.FloatField()
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["wave", "measure", "department_id", "score"]
+        indexes = [models.Index(fields=["wave", "measure"], name="published_count_wave_measure")]
+
+    def __str__(self) -> str:
+        return f"{self.measure} / {self.department_id}: {self.score:g} × {self.count}"

@@ -89,6 +89,28 @@ def published_scores(wave_ids: list[int]) -> pd.DataFrame:
     )
 
 
+def published_people(wave_ids: list[int]) -> pd.DataFrame:
+    """Who is published in these waves (the ``respondents`` measure): ``response, wave,
+    department`` (ids; department NaN for none) and ``personal_link``."""
+    from reports.models import PublishedScore
+
+    rows = PublishedScore.objects.filter(wave_id__in=wave_ids, measure=RESPONDENTS).values_list(
+        "response_id", "wave_id", "department_id", "personal_link"
+    )
+    return pd.DataFrame(list(rows.order_by()), columns=["response", "wave", "department", "personal_link"])
+
+
+def published_counts(wave_ids: list[int]) -> pd.DataFrame:
+    """The published scores of these waves counted per cell and value (``PublishedCount``):
+    ``measure, wave, department`` (ids; department NaN for none), ``score, count``."""
+    from reports.models import PublishedCount
+
+    rows = PublishedCount.objects.filter(wave_id__in=wave_ids).values_list(
+        "measure", "wave_id", "department_id", "score", "count"
+    )
+    return pd.DataFrame(list(rows.order_by()), columns=["measure", "wave", "department", "score", "count"])
+
+
 def published_shown(waves: list[Wave], names: dict[int, str]):
     """What the latest publication of each wave shows, and its date: ``({(wave label,
     measure): ShownCells}, {wave label: PublicationInfo})``."""
@@ -574,20 +596,21 @@ def _survey_data(
     label_of = {w.pk: w.label for w in waves}
     department_names = dict(Department.objects.values_list("pk", "name"))
     k = survey.group_threshold()
-    # Figures come from the published snapshots, never from live responses.
-    published = published_scores(list(label_of))
+    # Figures come from the published snapshots, never from live responses: the
+    # published scores counted per cell and value.
+    counts = published_counts(list(label_of))
     shown_cells, publications = published_shown(waves, department_names)
-    named = published.assign(
-        wave=published["wave"].map(label_of),
-        department=published["department"].map(department_names).astype(object).fillna(NO_DEPARTMENT),
+    named = counts.assign(
+        wave=counts["wave"].map(label_of),
+        department=counts["department"].map(department_names).astype(object).fillna(NO_DEPARTMENT),
     )
     people = named[named["measure"] == RESPONDENTS]
     department_respondents = (
-        people.groupby(["department", "wave"]).size().reset_index(name="respondents")
+        people.groupby(["department", "wave"])["count"].sum().reset_index(name="respondents")
         if not people.empty
         else pd.DataFrame(columns=["department", "wave", "respondents"])
     )
-    respondents = people.groupby("wave").size().astype(int).to_dict()
+    respondents = people.groupby("wave")["count"].sum().astype(int).to_dict()
 
     questions = list(survey.questions.prefetch_related("choices"))
     _, measures, _ = survey_items(questions)
@@ -595,7 +618,7 @@ def _survey_data(
     known = {m.key for m in measures}
     scored = named[named["measure"].isin(known)]
     department_scores = (
-        scored.groupby(["measure", "department", "wave", "score"]).size().reset_index(name="count")
+        scored.groupby(["measure", "department", "wave", "score"])["count"].sum().reset_index(name="count")
         if not scored.empty
         else pd.DataFrame(columns=["measure", "department", "wave", "score", "count"])
     )
@@ -603,8 +626,9 @@ def _survey_data(
 
     # Themes beside a survey: comments only where the disclosure rules allow them (whole
     # waves, shown cells), notes within those whole waves.
-    published_people = published[published["measure"] == RESPONDENTS]
-    commenters = commenting_respondents(published_people, shown_cells, label_of, department_names, department)
+    commenters = commenting_respondents(
+        published_people(list(label_of)), shown_cells, label_of, department_names, department
+    )
     shown = [w for w in waves if (shown_cells.get((w.label, RESPONDENTS)) or _HIDDEN).total]
     window = (shown[0].opens.date(), shown[-1].closes.date()) if shown else None
     mentions = [theme_mentions(survey, commenters, set(commenters["wave"]))]
@@ -626,16 +650,25 @@ def _survey_data(
         themes_window=window,
         shown=shown_cells,
         publications=publications,
-        returning=returning_scores(survey, scored),
+        returning=returning_scores(survey, label_of, department_names, known),
     )
 
 
-def returning_scores(survey: Survey, scored: pd.DataFrame) -> pd.DataFrame:
+def returning_scores(survey: Survey, label_of: dict[int, str], names: dict[int, str], known: set[str]):
     """The published scores with their respondent's key (``measure, department, wave,
-    respondent, score``), for surveys whose keys link a person across waves."""
+    respondent, score``), for surveys whose keys link a person across waves (read one row
+    per person and measure, so only for them)."""
     columns = ["measure", "department", "wave", "respondent", "score"]
-    if survey.anonymity == Survey.ANONYMOUS or scored.empty:
+    if survey.anonymity == Survey.ANONYMOUS:
         return pd.DataFrame(columns=columns)
+    published = published_scores(list(label_of))
+    scored = published[published["measure"].isin(known)]
+    if scored.empty:
+        return pd.DataFrame(columns=columns)
+    scored = scored.assign(
+        wave=scored["wave"].map(label_of),
+        department=scored["department"].map(names).astype(object).fillna(NO_DEPARTMENT),
+    )
     keys = dict(Response.objects.filter(wave__survey=survey).values_list("pk", "respondent_key").order_by())
     return scored.assign(respondent=scored["response"].map(keys))[columns]
 
@@ -863,8 +896,7 @@ def theme_mentions_within(survey: Survey, waves: list[Wave]) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     label_of = {w.pk: w.label for w in waves}
     names = dict(Department.objects.values_list("pk", "name"))
-    published = published_scores(list(label_of))
-    people = published[published["measure"] == RESPONDENTS]
+    people = published_people(list(label_of))
     shown_cells, _ = published_shown(waves, names)
     commenters = commenting_respondents(people, shown_cells, label_of, names, None)
     window = (min(w.opens for w in waves).date(), max(w.closes for w in waves).date())
@@ -882,8 +914,7 @@ def theme_comments(theme: Theme, survey: Survey, shown_waves: list[str], departm
     waves = list(survey.waves.of_users().filter(label__in=shown_waves))
     label_of = {w.pk: w.label for w in waves}
     names = dict(Department.objects.values_list("pk", "name"))
-    published = published_scores(list(label_of))
-    people = published[published["measure"] == RESPONDENTS]
+    people = published_people(list(label_of))
     shown_cells, _ = published_shown(waves, names)
     allowed = commenting_respondents(people, shown_cells, label_of, names, department)
     coded = Answer.objects.filter(themes=theme, response__in=[int(r) for r in people["response"]])

@@ -20,6 +20,7 @@ def with_replica():
 ANALYSIS = [
     "reports.Publication",
     "reports.PublishedScore",
+    "reports.PublishedCount",
     "reports.PublishedCell",
     "reports.PublishedTotal",
 ]
