@@ -421,3 +421,50 @@ def test_pages_across_surveys_check_publications_at_most_every_30_seconds(viewer
     assert first >= 1 and len(checked) == first
     disclosure.ensure_all_published(force=True)
     assert len(checked) > first
+
+
+def _counted_scores(wave) -> dict:
+    from collections import Counter
+
+    from reports.models import PublishedScore
+
+    return dict(
+        Counter(PublishedScore.objects.filter(wave=wave).values_list("measure", "department_id", "score"))
+    )
+
+
+def _published_counts(wave) -> dict:
+    from reports.models import PublishedCount
+
+    return {
+        (measure, department, score): n
+        for measure, department, score, n in PublishedCount.objects.filter(wave=wave).values_list(
+            "measure", "department_id", "score", "count"
+        )
+    }
+
+
+def test_the_counts_the_trends_read_are_the_published_scores_counted_through_every_publication(
+    viewer, open_survey
+):
+    """The trend document reads ``PublishedCount``; it must hold exactly the published
+    scores counted, after the first publication, a later batch, a closing and a rescoring,
+    so it can never show a person the per-respondent snapshot does not."""
+    wave, rating, finance = open_survey["wave"], open_survey["rating"], open_survey["finance"]
+    publish()
+    assert _published_counts(wave) == _counted_scores(wave) != {}
+    for number in range(6):
+        add_response(wave, {rating: 5, open_survey["optional"]: 2}, department=finance)
+    publish()
+    first_batch = _published_counts(wave)
+    assert first_batch == _counted_scores(wave)
+    assert sum(n for (m, _, _), n in first_batch.items() if m == "respondents") == 25
+    wave.closes = timezone.now() - timedelta(minutes=1)
+    wave.save(update_fields=["closes"])
+    publish()
+    assert _published_counts(wave) == _counted_scores(wave)
+    rating.reverse_scored = True
+    rating.save(update_fields=["reverse_scored"])
+    outputs(viewer)  # reading rescores the final wave
+    rescored = _published_counts(wave)
+    assert rescored == _counted_scores(wave) != first_batch

@@ -7,12 +7,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 from statsmodels.regression.linear_model import WLS
 from statsmodels.stats.proportion import confint_proportions_2indep
 
 from reports import statistics
 from reports.statistics import Moments
+from tests.properties import examples
 
 REFERENCE = json.loads((Path(__file__).parent / "reference_statistics.json").read_text())
 TOLERANCE = 1e-4
@@ -245,3 +248,42 @@ def test_a_positive_correlation_narrows_the_interval_of_a_change():
     apart = statistics.overlapping_difference(before, after, paired=8, correlation=0.0)
     together = statistics.overlapping_difference(before, after, paired=8, correlation=0.8)
     assert together.high - together.low < apart.high - apart.low
+
+
+@given(st.lists(st.floats(min_value=0, max_value=1), min_size=1, max_size=40))
+@settings(max_examples=examples(60), deadline=None)
+def test_benjamini_hochberg_agrees_with_scipy(p_values):
+    expected = stats.false_discovery_control(np.asarray(p_values))
+    assert statistics.benjamini_hochberg(p_values) == pytest.approx(list(expected), abs=1e-12)
+
+
+@pytest.mark.parametrize("df", [1, 2, 3.5, 9, 40, 1e6, np.inf])
+@pytest.mark.parametrize("value", [0.0, 0.3, 1.96, 4.0, 25.0])
+def test_the_t_and_normal_tails_agree_with_scipy_stats(df, value):
+    assert statistics.t_two_sided_p(value, df) == pytest.approx(
+        2 * stats.t.sf(value, df), rel=1e-12, abs=1e-300
+    )
+    assert statistics.t_quantile(0.975, df) == pytest.approx(stats.t.ppf(0.975, df), rel=1e-12)
+    assert statistics.normal_two_sided_p(value) == pytest.approx(
+        2 * stats.norm.sf(value), rel=1e-12, abs=1e-300
+    )
+
+
+@given(
+    st.integers(min_value=5, max_value=400),
+    st.integers(min_value=5, max_value=400),
+    st.floats(min_value=0.05, max_value=0.95),
+    st.floats(min_value=0.05, max_value=0.95),
+)
+@settings(max_examples=examples(60), deadline=None)
+def test_two_proportion_p_is_scipys_chi_squared_without_correction(
+    n_before, n_after, share_before, share_after
+):
+    before, after = round(n_before * share_before), round(n_after * share_after)
+    table = np.array([[after, n_after - after], [before, n_before - before]])
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
+    p, method = statistics.two_proportion_p(before, n_before, after, n_after)
+    if (table.sum(axis=0) == 0).any() or (expected < 5).any():
+        return
+    assert method == "z"
+    assert p == pytest.approx(stats.chi2_contingency(table, correction=False).pvalue, rel=1e-9)
