@@ -578,9 +578,13 @@ def survey_data(
     disclosure.ensure_published(survey)
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            # JIT compilation costs more than it saves on these sub-second aggregates.
+            # JIT compilation costs more than it saves on these sub-second aggregates; and
+            # these reads take a few thousand rows of large, cached tables by index, which
+            # the default random_page_cost (4, spinning disks) prices as a full scan
+            # (the coded comments: 0.1 s by index, 0.35 s scanning every answer).
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL jit = off")
+                cursor.execute("SET LOCAL random_page_cost = 1.1")
         return _survey_data(survey, department, since, until)
 
 

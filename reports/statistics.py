@@ -9,6 +9,7 @@ ddof=1) or as counts per distinct score, so the cost never grows with the number
 people.
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +38,7 @@ def t_two_sided_p(statistic: float, df: float) -> float:
 def normal_two_sided_p(z: float) -> float:
     """Two-sided p of a standard normal statistic (``2 * scipy.stats.norm.sf(|z|)``)."""
     return float(2 * special.ndtr(-abs(z)))
+
 
 # Why an interval is missing; every output shows the reason instead of a number.
 TOO_FEW = "fewer than two answers"
@@ -386,10 +388,29 @@ def _wls(y: np.ndarray, v: np.ndarray, x: np.ndarray, tau2: float):
     return w, float(np.log(det)), inverse, np.array([intercept, slope]), residual
 
 
-def _restricted_deviance(tau2: float, y: np.ndarray, v: np.ndarray, x: np.ndarray) -> float:
-    """−2 × the REML log-likelihood (constants dropped) of the meta-regression at τ²."""
-    w, log_det, _, _, residual = _wls(y, v, x, tau2)
-    return float(np.sum(np.log(v + tau2)) + log_det + w @ residual**2)
+def _restricted_deviance(tau2: float, y: tuple, v: tuple, x: tuple) -> float:
+    """−2 × the REML log-likelihood (constants dropped) of the meta-regression at τ²:
+    Σ log(v + τ²) + log det X'WX + Σ w r². Plain floats over the few waves (``_wls``
+    written out again): the search calls it dozens of times per fit, where numpy's
+    per-call overhead on six numbers costs more than the arithmetic."""
+    sw = swx = swxx = swy = swxy = log_v = 0.0
+    for yi, vi, xi in zip(y, v, x, strict=True):
+        total = vi + tau2
+        wi = 1.0 / total
+        sw += wi
+        swx += wi * xi
+        swxx += wi * xi * xi
+        swy += wi * yi
+        swxy += wi * xi * yi
+        log_v += math.log(total)
+    det = sw * swxx - swx * swx
+    slope = (sw * swxy - swx * swy) / det
+    intercept = (swy - swx * slope) / sw
+    weighted_squares = 0.0
+    for yi, vi, xi in zip(y, v, x, strict=True):
+        residual = yi - intercept - slope * xi
+        weighted_squares += residual * residual / (vi + tau2)
+    return log_v + math.log(det) + weighted_squares
 
 
 def reml_tau2(y: np.ndarray, v: np.ndarray, x: np.ndarray) -> float:
@@ -398,11 +419,12 @@ def reml_tau2(y: np.ndarray, v: np.ndarray, x: np.ndarray) -> float:
     search on the restricted likelihood, with the boundary τ² = 0 checked explicitly."""
     y, v, x = (np.asarray(a, dtype=float) for a in (y, v, x))
     upper = max(float(np.var(y)) * 10 + float(np.max(v)), 1e-8)
+    values = (tuple(y.tolist()), tuple(v.tolist()), tuple(x.tolist()))
     found = optimize.minimize_scalar(
-        _restricted_deviance, bounds=(0.0, upper), args=(y, v, x), method="bounded", options={"xatol": 1e-10}
+        _restricted_deviance, bounds=(0.0, upper), args=values, method="bounded", options={"xatol": 1e-10}
     )
     tau2 = float(found.x)
-    if _restricted_deviance(0.0, y, v, x) <= found.fun:
+    if _restricted_deviance(0.0, *values) <= found.fun:
         tau2 = 0.0
     return tau2
 

@@ -453,7 +453,7 @@ def test_the_counts_the_trends_read_are_the_published_scores_counted_through_eve
     wave, rating, finance = open_survey["wave"], open_survey["rating"], open_survey["finance"]
     publish()
     assert _published_counts(wave) == _counted_scores(wave) != {}
-    for number in range(6):
+    for _ in range(6):
         add_response(wave, {rating: 5, open_survey["optional"]: 2}, department=finance)
     publish()
     first_batch = _published_counts(wave)
