@@ -287,3 +287,41 @@ def test_two_proportion_p_is_scipys_chi_squared_without_correction(
         return
     assert method == "z"
     assert p == pytest.approx(stats.chi2_contingency(table, correction=False).pvalue, rel=1e-9)
+
+
+@given(
+    st.integers(min_value=3, max_value=10),
+    st.integers(min_value=0, max_value=2**32 - 1),
+    st.floats(min_value=0.0, max_value=0.3),
+)
+@settings(max_examples=examples(200), deadline=None)
+def test_reml_by_fisher_scoring_finds_the_same_optimum_as_a_bounded_search(k, seed, wander):
+    """The oracle is scipy's bounded Brent search on the same restricted likelihood (the
+    earlier implementation): scoring must reach a likelihood at least as high."""
+    from scipy import optimize
+
+    rng = np.random.default_rng(seed)
+    x = np.sort(rng.uniform(0, 24, k))
+    x[-1] = x[0] + 3 + x[-1]  # at least two distinct months
+    v = rng.uniform(0.0005, 0.02, k)
+    y = 3.5 + rng.normal(0, np.sqrt(v + wander**2))
+    values = (tuple(y), tuple(v), tuple(x))
+    upper = max(float(np.var(y)) * 10 + float(np.max(v)), 1e-8)
+    searched = optimize.minimize_scalar(
+        statistics._restricted_deviance,
+        bounds=(0.0, upper),
+        args=values,
+        method="bounded",
+        options={"xatol": 1e-10},
+    )
+    best = min(searched.fun, statistics._restricted_deviance(0.0, *values))
+    tau2 = statistics.reml_tau2(y, v, x)
+    assert statistics._restricted_deviance(tau2, *values) <= best + 1e-9
+
+
+def test_reml_falls_back_to_the_bounded_search_when_scoring_does_not_converge(monkeypatch):
+    case, y, v, ablat = bcg()
+    scored = statistics.reml_tau2(y, v, ablat)
+    assert scored == pytest.approx(case["reml"]["tau2"], abs=TOLERANCE)
+    monkeypatch.setattr(statistics, "_fisher_scoring_tau2", lambda *args: None)
+    assert statistics.reml_tau2(y, v, ablat) == pytest.approx(scored, abs=1e-7)
