@@ -1,9 +1,12 @@
-"""Time the dashboard on the bench database: cold (empty cache) and cached.
+"""Time the dashboard on the bench database: cold (empty cache), cached, and cached
+right after a new response.
 
     DATABASE_URL=... python -m benchmarks.dashboard [--runs 3]
 
-Prints one JSON line: {"cold": [...], "cached": [...], "chart": [...]} in seconds, each a
-full request through Django's test client (view, queries, template), signed in as a viewer.
+Prints one JSON line: {"cold": [...], "cached": [...], "after_response": [...],
+"chart": [...]} in seconds, each a full request through Django's test client (view,
+queries, template), signed in as a viewer. The new response goes to the latest wave
+through ``surveys.services.response_submit``, as the public page stores one.
 """
 
 import argparse
@@ -31,7 +34,13 @@ def main() -> None:
     client = Client()
     client.force_login(viewer)
     url = "/dashboard/?survey=bench"
-    results = {"cold": [], "cached": [], "chart": []}
+    from surveys.models import Survey
+    from surveys.services import response_submit
+
+    survey = Survey.objects.get(slug="bench")
+    wave = survey.waves.order_by("-opens").first()
+    question = survey.questions.filter(kind="rating_5").first()
+    results = {"cold": [], "cached": [], "after_response": [], "chart": []}
     for _ in range(args.runs):
         cache.clear()
         began = time.perf_counter()
@@ -40,6 +49,10 @@ def main() -> None:
         began = time.perf_counter()
         assert client.get(url).status_code == 200
         results["cached"].append(time.perf_counter() - began)
+        response_submit(wave=wave, answers={question: 4})
+        began = time.perf_counter()
+        assert client.get(url).status_code == 200
+        results["after_response"].append(time.perf_counter() - began)
         began = time.perf_counter()
         assert client.get("/dashboard/chart.svg?survey=bench&measure=overall").status_code == 200
         results["chart"].append(time.perf_counter() - began)

@@ -214,12 +214,12 @@ class Distribution:
 
 def distributions(scores: pd.DataFrame) -> dict[tuple[str, str], Distribution]:
     """Every (measure, wave) of a counted frame as a ``Distribution``."""
-    result = {}
-    for (measure, wave), group in scores.groupby(["measure", "wave"], sort=True):
-        result[(measure, wave)] = Distribution(
-            group["score"].to_numpy(dtype=float), group["count"].to_numpy(dtype=float)
-        )
-    return result
+    if scores.empty:
+        return {}
+    values, counts = scores["score"].to_numpy(dtype=float), scores["count"].to_numpy(dtype=float)
+    # Row positions per group, found in one pass (iterating the groups costs a frame each).
+    groups = scores.groupby(["measure", "wave"], sort=True).indices
+    return {key: Distribution(values[rows], counts[rows]) for key, rows in sorted(groups.items())}
 
 
 # -- Complementary suppression (rule 3) --------------------------------------------------
@@ -326,28 +326,33 @@ def trend_fit(
     elif figure != "mean":
         rows = _share_candidates(y, v, figures)
     else:
-        rows = []
-    if rows:
+        rows = (np.empty((0, len(y))), np.empty((0, len(y))))
+    if len(rows[0]):
         test.p_weakest, test.excludes_zero_weakest = _trend_without_one(fit, x, rows)
     return TrendFit(fit, test)
 
 
-def _mean_candidates(y, v, robustness) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The wave means and variances with one voice removed: every distinct score of every wave."""
-    rows = []
+def _mean_candidates(y, v, robustness) -> tuple[np.ndarray, np.ndarray]:
+    """The wave means and variances with one voice removed, every distinct score of every
+    wave: one candidate series a row."""
+    rows_y, rows_v = [], []
     for index, counts in enumerate(robustness):
         ns, means, variances = statistics.moments_without_each(counts.values, counts.counts)
-        for n, mean, variance in zip(ns, means, variances, strict=True):
-            if n < 1:
-                continue
-            candidate_y, candidate_v = y.copy(), v.copy()
-            candidate_y[index], candidate_v[index] = mean, max(variance, 1e-12) / n
-            rows.append((candidate_y, candidate_v))
-    return rows
+        kept = ns >= 1
+        ns, means, variances = ns[kept], means[kept], variances[kept]
+        candidate_y, candidate_v = np.tile(y, (len(ns), 1)), np.tile(v, (len(ns), 1))
+        candidate_y[:, index] = means
+        candidate_v[:, index] = np.maximum(variances, 1e-12) / ns
+        rows_y.append(candidate_y)
+        rows_v.append(candidate_v)
+    if not rows_y:
+        return np.empty((0, len(y))), np.empty((0, len(y)))
+    return np.concatenate(rows_y), np.concatenate(rows_v)
 
 
-def _share_candidates(y, v, figures: list[WaveFigures]) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The wave shares and Wilson variances with one favourable, or one other, person removed."""
+def _share_candidates(y, v, figures: list[WaveFigures]) -> tuple[np.ndarray, np.ndarray]:
+    """The wave shares and Wilson variances with one favourable, or one other, person
+    removed: one candidate series a row."""
     rows = []
     for index, wave in enumerate(figures):
         for favourable, n in ((wave.favourable_n - 1, wave.n - 1), (wave.favourable_n, wave.n - 1)):
@@ -357,13 +362,14 @@ def _share_candidates(y, v, figures: list[WaveFigures]) -> list[tuple[np.ndarray
             candidate_y[index] = favourable / n
             candidate_v[index] = statistics.wilson_variance(favourable, n)
             rows.append((candidate_y, candidate_v))
-    return rows
+    if not rows:
+        return np.empty((0, len(y))), np.empty((0, len(y)))
+    return np.array([row for row, _ in rows]), np.array([row for _, row in rows])
 
 
-def _trend_without_one(fit, x, rows) -> tuple[float, bool]:
-    rows_y = [candidate_y for candidate_y, _ in rows]
-    rows_v = [candidate_v for _, candidate_v in rows]
-    slopes, ses = _kh_slopes(np.array(rows_y), np.maximum(np.array(rows_v), 1e-12), x, fit.tau2)
+def _trend_without_one(fit, x, rows: tuple[np.ndarray, np.ndarray]) -> tuple[float, bool]:
+    rows_y, rows_v = rows
+    slopes, ses = _kh_slopes(rows_y, np.maximum(rows_v, 1e-12), x, fit.tau2)
     sign = 1 if fit.slope >= 0 else -1
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.where(ses > 0, sign * slopes / ses, 0.0)

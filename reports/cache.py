@@ -1,9 +1,10 @@
 """The trends document, cached per survey and filters.
 
-The key carries a fingerprint of the data behind the figures (responses, codings,
-notes, themes, waves), so a new response or a new coding changes the key and the next
-page view recomputes: nothing has to remember to clear the cache. Edits that change no
-count (renaming a wave, say) show once the entry expires.
+The key carries a fingerprint of the data behind the figures (publications, codings,
+notes, themes, waves), so a new publication or a new coding changes the key and the next
+page view recomputes: nothing has to remember to clear the cache. A new response changes
+nothing until its batch is published, so the dashboard stays warm as people answer.
+Edits that change no count (renaming a wave, say) show once the entry expires.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 from django.core.cache import cache
 
 from perception.models import Department
-from reports import queries
+from reports import disclosure, queries
 from reports.queries import survey_data
 from reports.trends import build_trends
 
@@ -39,7 +40,11 @@ def data_fingerprint(survey: Survey) -> str:
 def trends_document(
     survey: Survey, department: Department | None = None, since: date | None = None, until: date | None = None
 ) -> dict:
-    """``build_trends`` for these filters, from the cache when the data has not changed."""
+    """``build_trends`` for these filters, from the cache when the data has not changed.
+
+    Publishing first (when a wave is due its first or final publication; otherwise newer
+    responses only ask the publishing task), then the key names the publications read."""
+    disclosure.ensure_published(survey)
     key = "trends:" + ":".join(
         [
             str(survey.pk),

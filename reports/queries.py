@@ -14,7 +14,8 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.db import connection, transaction
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, connections, transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q, Sum
 
 from conversations.models import Action, Conversation, Note, Person
@@ -97,7 +98,15 @@ def published_people(wave_ids: list[int]) -> pd.DataFrame:
     rows = PublishedScore.objects.filter(wave_id__in=wave_ids, measure=RESPONDENTS).values_list(
         "response_id", "wave_id", "department_id", "personal_link"
     )
-    return pd.DataFrame(list(rows.order_by()), columns=["response", "wave", "department", "personal_link"])
+    array = _fetch_array(rows.order_by(), 4)  # one row a respondent: 120,000 at 20k × 6
+    return pd.DataFrame(
+        {
+            "response": array[:, 0].astype(np.int64),
+            "wave": array[:, 1].astype(np.int64),
+            "department": array[:, 2],
+            "personal_link": array[:, 3].astype(bool),
+        }
+    )
 
 
 def published_counts(wave_ids: list[int]) -> pd.DataFrame:
@@ -344,17 +353,21 @@ def ticked_choices(kept: pd.DataFrame, questions: list[Question]) -> set[tuple[i
 def _fetch_array(queryset, width: int) -> np.ndarray:
     """Run a values() queryset and return its rows as one float array (NULL becomes NaN),
     skipping Django's per-row conversions, which cost more than the query at this size."""
-    sql, params = queryset.query.sql_with_params()
-    connection.ensure_connection()
-    if connection.vendor == "postgresql":
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:  # e.g. filtered on an empty list of waves
+        return np.empty((0, width))
+    database = connections[queryset.db]  # the replica for published rows, when there is one
+    database.ensure_connection()
+    if database.vendor == "postgresql":
         # Binary results: numbers arrive as numbers, not as text to parse.
         import psycopg
 
-        with psycopg.Cursor(connection.connection) as cursor:
+        with psycopg.Cursor(database.connection) as cursor:
             cursor.execute(sql, params, binary=True)
             rows = cursor.fetchall()
     else:
-        with connection.cursor() as cursor:
+        with database.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
     return np.array(rows, dtype=float).reshape(-1, width)
@@ -1016,9 +1029,14 @@ def influencers_last_heard() -> list[tuple[str, date | None, int]]:
 
 def document_inputs(survey: Survey) -> list:
     """Counts and highest ids of everything a trends document depends on, cheap enough
-    for each dashboard and chart request (nothing over the answers table itself)."""
+    for each dashboard and chart request (nothing over the answers table itself).
+
+    Figures come from publications, so a publication, not a response, changes them: a new
+    response leaves the document (and its cache) as it was until its batch is published."""
+    from reports.models import Publication
+
     return [
-        Response.objects.filter(wave__survey=survey).aggregate(n=Count("id"), last=Max("id")),
+        Publication.objects.filter(wave__survey=survey).aggregate(n=Count("id"), last=Max("id")),
         Answer.themes.through.objects.aggregate(n=Count("id"), last=Max("id")),
         Note.themes.through.objects.aggregate(n=Count("id"), last=Max("id")),
         Conversation.objects.aggregate(n=Count("id"), last=Max("id")),

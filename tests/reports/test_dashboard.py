@@ -23,6 +23,7 @@ from tests.factories import (
     make_past_waves,
     make_survey,
     make_user,
+    make_wave,
 )
 
 pytestmark = pytest.mark.django_db
@@ -326,3 +327,34 @@ def test_every_shown_heatmap_cell_says_how_many_people_it_rests_on(viewer, org):
     assert shown
     for cell in shown:
         assert f"n {cell.n}</span>" in html
+
+
+def test_the_dashboard_stays_warm_as_people_answer_an_open_wave_and_rebuilds_on_publication(
+    viewer, db, monkeypatch
+):
+    """Figures move by publications only, so the cached document is keyed by them: a new
+    response (even one that asks the publishing task) does not rebuild it; the next
+    publication does."""
+    from reports import cache as document_cache
+    from reports import disclosure
+
+    survey = make_survey(slug="pulse")
+    rating = add_question(survey, Question.RATING_5, text="IT is reliable")
+    wave = make_wave(survey, "open", label="Now")
+    for number in range(12):
+        add_response(wave, {rating: 1 + number % 5})
+    built = []
+    real_build = document_cache.build_trends
+    monkeypatch.setattr(document_cache, "build_trends", lambda data: built.append(1) or real_build(data))
+    monkeypatch.setattr(disclosure, "request_publication", lambda survey: True)  # no worker here
+    url = reverse("reports:dashboard") + "?survey=pulse"
+    first = viewer.get(url).context["document"]
+    assert built == [1]
+    add_response(wave, {rating: 5})
+    assert viewer.get(url).context["document"] == first
+    assert built == [1]  # warm: not rebuilt for one new response
+    for _ in range(6):
+        add_response(wave, {rating: 4})
+    call_command("publish_figures", stdout=StringIO())
+    assert viewer.get(url).context["document"] != first
+    assert built == [1, 1]
