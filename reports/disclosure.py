@@ -473,20 +473,28 @@ def publish_survey(survey, today=None, fingerprint: str = "") -> list:
     return made
 
 
-def live_fingerprint(survey) -> str:
-    """A short hash of what a publication is built from (responses, scoring rules, k);
-    cheap enough for every page view. Answers edited in place do not change it: the
-    ``publish_figures`` command (cron) picks those up."""
+def _digest(parts) -> str:
     import hashlib
     import json
 
+    return hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def _rules(survey) -> list:
     from reports import queries
 
-    def digest(parts) -> str:
-        return hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()[:24]
+    return [queries.scoring_rules(survey), survey.group_threshold()]
 
-    rules = [queries.scoring_rules(survey), survey.group_threshold()]
-    return f"{digest(rules)[:12]}-{digest([queries.responses_seen(survey), *rules])}"
+
+def live_fingerprint(survey) -> str:
+    """A short hash of what a publication is built from (responses, scoring rules, k).
+    Answers edited in place do not change it: the ``publish_figures`` command (cron)
+    picks those up. It counts the survey's responses, so pages ask for it at most every
+    ``LIVE_CHECK_SECONDS`` (``ensure_published``)."""
+    from reports import queries
+
+    rules = _rules(survey)
+    return f"{_digest(rules)[:12]}-{_digest([queries.responses_seen(survey), *rules])}"
 
 
 def _rules_part(fingerprint: str) -> str:
@@ -511,6 +519,7 @@ def request_publication(survey) -> bool:
 def ensure_published(survey) -> None:
     """Called on the read path: a wave never published, or closed but not yet final, is
     published now (the first read shows it); newer live data asks the task to publish."""
+    from django.core.cache import cache
     from django.utils import timezone
 
     from reports.models import Publication
@@ -520,16 +529,27 @@ def ensure_published(survey) -> None:
     if not waves:
         return
     latest = {p.wave_id: p for p in Publication.objects.filter(wave__in=waves).order_by("wave_id", "number")}
-    fingerprint = live_fingerprint(survey)
     if any(w.pk not in latest or (w.closes <= now and not latest[w.pk].final) for w in waves):
-        publish_survey(survey, fingerprint=fingerprint)
-    elif any(not p.final and p.fingerprint != fingerprint for p in latest.values()):
-        request_publication(survey)
+        publish_survey(survey, fingerprint=live_fingerprint(survey))
+    elif any(not p.final for p in latest.values()) and cache.add(
+        LIVE_CHECK_KEY.format(survey.pk), True, LIVE_CHECK_SECONDS
+    ):
+        # Newer live data asks the task to publish. Counting the responses is the one
+        # cost here that grows with the survey, so it runs at most every 30 seconds: the
+        # next batch is published a little later, and the dashboard stays warm meanwhile.
+        fingerprint = live_fingerprint(survey)
+        if any(not p.final and p.fingerprint != fingerprint for p in latest.values()):
+            request_publication(survey)
     # A scoring rule changed since a final publication: the same people, scored anew.
+    rules = _digest(_rules(survey))[:12]
     for wave in waves:
         final = latest.get(wave.pk)
-        if final is not None and final.final and _rules_part(final.fingerprint) != _rules_part(fingerprint):
-            publish_wave(wave, timezone.localdate(), fingerprint=fingerprint, rescore=True)
+        if final is not None and final.final and _rules_part(final.fingerprint) != rules:
+            publish_wave(wave, timezone.localdate(), fingerprint=live_fingerprint(survey), rescore=True)
+
+
+LIVE_CHECK_KEY = "reports:live-data-checked:{}"
+LIVE_CHECK_SECONDS = 30
 
 
 ALL_CHECKED_KEY = "reports:all-surveys-published-checked"

@@ -468,3 +468,28 @@ def test_the_counts_the_trends_read_are_the_published_scores_counted_through_eve
     outputs(viewer)  # reading rescores the final wave
     rescored = _published_counts(wave)
     assert rescored == _counted_scores(wave) != first_batch
+
+
+def test_pages_count_live_responses_at_most_every_30_seconds_and_then_ask_for_a_publication(
+    viewer, open_survey, monkeypatch
+):
+    """Counting responses is the read path's one cost that grows with the survey: it runs
+    once per 30 seconds per survey, and a difference then asks the publishing task."""
+    from django.core.cache import cache
+
+    from reports import disclosure, queries
+
+    publish()
+    counted, requested = [], []
+    real_seen = queries.responses_seen
+    monkeypatch.setattr(queries, "responses_seen", lambda survey: counted.append(1) or real_seen(survey))
+    monkeypatch.setattr(disclosure, "request_publication", lambda survey: requested.append(survey.pk))
+    url = reverse("reports:dashboard") + "?survey=pulse"
+    viewer.get(url)
+    assert (len(counted), requested) == (1, [])  # nothing new since the publication
+    add_response(open_survey["wave"], {open_survey["rating"]: 3})
+    viewer.get(url)
+    assert (len(counted), requested) == (1, [])  # within 30 seconds: not counted again
+    cache.delete(disclosure.LIVE_CHECK_KEY.format(open_survey["survey"].pk))  # 30 seconds later
+    viewer.get(url)
+    assert (len(counted), requested) == (2, [open_survey["survey"].pk])
