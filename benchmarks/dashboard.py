@@ -4,9 +4,11 @@ right after a new response.
     DATABASE_URL=... python -m benchmarks.dashboard [--runs 3]
 
 Prints one JSON line: {"cold": [...], "cached": [...], "after_response": [...],
-"chart": [...]} in seconds, each a full request through Django's test client (view,
-queries, template), signed in as a viewer. The new response goes to the latest wave
-through ``surveys.services.response_submit``, as the public page stores one.
+"chart": [...], "document": [...]} in seconds: each but the last a full request through
+Django's test client (view, queries, template), signed in as a viewer; "document" the
+trends document alone, built in the running process with an empty cache. The new
+response goes to the latest wave through ``surveys.services.response_submit``, as the
+public page stores one.
 """
 
 import argparse
@@ -40,7 +42,9 @@ def main() -> None:
     survey = Survey.objects.get(slug="bench")
     wave = survey.waves.order_by("-opens").first()
     question = survey.questions.filter(kind="rating_5").first()
-    results = {"cold": [], "cached": [], "after_response": [], "chart": []}
+    from reports.cache import trends_document
+
+    results = {"cold": [], "cached": [], "after_response": [], "chart": [], "document": []}
     for _ in range(args.runs):
         cache.clear()
         began = time.perf_counter()
@@ -56,6 +60,11 @@ def main() -> None:
         began = time.perf_counter()
         assert client.get("/dashboard/chart.svg?survey=bench&measure=overall").status_code == 200
         results["chart"].append(time.perf_counter() - began)
+        # The trends document alone, built in this running process with an empty cache.
+        cache.clear()
+        began = time.perf_counter()
+        trends_document(survey)
+        results["document"].append(time.perf_counter() - began)
     print(json.dumps(results))
 
 

@@ -3,6 +3,7 @@
 from django.core.cache import cache
 from django_tasks import task
 
+from reports import cache as documents
 from reports import disclosure, queries
 
 
@@ -14,4 +15,8 @@ def publish_figures(survey_id: int) -> int:
     survey = queries.survey_by_pk(survey_id)
     if survey is None:
         return 0
-    return len(disclosure.publish_survey(survey, fingerprint=disclosure.live_fingerprint(survey)))
+    made = disclosure.publish_survey(survey, fingerprint=disclosure.live_fingerprint(survey))
+    if made:
+        # The organisation-wide document is built here, so the next reader finds it ready.
+        documents.trends_document(survey)
+    return len(made)

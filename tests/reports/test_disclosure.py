@@ -480,6 +480,7 @@ def test_pages_count_live_responses_at_most_every_30_seconds_and_then_ask_for_a_
     from reports import disclosure, queries
 
     publish()
+    cache.delete(disclosure.LIVE_CHECK_KEY.format(open_survey["survey"].pk))  # checked when it published
     counted, requested = [], []
     real_seen = queries.responses_seen
     monkeypatch.setattr(queries, "responses_seen", lambda survey: counted.append(1) or real_seen(survey))

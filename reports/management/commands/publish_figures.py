@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from reports import cache as documents
 from reports import disclosure, queries
 
 
@@ -22,4 +23,7 @@ class Command(BaseCommand):
                 raise CommandError(f"No survey with slug '{survey}'.")
         for chosen in surveys:
             made = disclosure.publish_survey(chosen, fingerprint=disclosure.live_fingerprint(chosen))
+            if made:
+                # Build the organisation-wide document now, so the next reader finds it ready.
+                documents.trends_document(chosen)
             self.stdout.write(f"{chosen.slug}: {len(made)} new publication(s)")
