@@ -417,20 +417,45 @@ def _fisher_scoring_tau2(y: np.ndarray, v: np.ndarray, x: np.ndarray) -> float |
     """τ² by Fisher scoring on the restricted likelihood, metafor's default algorithm
     (Viechtbauer 2005): with P = W − WX(X'WX)⁻¹X'W, step (y'PPy − tr P) / tr PP, a
     negative τ² truncated to 0, until a step is under 1e-10. None if it has not
-    converged in 100 steps."""
-    design = np.column_stack([np.ones(len(x)), x])
+    converged in 100 steps.
+
+    With one moderator, X'WX is 2×2, so every trace is a few sums over the waves:
+    tr P = Σw − tr(A⁻¹B), tr PP = Σw² − 2 tr(A⁻¹C) + tr((A⁻¹B)²) and y'PPy = Σ(w r)²,
+    where A, B, C are X'WX, X'W²X, X'W³X and r the weighted least-squares residuals."""
+    ys, vs, xs = y.tolist(), v.tolist(), x.tolist()
     tau2 = max(float(np.var(y, ddof=1)) - float(np.mean(v)), 0.0)  # a moment-style start
     for _ in range(100):
-        w = 1.0 / (v + tau2)
-        weighted = design * w[:, None]
-        p = np.diag(w) - weighted @ np.linalg.solve(design.T @ weighted, weighted.T)
-        py = p @ y
-        pp = p @ p
-        information = float(np.trace(pp))
+        s0 = s1 = s2 = b0 = b1 = b2 = c0 = c1 = c2 = sy = sxy = 0.0
+        for yi, vi, xi in zip(ys, vs, xs, strict=True):
+            w = 1.0 / (vi + tau2)
+            w2, w3 = w * w, w * w * w
+            s0 += w
+            s1 += w * xi
+            s2 += w * xi * xi
+            b0 += w2
+            b1 += w2 * xi
+            b2 += w2 * xi * xi
+            c0 += w3
+            c1 += w3 * xi
+            c2 += w3 * xi * xi
+            sy += w * yi
+            sxy += w * xi * yi
+        det = s0 * s2 - s1 * s1
+        if det <= 0:
+            return None
+        slope = (s0 * sxy - s1 * sy) / det
+        intercept = (sy - s1 * slope) / s0
+        ppy = sum(
+            (yi - intercept - slope * xi) ** 2 / (vi + tau2) ** 2
+            for yi, vi, xi in zip(ys, vs, xs, strict=True)
+        )
+        trace_p = s0 - (s2 * b0 - 2 * s1 * b1 + s0 * b2) / det
+        p, q = (s2 * b0 - s1 * b1) / det, (s2 * b1 - s1 * b2) / det
+        r, t = (s0 * b1 - s1 * b0) / det, (s0 * b2 - s1 * b1) / det
+        information = b0 - 2 * (s2 * c0 - 2 * s1 * c1 + s0 * c2) / det + p * p + 2 * q * r + t * t
         if information <= 0:
             return None
-        step = (float(py @ py) - float(np.trace(p))) / information
-        updated = max(tau2 + step, 0.0)
+        updated = max(tau2 + (ppy - trace_p) / information, 0.0)
         if abs(updated - tau2) < 1e-10:
             return updated
         tau2 = updated
