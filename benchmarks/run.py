@@ -21,10 +21,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGETS = {"sqlite": 6.0, "postgresql": 3.0}
+# Issue 16: `trends --json` end to end ≤ 2 s, peak memory ≤ 1 GB at 3 M answers.
+TARGETS = {"sqlite": 2.0, "postgresql": 2.0}
 # Issue 16: 100,000 rows × 30 columns.
 IMPORT_TARGETS = {"sqlite": 15.0, "postgresql": 20.0}
-MEMORY_TARGET_MB = 1500
+MEMORY_TARGET_MB = 1000
+# Issue 16: the dashboard ≤ 1 s cold after a snapshot is published, ≤ 0.1 s warm and
+# still warm after a new response; the trends document in a running server ≤ 0.5 s.
+DASHBOARD_TARGETS = {"cold": 1.0, "cached": 0.1, "after_response": 0.1, "document": 0.5}
 START, END = "<!-- trends:start -->", "<!-- trends:end -->"
 
 
@@ -101,8 +105,9 @@ def bench(name: str, respondents: int, waves: int, runs: int, import_rows: int) 
     url = database_url(name)
     env = environment(url)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    import_empty = import_bench(env, import_rows)
-    print(f"  import of {import_rows:,} rows into the empty database: {import_empty:.1f} s", flush=True)
+    import_empty = import_bench(env, import_rows) if import_rows else None
+    if import_empty is not None:
+        print(f"  import of {import_rows:,} rows into the empty database: {import_empty:.1f} s", flush=True)
     began = time.perf_counter()
     subprocess.run(
         [
@@ -128,7 +133,14 @@ def bench(name: str, respondents: int, waves: int, runs: int, import_rows: int) 
         capture_output=True,
     )
     generated = time.perf_counter() - began
-    timed_run(env)  # warm the operating system's file cache; not counted
+    timed_run(env)  # publishes every wave, warms the operating system's file cache; not counted
+    if name == "postgres":
+        # Statistics for the planner after publishing millions of rows (autovacuum may be
+        # off, as on the bench machine; a production server analyses them by itself).
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as connection:
+            connection.execute("ANALYZE")
     results = [timed_run(env) for _ in range(runs)]
     for index, (seconds, memory) in enumerate(results, 1):
         print(f"  run {index}: {seconds:.2f} s, peak {memory:.0f} MB", flush=True)
@@ -143,8 +155,9 @@ def bench(name: str, respondents: int, waves: int, runs: int, import_rows: int) 
     )
     dashboard = json.loads(measured.stdout.strip().splitlines()[-1])
     print(f"  dashboard: cold {dashboard['cold']}, cached {dashboard['cached']}", flush=True)
-    import_seconds = import_bench(env, import_rows)
-    print(f"  import of {import_rows:,} rows into the full database: {import_seconds:.1f} s", flush=True)
+    import_seconds = import_bench(env, import_rows) if import_rows else None
+    if import_seconds is not None:
+        print(f"  import of {import_rows:,} rows into the full database: {import_seconds:.1f} s", flush=True)
     vendor = "postgresql" if name == "postgres" else "sqlite"
     return {
         "import_seconds": import_seconds,
@@ -185,22 +198,35 @@ def write(results: list[dict], respondents: int, waves: int, output: Path, load_
         verdict = "met" if r["median"] <= r["target"] and r["memory"] <= MEMORY_TARGET_MB else "missed"
         lines.append(
             f"| {r['database']} | {r['median']:.2f} | {', '.join(f'{s:.2f}' for s in r['seconds'])} "
-            f"| {r['target']:.0f} | {r['memory']:.0f} | {MEMORY_TARGET_MB} | {verdict} |"
+            f"| {r['target']:g} | {r['memory']:.0f} | {MEMORY_TARGET_MB} | {verdict} |"
         )
     lines += [
         "",
         "### Dashboard",
         "",
         "A signed-in viewer's request for `/dashboard/?survey=bench` through Django's test client "
-        "(view, queries, template) in one process: cold with an empty cache, then cached; and one chart. "
-        "Median of the runs.",
+        "(view, queries, template) in one process, after every wave was published: cold with an empty "
+        "cache, then cached, then again right after a new response to the latest wave (stored through "
+        "`response_submit`, as the public page does); one chart; and the trends document alone, built "
+        "in the running process with an empty cache. Median of the runs. (In production the publishing "
+        "task builds the organisation-wide document as it publishes, so readers rarely meet the cold case.)",
         "",
-        "| database | cold (s) | target (s) | cached (s) | target (s) | chart, cached (s) |",
-        "|---|---|---|---|---|---|",
+        "| database | cold (s) | cached (s) | cached, right after a new response (s) "
+        "| document alone, running process (s) | chart, cached (s) | verdict |",
+        "|---|---|---|---|---|---|---|",
+        "| target | "
+        + " | ".join(
+            f"{DASHBOARD_TARGETS[key]:g}" for key in ("cold", "cached", "after_response", "document")
+        )
+        + " | | |",
     ]
     for r in results:
         d = r["dashboard"]
-        lines.append(f"| {r['database']} | {d['cold']:.2f} | 10 | {d['cached']:.2f} | 1 | {d['chart']:.2f} |")
+        met = all(d[key] <= target for key, target in DASHBOARD_TARGETS.items())
+        lines.append(
+            f"| {r['database']} | {d['cold']:.2f} | {d['cached']:.3f} | {d['after_response']:.3f} "
+            f"| {d['document']:.2f} | {d['chart']:.3f} | {'met' if met else 'missed'} |"
+        )
     lines += [
         "",
         "### Importing responses",
@@ -217,6 +243,9 @@ def write(results: list[dict], respondents: int, waves: int, output: Path, load_
         "|---|---|---|---|---|---|",
     ]
     for r in results:
+        if r["import_seconds"] is None:
+            lines.append(f"| {r['database']} | not measured in this run | | | | |")
+            continue
         empty, full = f"{r['import_empty']:.1f}", f"{r['import_seconds']:.1f}"
         target = IMPORT_TARGETS[r["database"]]
         verdict = "met" if max(r["import_empty"], r["import_seconds"]) <= target else "missed"
@@ -247,7 +276,9 @@ def main() -> None:
     parser.add_argument("--respondents", type=int, default=20000, help="respondents per wave (default 20000)")
     parser.add_argument("--waves", type=int, default=6)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--import-rows", type=int, default=100_000, help="rows of the import benchmark")
+    parser.add_argument(
+        "--import-rows", type=int, default=100_000, help="rows of the import benchmark (0: skip it)"
+    )
     parser.add_argument("--databases", default="sqlite,postgres")
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
     args = parser.parse_args()
