@@ -679,17 +679,17 @@ def raw_responses(survey: Survey) -> tuple[list[str], Iterator[list]]:
     waves = list(survey.waves.of_users())
     names = dict(Department.objects.values_list("pk", "name"))
     shown_cells, _ = published_shown(waves, names)
-    counted = PublishedScore.objects.filter(wave__in=waves, measure=RESPONDENTS)
-    published = dict(counted.values_list("response_id", "department_id"))
-    # Waves whose published total is hidden are left out whole.
-    waves_shown = {w.pk for w in waves if shown_cells.get((w.label, RESPONDENTS), _HIDDEN).total}
-    # .order_by(): the default ordering would join the waves and sort, for nothing.
-    ids = sorted(
-        Response.objects.filter(pk__in=counted.values("response_id"), wave__in=waves_shown)
-        .order_by()
-        .values_list("pk", flat=True),
-        key=_shuffle_key,
+    published = dict(
+        PublishedScore.objects.filter(wave__in=waves, measure=RESPONDENTS).values_list(
+            "response_id", "department_id"
+        )
     )
+    # Waves whose published total is hidden are left out whole. Rows: responses that still
+    # exist and that the snapshot read above counts (.order_by(): the default ordering
+    # would join the waves and sort, for nothing).
+    waves_shown = {w.pk for w in waves if shown_cells.get((w.label, RESPONDENTS), _HIDDEN).total}
+    kept = Response.objects.filter(wave__in=waves_shown).order_by().values_list("pk", flat=True)
+    ids = sorted((pk for pk in kept if pk in published), key=_shuffle_key)
     # Anonymous surveys: no date at all (a lone answer on one day would be singled out).
     header = ["row", "wave", "department"] if anonymous else ["row", "wave", "submitted", "department"]
     fields = ["pk", "wave_id"] if anonymous else ["pk", "wave_id", "submitted"]
