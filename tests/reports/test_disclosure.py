@@ -494,3 +494,18 @@ def test_pages_count_live_responses_at_most_every_30_seconds_and_then_ask_for_a_
     cache.delete(disclosure.LIVE_CHECK_KEY.format(open_survey["survey"].pk))  # 30 seconds later
     viewer.get(url)
     assert (len(counted), requested) == (2, [open_survey["survey"].pk])
+
+
+@given(
+    st.dictionaries(st.integers(0, 30), st.tuples(st.sampled_from([None, 1, 2, 3]), st.integers(1, 3))),
+    st.dictionaries(st.integers(0, 30), st.tuples(st.sampled_from([None, 1, 2, 3]), st.integers(1, 3))),
+)
+@settings(max_examples=examples(200), deadline=None)
+def test_changes_counted_per_cell_in_one_pass_equal_counting_each_cell(before, after):
+    from reports.disclosure import _changed, _changed_per_cell
+
+    before = {r: Member(cell, float(score)) for r, (cell, score) in before.items()}
+    after = {r: Member(cell, float(score)) for r, (cell, score) in after.items()}
+    per_cell = _changed_per_cell(before, after)
+    for cell in (None, 1, 2, 3):
+        assert per_cell[cell] == _changed(before, after, {cell})
