@@ -268,6 +268,13 @@ class Test:
     robust: bool | None = None
 
 
+def _may_be_called(test: Test) -> bool:
+    """Whether any family could call this finding: q is never below p, so one with
+    p ≥ 0.05, or an interval that includes 0, is never called, and its robustness (which
+    is reported for called findings only) need not be computed."""
+    return test.p is not None and test.p < ALPHA and test.excludes_zero
+
+
 def months_between(midpoints: list) -> list[float]:
     """Months from the first midpoint to each (a month being 365.25 / 12 days)."""
     if not midpoints:
@@ -321,6 +328,8 @@ def trend_fit(
         return TrendFit(fit, None)
     sign = 1 if fit.slope >= 0 else -1
     test = Test(fit.p, sign, bool(fit.low > 0 or fit.high < 0))
+    if not _may_be_called(test):
+        return TrendFit(fit, test)
     if figure == "mean" and robustness is not None:
         rows = _mean_candidates(y, v, robustness)
     elif figure != "mean":
@@ -454,6 +463,8 @@ def _mean_change(
         return difference, None
     sign = 1 if difference.estimate >= 0 else -1
     test = Test(difference.p, sign, _excludes_zero(difference.low, difference.high))
+    if not _may_be_called(test):
+        return difference, test
     weakest, _, _ = statistics.welch_weakest_without_one(
         (before.values, before.counts), (after.values, after.counts), extra, extra_df
     )
@@ -480,6 +491,8 @@ def _favourable_change(before: WaveFigures, after: WaveFigures, tau2: float | No
     difference = _favourable_difference(xb, nb, xa, na, tau2)
     sign = 1 if difference.estimate >= 0 else -1
     test = Test(difference.p, sign, _excludes_zero(difference.low, difference.high))
+    if not _may_be_called(test):
+        return difference, test
     # The one voice whose removal weakens it most: one favourable or one other person,
     # from either wave (four candidates).
     weakest = None
@@ -545,7 +558,8 @@ def measure_change(
         change.net_score_test = Test(
             change.net_score.p, sign, _excludes_zero(change.net_score.low, change.net_score.high)
         )
-        _net_score_without_one(change.net_score_test, before_figures, after_figures)
+        if _may_be_called(change.net_score_test):
+            _net_score_without_one(change.net_score_test, before_figures, after_figures)
     return change
 
 

@@ -555,17 +555,43 @@ def note_mentions(
     )
 
 
+CODED_CHUNK = 5000
+
+
+def coded_comments(survey: Survey) -> list[tuple[str, str, int]]:
+    """Every theme coded on the survey's comments: (theme name, respondent key, response).
+
+    PostgreSQL plans the join from the few coded answers. SQLite, which keeps no
+    statistics unless asked, walks every answer of the survey to find them (0.45 s at
+    2.8 million answers), so there the codings are read first and their answers by
+    primary key (0.12 s)."""
+    if connection.vendor == "postgresql":
+        return list(
+            Answer.themes.through.objects.filter(answer__response__wave__survey=survey)
+            .values_list("theme__name", "answer__response__respondent_key", "answer__response_id")
+            .order_by()
+        )
+    codings = list(Answer.themes.through.objects.values_list("answer_id", "theme__name").order_by())
+    answer_ids = sorted({answer for answer, _ in codings})
+    about: dict[int, tuple[int, str]] = {}
+    for start in range(0, len(answer_ids), CODED_CHUNK):
+        chunk = answer_ids[start : start + CODED_CHUNK]
+        # By primary key only: a filter on the survey here turns the plan round again.
+        rows = Answer.objects.filter(pk__in=chunk).values_list(
+            "pk", "response_id", "response__respondent_key", "response__wave__survey_id"
+        )
+        about.update(
+            (pk, (response, key)) for pk, response, key, owner in rows.order_by() if owner == survey.pk
+        )
+    return [(theme, about[answer][1], about[answer][0]) for answer, theme in codings if answer in about]
+
+
 def theme_mentions(survey: Survey, kept: pd.DataFrame, shown_waves: set[int]) -> pd.DataFrame:
     """Coded survey comments as theme mentions: the respondent is the voice, the survey the
     source (one source however many waves it has). Only kept responses count, and comments
     from waves too small to show are left out altogether. Respondents of an anonymous
     survey cannot be linked across waves, so their voices are marked not linked."""
-    rows = (
-        Answer.themes.through.objects.filter(answer__response__wave__survey=survey)
-        .values_list("theme__name", "answer__response__respondent_key", "answer__response_id")
-        .order_by()
-    )
-    frame = pd.DataFrame(list(rows), columns=["theme", "voice", "response"])
+    frame = pd.DataFrame(coded_comments(survey), columns=["theme", "voice", "response"])
     frame = frame.merge(kept[kept["wave"].isin(shown_waves)][["response", "wave"]], on="response")
     linked = survey.anonymity != Survey.ANONYMOUS or frame["wave"].nunique() <= 1
     return pd.DataFrame(
