@@ -7,6 +7,8 @@ faster. Used inside the caller's transaction.
 
 import io
 import json
+from collections.abc import Callable
+from contextlib import contextmanager
 
 from django.db import connection
 
@@ -42,27 +44,204 @@ def _copy_text(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def insert_answers(rows: list[tuple]) -> None:
-    """Insert (response id, question id, number or None, choice id or None, text) rows."""
+# The kinds of answer column ``insert_answer_columns`` takes, by what each value is.
+NUMBER, CHOICES, TEXT = "number", "choices", "text"
+# Rows of answers prepared and sent at a time: bounds the memory the text of a COPY (or
+# the tuples of an executemany) takes, whatever the size of the import.
+ROWS_PER_BATCH = 10_000
+# From this many answers, PostgreSQL checks the answers' foreign keys once over the whole
+# table instead of once per row as COPY stores them (see ``_foreign_keys_checked_once``).
+CHECK_KEYS_ONCE_FROM = 50_000
+# The tables the answers' foreign keys point to, whose keys that check covers.
+ANSWER_REFERENCES = ("surveys_response", "surveys_question", "surveys_choice")
+
+
+def insert_responses(rows: list[tuple]) -> list[int]:
+    """Insert (wave id, respondent key, department id or None, submitted, source) rows
+    into ``surveys_response``; returns their ids, in the order of ``rows``. Inside the
+    caller's transaction, which must already hold the database's write lock on SQLite (it
+    has written something), so that nobody else takes ids meanwhile."""
     if not rows:
-        return
-    if connection.vendor == "postgresql":
-        buffer = io.StringIO()
-        for response_id, question_id, number, choice_id, text in rows:
-            buffer.write(
-                f"{response_id}\t{question_id}\t{NULL if number is None else number}\t"
-                f"{NULL if choice_id is None else choice_id}\t{_copy_text(text)}\n"
+        return []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence('surveys_response', 'id')) "
+                "FROM generate_series(1, %s)",
+                [len(rows)],
             )
-        with connection.cursor() as cursor:
-            # Check the foreign keys row by row now rather than queue millions of checks
-            # for the commit, which PostgreSQL does far more slowly.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            ids = sorted(value for (value,) in cursor.fetchall())
+            columns = (
+                "(id, wave_id, respondent_key, department_id, submitted, source, department_self_reported)"
+            )
+            with cursor.cursor.copy(f"COPY surveys_response {columns} FROM STDIN") as copy:
+                for start in range(0, len(rows), ROWS_PER_BATCH):
+                    copy.write(
+                        "".join(
+                            f"{id}\t{wave}\t{_copy_text(key)}\t{NULL if department is None else department}\t"
+                            f"{submitted.isoformat()}\t{source}\tf\n"
+                            for id, (wave, key, department, submitted, source) in zip(
+                                ids[start : start + ROWS_PER_BATCH],
+                                rows[start : start + ROWS_PER_BATCH],
+                                strict=True,
+                            )
+                        )
+                    )
+            return ids
+        # SQLite hands out ids above both the highest one and any deleted since
+        # (AUTOINCREMENT); nobody else can insert while this transaction writes.
+        cursor.execute(
+            "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'surveys_response'), 0), "
+            "coalesce((SELECT max(id) FROM surveys_response), 0))"
+        )
+        first = cursor.fetchone()[0] + 1
+        ids = list(range(first, first + len(rows)))
+        stamp = connection.ops.adapt_datetimefield_value  # UTC text, as the ORM stores it
+        cursor.executemany(
+            "INSERT INTO surveys_response (id, wave_id, respondent_key, department_id, submitted, source, "
+            "department_self_reported) VALUES (%s, %s, %s, %s, %s, %s, 0)",
+            [
+                (id, wave, key, department, stamp(submitted), source)
+                for id, (wave, key, department, submitted, source) in zip(ids, rows, strict=True)
+            ],
+        )
+        return ids
+
+
+def insert_answer_columns(
+    response_ids: list[int],
+    columns: list[tuple[str, int, list]],
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Insert answers given column by column, response by response; returns how many.
+
+    Each column is (kind, question id, values), one value per response of
+    ``response_ids``: a number (``NUMBER``), a tuple of choice ids (``CHOICES``), a text
+    (``TEXT``), or None (or an empty tuple or text) for no answer. ``progress`` gets the
+    number of responses done after each batch. Inside the caller's transaction, which an
+    error leaves to roll back; PostgreSQL uses COPY, SQLite ``executemany``."""
+    total = sum(_answer_count(kind, values) for kind, _, values in columns)
+    if total == 0:
+        return 0
+    batches = range(0, len(response_ids), ROWS_PER_BATCH)
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            for start in batches:
+                end = start + ROWS_PER_BATCH
+                ids = response_ids[start:end]
+                cells = [
+                    _row_tuples(kind, question, values[start:end], ids) for kind, question, values in columns
+                ]
+                rows = [
+                    row for response in zip(*cells, strict=True) for answers in response for row in answers
+                ]
+                cursor.executemany(f"INSERT INTO surveys_answer {COLUMNS} VALUES (%s, %s, %s, %s, %s)", rows)  # noqa: S608
+                if progress:
+                    progress(min(end, len(response_ids)))
+            return total
+        with _foreign_keys_checked_once(cursor, total >= CHECK_KEYS_ONCE_FROM):
             with cursor.cursor.copy(f"COPY surveys_answer {COLUMNS} FROM STDIN") as copy:
-                copy.write(buffer.getvalue())
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-    else:
-        with connection.cursor() as cursor:
-            cursor.executemany(f"INSERT INTO surveys_answer {COLUMNS} VALUES (%s, %s, %s, %s, %s)", rows)  # noqa: S608
+                for start in batches:
+                    end = start + ROWS_PER_BATCH
+                    ids = [str(id) for id in response_ids[start:end]]
+                    cells = [
+                        _copy_lines(kind, question, values[start:end], ids)
+                        for kind, question, values in columns
+                    ]
+                    # zip(*cells) turns the columns into rows: answers stored response by response.
+                    copy.write("".join(line for response in zip(*cells, strict=True) for line in response))
+                    if progress:
+                        progress(min(end, len(response_ids)))
+    return total
+
+
+def _answer_count(kind: str, values: list) -> int:
+    if kind == CHOICES:
+        return sum(len(v) for v in values if v)
+    return len(values) - values.count(None) - (values.count("") if kind == TEXT else 0)
+
+
+def _copy_lines(kind: str, question: int, values: list, ids: list[str]) -> list[str]:
+    """One column's answers as COPY text, one string per response ("" for no answer)."""
+    if kind == TEXT:
+        return [
+            f"{id}\t{question}\t\\N\t\\N\t{_copy_text(v)}\n" if v else ""
+            for id, v in zip(ids, values, strict=True)
+        ]
+    # Numbers and choices repeat: each distinct value's end of line is written once.
+    if kind == NUMBER:
+        ends = {v: f"\t{question}\t{float(v)!r}\t\\N\t\n" for v in set(values) if v is not None}
+        return [id + ends[v] if v is not None else "" for id, v in zip(ids, values, strict=True)]
+    # Several ticked options are several lines, each starting with the response id.
+    ends = {v: [f"\t{question}\t\\N\t{choice}\t\n" for choice in v] for v in set(values) if v}
+    return [id + id.join(ends[v]) if v else "" for id, v in zip(ids, values, strict=True)]
+
+
+def _row_tuples(kind: str, question: int, values: list, ids: list[int]) -> list[tuple]:
+    """One column's answers as row tuples, one tuple of rows per response."""
+    if kind == TEXT:
+        return [((id, question, None, None, v),) if v else () for id, v in zip(ids, values, strict=True)]
+    if kind == NUMBER:
+        return [
+            ((id, question, float(v), None, ""),) if v is not None else ()
+            for id, v in zip(ids, values, strict=True)
+        ]
+    return [
+        tuple((id, question, None, choice, "") for choice in v) if v else ()
+        for id, v in zip(ids, values, strict=True)
+    ]
+
+
+@contextmanager
+def _foreign_keys_checked_once(cursor, wanted: bool):
+    """While the block runs, the answers' foreign keys (to responses, questions, choices)
+    are not checked row by row; at its end they are put back under the same names and
+    definitions and checked once, over the whole table, before the transaction commits.
+
+    PostgreSQL checks a foreign key for every row COPY stores, one lookup at a time
+    (about 25 s a million answers); put back as NOT VALID and then validated, each is
+    one set-based pass instead. A bad reference fails the validation and so the whole
+    transaction: nothing is stored and the keys stay as they were.
+
+    The cost is a lock: dropping a foreign key takes an ACCESS EXCLUSIVE lock on
+    ``surveys_answer`` and on the three tables it points to, held until the import's
+    transaction ends. Anything that reads or writes responses, questions, choices or
+    answers (a submission, the survey form, a dashboard that reads answers) waits until
+    then; the import writes its responses and scores first so that this is only the
+    storing and checking of the answers. Only for large imports (``wanted``).
+    """
+    if not wanted:
+        with _checked_as_stored(cursor):
+            yield
+        return
+    # Pending checks of rows written earlier in the transaction run now: PostgreSQL
+    # refuses to alter a table with checks still queued.
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    cursor.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = 'surveys_answer'::regclass AND contype = 'f' AND confrelid = ANY(%s::regclass[]) "
+        "ORDER BY conname",
+        [list(ANSWER_REFERENCES)],
+    )
+    keys = cursor.fetchall()
+    quote = connection.ops.quote_name
+    for name, _ in keys:
+        cursor.execute(f"ALTER TABLE surveys_answer DROP CONSTRAINT {quote(name)}")
+    yield
+    for name, definition in keys:
+        cursor.execute(f"ALTER TABLE surveys_answer ADD CONSTRAINT {quote(name)} {definition} NOT VALID")
+    for name, _ in keys:
+        cursor.execute(f"ALTER TABLE surveys_answer VALIDATE CONSTRAINT {quote(name)}")
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+@contextmanager
+def _checked_as_stored(cursor):
+    # Check the foreign keys row by row now rather than queue the checks for the commit,
+    # which PostgreSQL does far more slowly.
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    yield
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def insert_response_answers(rows: list[tuple]) -> None:
