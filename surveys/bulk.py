@@ -7,12 +7,17 @@ faster. Used inside the caller's transaction.
 
 import io
 import json
+import sqlite3
 from collections.abc import Callable
 from contextlib import contextmanager
+from itertools import chain
+from typing import TypeVar
 
 from django.db import connection
+from psycopg.copy import QueuedLibpqWriter
 
 COLUMNS = "(response_id, question_id, number, choice_id, text)"
+T = TypeVar("T")
 
 
 def insert_numeric_answers(response_ids, question_ids, values) -> None:
@@ -111,48 +116,71 @@ def insert_responses(rows: list[tuple]) -> list[int]:
 def insert_answer_columns(
     response_ids: list[int],
     columns: list[tuple[str, int, list]],
+    *,
     progress: Callable[[int], None] | None = None,
-) -> int:
-    """Insert answers given column by column, response by response; returns how many.
+    meanwhile: Callable[[], T] | None = None,
+) -> T | None:
+    """Insert answers given column by column, stored response by response.
 
     Each column is (kind, question id, values), one value per response of
     ``response_ids``: a number (``NUMBER``), a tuple of choice ids (``CHOICES``), a text
     (``TEXT``), or None (or an empty tuple or text) for no answer. ``progress`` gets the
-    number of responses done after each batch. Inside the caller's transaction, which an
-    error leaves to roll back; PostgreSQL uses COPY, SQLite ``executemany``."""
+    number of responses handed over after each batch. ``meanwhile`` is called once every
+    answer has been handed over, while PostgreSQL is still storing them (work for the
+    other core, rather than waiting); its result is returned. Inside the caller's
+    transaction, which an error leaves to roll back; PostgreSQL uses COPY, SQLite
+    multi-row INSERTs."""
     total = sum(_answer_count(kind, values) for kind, _, values in columns)
-    if total == 0:
-        return 0
-    batches = range(0, len(response_ids), ROWS_PER_BATCH)
     with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
-            for start in batches:
-                end = start + ROWS_PER_BATCH
-                ids = response_ids[start:end]
-                cells = [
-                    _row_tuples(kind, question, values[start:end], ids) for kind, question, values in columns
-                ]
-                rows = [
-                    row for response in zip(*cells, strict=True) for answers in response for row in answers
-                ]
-                cursor.executemany(f"INSERT INTO surveys_answer {COLUMNS} VALUES (%s, %s, %s, %s, %s)", rows)  # noqa: S608
-                if progress:
-                    progress(min(end, len(response_ids)))
-            return total
-        with _foreign_keys_checked_once(cursor, total >= CHECK_KEYS_ONCE_FROM):
-            with cursor.cursor.copy(f"COPY surveys_answer {COLUMNS} FROM STDIN") as copy:
-                for start in batches:
-                    end = start + ROWS_PER_BATCH
-                    ids = [str(id) for id in response_ids[start:end]]
-                    cells = [
-                        _copy_lines(kind, question, values[start:end], ids)
-                        for kind, question, values in columns
-                    ]
-                    # zip(*cells) turns the columns into rows: answers stored response by response.
-                    copy.write("".join(line for response in zip(*cells, strict=True) for line in response))
-                    if progress:
-                        progress(min(end, len(response_ids)))
-    return total
+        if total and connection.vendor == "postgresql":
+            with _foreign_keys_checked_once(cursor, total >= CHECK_KEYS_ONCE_FROM):
+                return _copy_answers(cursor, response_ids, columns, progress, meanwhile)
+        if total:
+            _insert_answers(response_ids, columns, progress)
+    return meanwhile() if meanwhile else None
+
+
+def _copy_answers(cursor, response_ids, columns, progress, meanwhile):
+    # The queued writer sends from a thread of its own, so that the text of the next
+    # rows, and then ``meanwhile``, are computed while the server stores the last ones.
+    statement = f"COPY surveys_answer {COLUMNS} FROM STDIN"
+    with cursor.cursor.copy(statement, writer=QueuedLibpqWriter(cursor.cursor)) as copy:
+        for start in range(0, len(response_ids), ROWS_PER_BATCH):
+            end = start + ROWS_PER_BATCH
+            ids = [str(id) for id in response_ids[start:end]]
+            cells = [
+                _copy_lines(kind, question, values[start:end], ids) for kind, question, values in columns
+            ]
+            # zip(*cells) turns the columns into rows: answers stored response by response.
+            copy.write("".join(line for response in zip(*cells, strict=True) for line in response))
+            if progress:
+                progress(min(end, len(response_ids)))
+        return meanwhile() if meanwhile else None
+
+
+def _insert_answers(response_ids, columns, progress) -> None:
+    # Many rows per INSERT: SQLite's executemany steps one statement per row, about twice
+    # the time of the same rows as multi-row VALUES. Sent on the driver's own cursor (same
+    # connection and transaction) with its "?" marks: Django would rewrite every "%s" of
+    # every such statement.
+    raw = connection.connection.cursor()
+    per_statement = min(connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER), 30_000) // 5
+    statements: dict[int, str] = {}
+    for start in range(0, len(response_ids), ROWS_PER_BATCH):
+        end = start + ROWS_PER_BATCH
+        ids = response_ids[start:end]
+        cells = [_row_values(kind, question, values[start:end], ids) for kind, question, values in columns]
+        # zip(*cells) turns the columns into rows: answers stored response by response.
+        flat = list(chain.from_iterable(chain.from_iterable(zip(*cells, strict=True))))
+        for first in range(0, len(flat), per_statement * 5):
+            chunk = flat[first : first + per_statement * 5]
+            rows = len(chunk) // 5
+            if rows not in statements:
+                marks = ", ".join(["(?, ?, ?, ?, ?)"] * rows)
+                statements[rows] = f"INSERT INTO surveys_answer {COLUMNS} VALUES {marks}"  # noqa: S608
+            raw.execute(statements[rows], chunk)
+        if progress:
+            progress(min(end, len(response_ids)))
 
 
 def _answer_count(kind: str, values: list) -> int:
@@ -177,17 +205,16 @@ def _copy_lines(kind: str, question: int, values: list, ids: list[str]) -> list[
     return [id + id.join(ends[v]) if v else "" for id, v in zip(ids, values, strict=True)]
 
 
-def _row_tuples(kind: str, question: int, values: list, ids: list[int]) -> list[tuple]:
-    """One column's answers as row tuples, one tuple of rows per response."""
+def _row_values(kind: str, question: int, values: list, ids: list[int]) -> list[tuple]:
+    """One column's answers as one tuple per response: five values for each answer row."""
     if kind == TEXT:
-        return [((id, question, None, None, v),) if v else () for id, v in zip(ids, values, strict=True)]
+        return [(id, question, None, None, v) if v else () for id, v in zip(ids, values, strict=True)]
     if kind == NUMBER:
         return [
-            ((id, question, float(v), None, ""),) if v is not None else ()
-            for id, v in zip(ids, values, strict=True)
+            (id, question, v, None, "") if v is not None else () for id, v in zip(ids, values, strict=True)
         ]
     return [
-        tuple((id, question, None, choice, "") for choice in v) if v else ()
+        tuple(chain.from_iterable((id, question, None, choice, "") for choice in v)) if v else ()
         for id, v in zip(ids, values, strict=True)
     ]
 
@@ -204,11 +231,12 @@ def _foreign_keys_checked_once(cursor, wanted: bool):
     transaction: nothing is stored and the keys stay as they were.
 
     The cost is a lock: dropping a foreign key takes an ACCESS EXCLUSIVE lock on
-    ``surveys_answer`` and on the three tables it points to, held until the import's
-    transaction ends. Anything that reads or writes responses, questions, choices or
-    answers (a submission, the survey form, a dashboard that reads answers) waits until
-    then; the import writes its responses and scores first so that this is only the
-    storing and checking of the answers. Only for large imports (``wanted``).
+    ``surveys_answer`` and on the three tables it points to (``surveys_response``,
+    ``surveys_question``, ``surveys_choice``), held until the import's transaction ends:
+    the storing and checking of the answers, then the scores and the import's record.
+    Meanwhile anything that reads or writes responses, questions, choices or answers (a
+    submission, a survey's form, the pages that list or count responses) waits. Only for
+    large imports (``wanted``); smaller ones keep the row-by-row checks and no such lock.
     """
     if not wanted:
         with _checked_as_stored(cursor):

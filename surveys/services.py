@@ -608,11 +608,8 @@ def _import_answers(
     converted: Converted,
     progress: Callable[[int], None] | None,
 ) -> None:
-    """Store the answers column by column, and every response's scores.
-
-    The scores are computed from the values in hand (new choices included) and stored
-    before the answers, so that on PostgreSQL the answers go last: storing many of them
-    locks the answer tables until the transaction ends (``surveys.bulk``)."""
+    """Store the answers column by column, and every response's scores, computed from
+    the values in hand (new choices included)."""
     choices: dict[tuple[int, str], int] = {
         (c.question_id, c.label.lower()): c.pk for c in Choice.objects.filter(question__survey=survey)
     }
@@ -658,9 +655,14 @@ def _import_answers(
         else:
             columns.append((TEXT, question.pk, values))
     every = list(survey.questions.prefetch_related("choices"))
-    scores = respondent_scoring.score_answers(every, numbers, ticked)
+    # Scored from the values in hand while the database stores the answers.
+    scores = insert_answer_columns(
+        responses,
+        columns,
+        progress=progress,
+        meanwhile=lambda: respondent_scoring.score_answers(every, numbers, ticked),
+    )
     insert_respondent_scores(scoring_digest(every), scores)
-    insert_answer_columns(responses, columns, progress)
 
 
 @transaction.atomic

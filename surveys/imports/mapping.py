@@ -115,7 +115,10 @@ def _separator(values: list[str]) -> str:
 
 def _sample(table: Table, index: int) -> list[str]:
     # A sample is enough to propose; every cell is checked when converting.
-    return [clean(row[index]) for row in table.rows[:PROPOSAL_SAMPLE] if not is_missing(row[index])]
+    cells = [row[index] for row in table.rows[:PROPOSAL_SAMPLE]]
+    # Cells repeat (a handful of labels): each distinct one is cleaned once.
+    kept = {cell: clean(cell) for cell in dict.fromkeys(cells) if not is_missing(cell)}
+    return [kept[cell] for cell in cells if cell in kept]
 
 
 def propose_mapping(table: Table) -> dict[str, str]:
