@@ -127,7 +127,8 @@ def insert_answer_columns(
     (``TEXT``), or None (or an empty tuple or text) for no answer. ``progress`` gets the
     number of responses handed over after each batch. ``meanwhile`` is called once every
     answer has been handed over, while PostgreSQL is still storing them (work for the
-    other core, rather than waiting); its result is returned. Inside the caller's
+    other core, rather than waiting; on SQLite, which stores in this process, after);
+    its result is returned. Inside the caller's
     transaction, which an error leaves to roll back; PostgreSQL uses COPY, SQLite
     multi-row INSERTs."""
     total = sum(_answer_count(kind, values) for kind, _, values in columns)
@@ -163,7 +164,7 @@ def _insert_answers(response_ids, columns, progress) -> None:
     # the time of the same rows as multi-row VALUES. Sent on the driver's own cursor (same
     # connection and transaction) with its "?" marks: Django would rewrite every "%s" of
     # every such statement.
-    raw = connection.connection.cursor()
+    cursor = connection.connection.cursor()
     per_statement = min(connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER), 30_000) // 5
     statements: dict[int, str] = {}
     for start in range(0, len(response_ids), ROWS_PER_BATCH):
@@ -178,7 +179,7 @@ def _insert_answers(response_ids, columns, progress) -> None:
             if rows not in statements:
                 marks = ", ".join(["(?, ?, ?, ?, ?)"] * rows)
                 statements[rows] = f"INSERT INTO surveys_answer {COLUMNS} VALUES {marks}"  # noqa: S608
-            raw.execute(statements[rows], chunk)
+            cursor.execute(statements[rows], chunk)
         if progress:
             progress(min(end, len(response_ids)))
 
@@ -295,17 +296,21 @@ def insert_respondent_scores(
     rescoring the same responses at once both succeed); without, COPY on PostgreSQL."""
     if not scores:
         return
-    rows = [(response_id, rules, json.dumps(measured)) for response_id, measured in scores.items()]
     if connection.vendor == "postgresql" and not replace:
-        buffer = io.StringIO()
-        for response_id, rule, measured in rows:
-            buffer.write(f"{response_id}\t{rule}\t{_copy_text(measured)}\n")
+        items = list(scores.items())
+        statement = "COPY surveys_respondentscore (response_id, rules, scores) FROM STDIN"
         with connection.cursor() as cursor:
-            with cursor.cursor.copy(
-                "COPY surveys_respondentscore (response_id, rules, scores) FROM STDIN"
-            ) as copy:
-                copy.write(buffer.getvalue())
+            # Queued: the next rows are encoded while the server reads the last ones.
+            with cursor.cursor.copy(statement, writer=QueuedLibpqWriter(cursor.cursor)) as copy:
+                for start in range(0, len(items), ROWS_PER_BATCH):
+                    copy.write(
+                        "".join(
+                            f"{response_id}\t{rules}\t{_copy_text(json.dumps(measured))}\n"
+                            for response_id, measured in items[start : start + ROWS_PER_BATCH]
+                        )
+                    )
         return
+    rows = [(response_id, rules, json.dumps(measured)) for response_id, measured in scores.items()]
     upsert = (
         " ON CONFLICT (response_id) DO UPDATE SET rules = excluded.rules, scores = excluded.scores"
         if replace
