@@ -274,14 +274,38 @@ def _parse_timestamp(value: str, preferred: list[str] | None = None) -> datetime
         except ValueError:
             pass
     for pattern in [*(preferred or []), *TIMESTAMP_FORMATS]:
-        try:
-            parsed = datetime.strptime(value, pattern)
-        except ValueError:
+        parsed = _read_with(value, pattern)
+        if parsed is None:
             continue
         if preferred is not None and preferred[:1] != [pattern]:
             preferred[:] = [pattern]
         return parsed
     return None
+
+
+def _read_with(value: str, pattern: str) -> datetime | None:
+    """``datetime.strptime``, or None. A date and a time are read apart, each remembered:
+    an export's dates repeat, and so do its times of day, so most of a column's cells
+    need no parsing. Every pattern's date part has no space and its fields are delimited,
+    so when both halves read, the whole reads the same; otherwise the whole is tried."""
+    date_pattern, _, time_pattern = pattern.partition(" ")
+    if time_pattern:
+        date_text, _, time_text = value.partition(" ")
+        day, time = _strptime(date_text, date_pattern), _strptime(time_text, time_pattern)
+        if day is not None and time is not None:
+            return datetime.combine(day.date(), time.time())
+    try:
+        return datetime.strptime(value, pattern)
+    except ValueError:
+        return None
+
+
+@functools.lru_cache(maxsize=65_536)
+def _strptime(text: str, pattern: str) -> datetime | None:
+    try:
+        return datetime.strptime(text, pattern)
+    except ValueError:
+        return None
 
 
 SKIP, VALUE, PROBLEM, UNKNOWN = range(4)
@@ -364,8 +388,9 @@ def convert(
     timestamps: list[str] = []
     found: list[tuple[int, int, str]] = []  # (row offset, column position, message)
     slots = {"timestamp": "timestamps", "respondent_id": "respondents", "department": "departments"}
+    by_column = list(zip(*table.rows, strict=True)) if table.rows else []
     for position, (index, header, kind) in enumerate(active):
-        cells = [row[index] for row in table.rows]
+        cells = by_column[index]
         separator = _separator(cells) if kind == "multiple" else ","
         read = functools.partial(
             _read_cell, kind, known=labels.get(header, {}), separator=separator, scale=scales.get(header)

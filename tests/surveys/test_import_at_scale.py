@@ -218,3 +218,38 @@ def test_an_import_failing_after_its_answers_leaves_keys_and_data_as_they_were(t
     assert answer_keys() == before
     assert (Answer.objects.count(), Response.objects.count()) == (answers, responses)
     assert not Survey.objects.filter(slug="second").exists()
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "10/1/2026 9:05:07",
+        "10/01/2026 09:05",
+        "10/1/2026 9:05:07 PM",
+        "10/1/26 12:00 AM",
+        "02/29/2024 23:59:59",
+        "02/29/2023 10:00",  # no such day
+        "10/1/2026 24:00",  # no such hour
+        "10/1/2026  9:05:07",  # two spaces
+        "10/1/2026\t9:05",
+        "13.10.2026 9:05:07",
+        "2026/10/01 9:05:07 PM",
+        "10/ 1/2026 9:05",
+        "10/1/2026 9:05:07 XM",
+    ],
+)
+def test_a_timestamp_reads_as_the_first_format_that_reads_it_whole(cell):
+    """Dates and times read apart (and remembered) give what strptime gives the whole cell."""
+    from datetime import datetime
+
+    from surveys.imports.mapping import TIMESTAMP_FORMATS, _parse_timestamp
+
+    def whole(pattern):
+        try:
+            return datetime.strptime(cell, pattern)
+        except ValueError:
+            return None
+
+    expected = next((found for found in map(whole, TIMESTAMP_FORMATS) if found is not None), None)
+    assert _parse_timestamp(cell, []) == expected
+    assert _parse_timestamp(cell, []) == expected  # and again, from what was remembered
