@@ -59,6 +59,7 @@ ROWS_PER_BATCH = 10_000
 CHECK_KEYS_ONCE_FROM = 50_000
 # The tables the answers' foreign keys point to, whose keys that check covers.
 ANSWER_REFERENCES = ("surveys_response", "surveys_question", "surveys_choice")
+LOCK_ORDER = ("surveys_question", "surveys_choice", "surveys_response", "surveys_answer")
 
 
 def insert_responses(rows: list[tuple]) -> list[int]:
@@ -246,6 +247,10 @@ def _foreign_keys_checked_once(cursor, wanted: bool):
     # Pending checks of rows written earlier in the transaction run now: PostgreSQL
     # refuses to alter a table with checks still queued.
     cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    # Dropping the keys would take these locks one table at a time; taken together, in the
+    # order a submission uses the tables (its questions, then its response, then its
+    # answers), a submission under way finishes first instead of deadlocking with this.
+    cursor.execute(f"LOCK TABLE {', '.join(LOCK_ORDER)} IN ACCESS EXCLUSIVE MODE")
     cursor.execute(
         "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
         "WHERE conrelid = 'surveys_answer'::regclass AND contype = 'f' AND confrelid = ANY(%s::regclass[]) "
