@@ -622,7 +622,6 @@ def _import_answers(
         return choice
 
     columns: list[tuple[str, int, list]] = []
-    numbers: dict[int, dict[int, float]] = {response: {} for response in responses}
     ticked: set[tuple[int, int, int]] = set()
     for header, question in questions.items():
         values = converted.answers.get(header)
@@ -631,11 +630,7 @@ def _import_answers(
         if question.is_numeric:
             # Each distinct value made a number once, not once per cell.
             as_number = {value: float(value) for value in set(values) if value is not None}
-            values = [None if value is None else as_number[value] for value in values]
-            for response, number in zip(responses, values, strict=True):
-                if number is not None:
-                    numbers[response][question.pk] = number
-            columns.append((NUMBER, question.pk, values))
+            columns.append((NUMBER, question.pk, [None if v is None else as_number[v] for v in values]))
         elif question.kind in (Question.SINGLE, Question.MULTIPLE):
             # A cell's labels (one, or several ticked) as choice ids, once per distinct cell.
             ids_of: dict[tuple[str, ...], tuple[int, ...]] = {}
@@ -646,14 +641,23 @@ def _import_answers(
                 if ids is None:
                     ids = ids_of[labels] = tuple(choice_for(question, label) for label in labels)
                 chosen.append(ids)
+            question_id = question.pk
             ticked.update(
-                (response, question.pk, choice)
+                (response, question_id, choice)
                 for response, ids in zip(responses, chosen, strict=True)
                 for choice in ids
             )
             columns.append((CHOICES, question.pk, chosen))
         else:
             columns.append((TEXT, question.pk, values))
+    # Every response's numbers, {question id: number}, one response (row) at a time.
+    numeric = [(question_id, values) for kind, question_id, values in columns if kind == NUMBER]
+    numeric_ids = [question_id for question_id, _ in numeric]
+    by_row = zip(*(values for _, values in numeric), strict=True) if numeric else [()] * len(responses)
+    numbers: dict[int, dict[int, float]] = {
+        response: {question_id: v for question_id, v in zip(numeric_ids, row, strict=True) if v is not None}
+        for response, row in zip(responses, by_row, strict=True)
+    }
     every = list(survey.questions.prefetch_related("choices"))
     # Scored from the values in hand while the database stores the answers.
     scores = insert_answer_columns(
