@@ -102,14 +102,19 @@ def insert_responses(rows: list[tuple]) -> list[int]:
         )
         first = cursor.fetchone()[0] + 1
         ids = list(range(first, first + len(rows)))
-        stamp = connection.ops.adapt_datetimefield_value  # UTC text, as the ORM stores it
-        cursor.executemany(
-            "INSERT INTO surveys_response (id, wave_id, respondent_key, department_id, submitted, source, "
-            "department_self_reported) VALUES (%s, %s, %s, %s, %s, %s, 0)",
-            [
-                (id, wave, key, department, stamp(submitted), source)
-                for id, (wave, key, department, submitted, source) in zip(ids, rows, strict=True)
-            ],
+        # UTC text, as the ORM stores it; each distinct time once (anonymous ones are days).
+        stamps = {
+            moment: connection.ops.adapt_datetimefield_value(moment) for moment in {row[3] for row in rows}
+        }
+        values = chain.from_iterable(
+            (id, wave, key, department, stamps[submitted], source)
+            for id, (wave, key, department, submitted, source) in zip(ids, rows, strict=True)
+        )
+        _insert_many(
+            "surveys_response (id, wave_id, respondent_key, department_id, submitted, source, "
+            "department_self_reported)",
+            "(?, ?, ?, ?, ?, ?, 0)",
+            list(values),
         )
         return ids
 
@@ -161,28 +166,36 @@ def _copy_answers(cursor, response_ids, columns, progress, meanwhile):
 
 
 def _insert_answers(response_ids, columns, progress) -> None:
-    # Many rows per INSERT: SQLite's executemany steps one statement per row, about twice
-    # the time of the same rows as multi-row VALUES. Sent on the driver's own cursor (same
-    # connection and transaction) with its "?" marks: Django would rewrite every "%s" of
-    # every such statement.
-    cursor = connection.connection.cursor()
-    per_statement = min(connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER), 30_000) // 5
-    statements: dict[int, str] = {}
     for start in range(0, len(response_ids), ROWS_PER_BATCH):
         end = start + ROWS_PER_BATCH
         ids = response_ids[start:end]
         cells = [_row_values(kind, question, values[start:end], ids) for kind, question, values in columns]
         # zip(*cells) turns the columns into rows: answers stored response by response.
-        flat = list(chain.from_iterable(chain.from_iterable(zip(*cells, strict=True))))
-        for first in range(0, len(flat), per_statement * 5):
-            chunk = flat[first : first + per_statement * 5]
-            rows = len(chunk) // 5
-            if rows not in statements:
-                marks = ", ".join(["(?, ?, ?, ?, ?)"] * rows)
-                statements[rows] = f"INSERT INTO surveys_answer {COLUMNS} VALUES {marks}"  # noqa: S608
-            cursor.execute(statements[rows], chunk)
+        _insert_many(
+            f"surveys_answer {COLUMNS}",
+            "(?, ?, ?, ?, ?)",
+            list(chain.from_iterable(chain.from_iterable(zip(*cells, strict=True)))),
+        )
         if progress:
             progress(min(end, len(response_ids)))
+
+
+def _insert_many(into: str, row: str, values: list) -> None:
+    """Insert rows given as one flat list of values on SQLite, many rows per statement:
+    executemany steps one statement per row, about twice the time of the same rows as
+    multi-row VALUES. On the driver's own cursor (same connection and transaction) with
+    its "?" marks: Django would rewrite every "%s" of every such statement."""
+    width = row.count("?")
+    driver = connection.connection
+    per_statement = min(driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER), 30_000) // width * width
+    cursor = driver.cursor()
+    statements: dict[int, str] = {}
+    for first in range(0, len(values), per_statement):
+        chunk = values[first : first + per_statement]
+        rows = len(chunk) // width
+        if rows not in statements:
+            statements[rows] = f"INSERT INTO {into} VALUES {', '.join([row] * rows)}"  # noqa: S608
+        cursor.execute(statements[rows], chunk)
 
 
 def _answer_count(kind: str, values: list) -> int:
