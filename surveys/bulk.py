@@ -1,8 +1,12 @@
-"""Writing many answers at once, by the database's own bulk path.
+"""Writing many responses, answers and scores at once, by the database's own bulk path.
 
 The ORM's bulk_create builds one Python object per row; for the millions of answers an
-import or a benchmark writes, COPY (PostgreSQL) or executemany (SQLite) is many times
-faster. Used inside the caller's transaction.
+import or a benchmark writes, COPY (PostgreSQL) or multi-row INSERTs (SQLite) are many
+times faster. An import hands its answers over column by column (``insert_answer_columns``),
+as it read them; they are stored response by response. On PostgreSQL a large import's
+answers are stored with their foreign keys set aside and then checked once
+(``_foreign_keys_checked_once``, which says what that locks). Used inside the caller's
+transaction.
 """
 
 import io
