@@ -73,7 +73,8 @@ def insert_responses(rows: list[tuple]) -> list[int]:
     has written something), so that nobody else takes ids meanwhile."""
     if not rows:
         return []
-    with connection.cursor() as cursor:
+    # The driver's own COPY and cursors raise its errors: raise Django's, as everywhere else.
+    with connection.cursor() as cursor, connection.wrap_database_errors:
         if connection.vendor == "postgresql":
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence('surveys_response', 'id')) "
@@ -142,7 +143,7 @@ def insert_answer_columns(
     transaction, which an error leaves to roll back; PostgreSQL uses COPY, SQLite
     multi-row INSERTs."""
     total = sum(_answer_count(kind, values) for kind, _, values in columns)
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, connection.wrap_database_errors:  # as in insert_responses
         if total and connection.vendor == "postgresql":
             with _foreign_keys_checked_once(cursor, total >= CHECK_KEYS_ONCE_FROM):
                 return _copy_answers(cursor, response_ids, columns, progress, meanwhile)
@@ -257,7 +258,8 @@ def _foreign_keys_checked_once(cursor, wanted: bool):
     submission, a survey's form, the pages that list or count responses) waits. Only for
     large imports (``wanted``); smaller ones keep the row-by-row checks and no such lock.
     """
-    if not wanted:
+    # Outside a transaction each statement would commit alone, keys dropped included.
+    if not wanted or not connection.in_atomic_block:
         with _checked_as_stored(cursor):
             yield
         return
@@ -321,7 +323,7 @@ def insert_respondent_scores(
     if connection.vendor == "postgresql" and not replace:
         items = list(scores.items())
         statement = "COPY surveys_respondentscore (response_id, rules, scores) FROM STDIN"
-        with connection.cursor() as cursor:
+        with connection.cursor() as cursor, connection.wrap_database_errors:
             # Queued: the next rows are encoded while the server reads the last ones.
             with cursor.cursor.copy(statement, writer=QueuedLibpqWriter(cursor.cursor)) as copy:
                 for start in range(0, len(items), ROWS_PER_BATCH):

@@ -253,3 +253,18 @@ def test_a_timestamp_reads_as_the_first_format_that_reads_it_whole(cell):
     expected = next((found for found in map(whole, TIMESTAMP_FORMATS) if found is not None), None)
     assert _parse_timestamp(cell, []) == expected
     assert _parse_timestamp(cell, []) == expected  # and again, from what was remembered
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_keys_are_never_set_aside(monkeypatch):
+    """Each statement would commit alone: the answers are checked as they are stored instead."""
+    from tests.factories import add_question, make_survey
+
+    question = add_question(make_survey(), Question.RATING_5)
+    before = answer_keys()
+    monkeypatch.setattr(bulk, "CHECK_KEYS_ONCE_FROM", 1)
+    with pytest.raises(IntegrityError):
+        bulk.insert_answer_columns([987_654_321], [(bulk.NUMBER, question.pk, [3.0])])
+    assert answer_keys() == before
+    assert not Answer.objects.exists()
