@@ -158,6 +158,8 @@ def _read_delimited(text: str, limits: Limits, delimiter: str, quoting: int) -> 
     reader = csv.reader(lines, delimiter=delimiter, strict=True, quoting=quoting)
     rows: list[list[str]] = []
     width = 0
+    # Looked for cell by cell (to name the row and column) only when the text has one.
+    has_nul = "\x00" in text
     while True:
         opened = reader.line_num + 1
         try:
@@ -175,7 +177,7 @@ def _read_delimited(text: str, limits: Limits, delimiter: str, quoting: int) -> 
                 f"Row {opened}: the file holds more than {limits.rows:,} rows or "
                 f"{limits.cells:,} cells; split it and import each part."
             )
-        for index, cell in enumerate(row):
+        for index, cell in enumerate(row if has_nul else ()):
             if "\x00" in cell:
                 raise UploadProblem(
                     f"Row {opened}, column {_column_name(rows, index)}: a NUL character (binary data); "

@@ -1,16 +1,27 @@
-"""Writing many answers at once, by the database's own bulk path.
+"""Writing many responses, answers and scores at once, by the database's own bulk path.
 
 The ORM's bulk_create builds one Python object per row; for the millions of answers an
-import or a benchmark writes, COPY (PostgreSQL) or executemany (SQLite) is many times
-faster. Used inside the caller's transaction.
+import or a benchmark writes, COPY (PostgreSQL) or multi-row INSERTs (SQLite) are many
+times faster. An import hands its answers over column by column (``insert_answer_columns``),
+as it read them; they are stored response by response. On PostgreSQL a large import's
+answers are stored with their foreign keys set aside and then checked once
+(``_foreign_keys_checked_once``, which says what that locks). Used inside the caller's
+transaction.
 """
 
 import io
 import json
+import sqlite3
+from collections.abc import Callable
+from contextlib import contextmanager
+from itertools import chain
+from typing import TypeVar
 
 from django.db import connection
+from psycopg.copy import QueuedLibpqWriter
 
 COLUMNS = "(response_id, question_id, number, choice_id, text)"
+T = TypeVar("T")
 
 
 def insert_numeric_answers(response_ids, question_ids, values) -> None:
@@ -42,27 +53,248 @@ def _copy_text(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def insert_answers(rows: list[tuple]) -> None:
-    """Insert (response id, question id, number or None, choice id or None, text) rows."""
+# The kinds of answer column ``insert_answer_columns`` takes, by what each value is.
+NUMBER, CHOICES, TEXT = "number", "choices", "text"
+# Rows of answers prepared and sent at a time: bounds the memory the text of a COPY (or
+# the tuples of an executemany) takes, whatever the size of the import.
+ROWS_PER_BATCH = 10_000
+# From this many answers, PostgreSQL checks the answers' foreign keys once over the whole
+# table instead of once per row as COPY stores them (see ``_foreign_keys_checked_once``).
+CHECK_KEYS_ONCE_FROM = 50_000
+# The tables the answers' foreign keys point to, whose keys that check covers.
+ANSWER_REFERENCES = ("surveys_response", "surveys_question", "surveys_choice")
+LOCK_ORDER = ("surveys_question", "surveys_choice", "surveys_response", "surveys_answer")
+
+
+def insert_responses(rows: list[tuple]) -> list[int]:
+    """Insert (wave id, respondent key, department id or None, submitted, source) rows
+    into ``surveys_response``; returns their ids, in the order of ``rows``. Inside the
+    caller's transaction, which must already hold the database's write lock on SQLite (it
+    has written something), so that nobody else takes ids meanwhile."""
     if not rows:
-        return
-    if connection.vendor == "postgresql":
-        buffer = io.StringIO()
-        for response_id, question_id, number, choice_id, text in rows:
-            buffer.write(
-                f"{response_id}\t{question_id}\t{NULL if number is None else number}\t"
-                f"{NULL if choice_id is None else choice_id}\t{_copy_text(text)}\n"
+        return []
+    # The driver's own COPY and cursors raise its errors: raise Django's, as everywhere else.
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence('surveys_response', 'id')) "
+                "FROM generate_series(1, %s)",
+                [len(rows)],
             )
-        with connection.cursor() as cursor:
-            # Check the foreign keys row by row now rather than queue millions of checks
-            # for the commit, which PostgreSQL does far more slowly.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            with cursor.cursor.copy(f"COPY surveys_answer {COLUMNS} FROM STDIN") as copy:
-                copy.write(buffer.getvalue())
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-    else:
-        with connection.cursor() as cursor:
-            cursor.executemany(f"INSERT INTO surveys_answer {COLUMNS} VALUES (%s, %s, %s, %s, %s)", rows)  # noqa: S608
+            ids = sorted(value for (value,) in cursor.fetchall())
+            columns = (
+                "(id, wave_id, respondent_key, department_id, submitted, source, department_self_reported)"
+            )
+            with cursor.cursor.copy(f"COPY surveys_response {columns} FROM STDIN") as copy:
+                for start in range(0, len(rows), ROWS_PER_BATCH):
+                    copy.write(
+                        "".join(
+                            f"{id}\t{wave}\t{_copy_text(key)}\t{NULL if department is None else department}\t"
+                            f"{submitted.isoformat()}\t{source}\tf\n"
+                            for id, (wave, key, department, submitted, source) in zip(
+                                ids[start : start + ROWS_PER_BATCH],
+                                rows[start : start + ROWS_PER_BATCH],
+                                strict=True,
+                            )
+                        )
+                    )
+            return ids
+        # SQLite hands out ids above both the highest one and any deleted since
+        # (AUTOINCREMENT); nobody else can insert while this transaction writes.
+        cursor.execute(
+            "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'surveys_response'), 0), "
+            "coalesce((SELECT max(id) FROM surveys_response), 0))"
+        )
+        first = cursor.fetchone()[0] + 1
+        ids = list(range(first, first + len(rows)))
+        # UTC text, as the ORM stores it; each distinct time once (anonymous ones are days).
+        stamps = {
+            moment: connection.ops.adapt_datetimefield_value(moment) for moment in {row[3] for row in rows}
+        }
+        values = chain.from_iterable(
+            (id, wave, key, department, stamps[submitted], source)
+            for id, (wave, key, department, submitted, source) in zip(ids, rows, strict=True)
+        )
+        _insert_many(
+            "surveys_response (id, wave_id, respondent_key, department_id, submitted, source, "
+            "department_self_reported)",
+            "(?, ?, ?, ?, ?, ?, 0)",
+            list(values),
+        )
+        return ids
+
+
+def insert_answer_columns(
+    response_ids: list[int],
+    columns: list[tuple[str, int, list]],
+    *,
+    progress: Callable[[int], None] | None = None,
+    meanwhile: Callable[[], T] | None = None,
+) -> T | None:
+    """Insert answers given column by column, stored response by response.
+
+    Each column is (kind, question id, values), one value per response of
+    ``response_ids``: a number (``NUMBER``), a tuple of choice ids (``CHOICES``), a text
+    (``TEXT``), or None (or an empty tuple or text) for no answer. ``progress`` gets the
+    number of responses handed over after each batch. ``meanwhile`` is called once every
+    answer has been handed over, while PostgreSQL is still storing them (work for the
+    other core, rather than waiting; on SQLite, which stores in this process, after);
+    its result is returned. Inside the caller's
+    transaction, which an error leaves to roll back; PostgreSQL uses COPY, SQLite
+    multi-row INSERTs."""
+    total = sum(_answer_count(kind, values) for kind, _, values in columns)
+    with connection.cursor() as cursor, connection.wrap_database_errors:  # as in insert_responses
+        if total and connection.vendor == "postgresql":
+            with _foreign_keys_checked_once(cursor, total >= CHECK_KEYS_ONCE_FROM):
+                return _copy_answers(cursor, response_ids, columns, progress, meanwhile)
+        if total:
+            _insert_answers(response_ids, columns, progress)
+    return meanwhile() if meanwhile else None
+
+
+def _copy_answers(cursor, response_ids, columns, progress, meanwhile):
+    # The queued writer sends from a thread of its own, so that the text of the next
+    # rows, and then ``meanwhile``, are computed while the server stores the last ones.
+    statement = f"COPY surveys_answer {COLUMNS} FROM STDIN"
+    with cursor.cursor.copy(statement, writer=QueuedLibpqWriter(cursor.cursor)) as copy:
+        for start in range(0, len(response_ids), ROWS_PER_BATCH):
+            end = start + ROWS_PER_BATCH
+            ids = [str(id) for id in response_ids[start:end]]
+            cells = [
+                _copy_lines(kind, question, values[start:end], ids) for kind, question, values in columns
+            ]
+            # zip(*cells) turns the columns into rows: answers stored response by response.
+            copy.write("".join(line for response in zip(*cells, strict=True) for line in response))
+            if progress:
+                progress(min(end, len(response_ids)))
+        return meanwhile() if meanwhile else None
+
+
+def _insert_answers(response_ids, columns, progress) -> None:
+    for start in range(0, len(response_ids), ROWS_PER_BATCH):
+        end = start + ROWS_PER_BATCH
+        ids = response_ids[start:end]
+        cells = [_row_values(kind, question, values[start:end], ids) for kind, question, values in columns]
+        # zip(*cells) turns the columns into rows: answers stored response by response.
+        _insert_many(
+            f"surveys_answer {COLUMNS}",
+            "(?, ?, ?, ?, ?)",
+            list(chain.from_iterable(chain.from_iterable(zip(*cells, strict=True)))),
+        )
+        if progress:
+            progress(min(end, len(response_ids)))
+
+
+def _insert_many(into: str, row: str, values: list) -> None:
+    """Insert rows given as one flat list of values on SQLite, many rows per statement:
+    executemany steps one statement per row, about twice the time of the same rows as
+    multi-row VALUES. On the driver's own cursor (same connection and transaction) with
+    its "?" marks: Django would rewrite every "%s" of every such statement."""
+    width = row.count("?")
+    driver = connection.connection
+    per_statement = min(driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER), 30_000) // width * width
+    cursor = driver.cursor()
+    statements: dict[int, str] = {}
+    for first in range(0, len(values), per_statement):
+        chunk = values[first : first + per_statement]
+        rows = len(chunk) // width
+        if rows not in statements:
+            statements[rows] = f"INSERT INTO {into} VALUES {', '.join([row] * rows)}"  # noqa: S608
+        cursor.execute(statements[rows], chunk)
+
+
+def _answer_count(kind: str, values: list) -> int:
+    if kind == CHOICES:
+        return sum(len(v) for v in values if v)
+    return len(values) - values.count(None) - (values.count("") if kind == TEXT else 0)
+
+
+def _copy_lines(kind: str, question: int, values: list, ids: list[str]) -> list[str]:
+    """One column's answers as COPY text, one string per response ("" for no answer)."""
+    if kind == TEXT:
+        return [
+            f"{id}\t{question}\t\\N\t\\N\t{_copy_text(v)}\n" if v else ""
+            for id, v in zip(ids, values, strict=True)
+        ]
+    # Numbers and choices repeat: each distinct value's end of line is written once.
+    if kind == NUMBER:
+        ends = {v: f"\t{question}\t{float(v)!r}\t\\N\t\n" for v in set(values) if v is not None}
+        return [id + ends[v] if v is not None else "" for id, v in zip(ids, values, strict=True)]
+    # Several ticked options are several lines, each starting with the response id.
+    ends = {v: [f"\t{question}\t\\N\t{choice}\t\n" for choice in v] for v in set(values) if v}
+    return [id + id.join(ends[v]) if v else "" for id, v in zip(ids, values, strict=True)]
+
+
+def _row_values(kind: str, question: int, values: list, ids: list[int]) -> list[tuple]:
+    """One column's answers as one tuple per response: five values for each answer row."""
+    if kind == TEXT:
+        return [(id, question, None, None, v) if v else () for id, v in zip(ids, values, strict=True)]
+    if kind == NUMBER:
+        return [
+            (id, question, v, None, "") if v is not None else () for id, v in zip(ids, values, strict=True)
+        ]
+    return [
+        tuple(chain.from_iterable((id, question, None, choice, "") for choice in v)) if v else ()
+        for id, v in zip(ids, values, strict=True)
+    ]
+
+
+@contextmanager
+def _foreign_keys_checked_once(cursor, wanted: bool):
+    """While the block runs, the answers' foreign keys (to responses, questions, choices)
+    are not checked row by row; at its end they are put back under the same names and
+    definitions and checked once, over the whole table, before the transaction commits.
+
+    PostgreSQL checks a foreign key for every row COPY stores, one lookup at a time
+    (about 25 s a million answers); put back as NOT VALID and then validated, each is
+    one set-based pass instead. A bad reference fails the validation and so the whole
+    transaction: nothing is stored and the keys stay as they were.
+
+    The cost is a lock: dropping a foreign key takes an ACCESS EXCLUSIVE lock on
+    ``surveys_answer`` and on the three tables it points to (``surveys_response``,
+    ``surveys_question``, ``surveys_choice``), held until the import's transaction ends:
+    the storing and checking of the answers, then the scores and the import's record.
+    Meanwhile anything that reads or writes responses, questions, choices or answers (a
+    submission, a survey's form, the pages that list or count responses) waits. Only for
+    large imports (``wanted``); smaller ones keep the row-by-row checks and no such lock.
+    """
+    # Outside a transaction each statement would commit alone, keys dropped included.
+    if not wanted or not connection.in_atomic_block:
+        with _checked_as_stored(cursor):
+            yield
+        return
+    # Pending checks of rows written earlier in the transaction run now: PostgreSQL
+    # refuses to alter a table with checks still queued.
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    # Dropping the keys would take these locks one table at a time; taken together, in the
+    # order a submission uses the tables (its questions, then its response, then its
+    # answers), a submission under way finishes first instead of deadlocking with this.
+    cursor.execute(f"LOCK TABLE {', '.join(LOCK_ORDER)} IN ACCESS EXCLUSIVE MODE")
+    cursor.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = 'surveys_answer'::regclass AND contype = 'f' AND confrelid = ANY(%s::regclass[]) "
+        "ORDER BY conname",
+        [list(ANSWER_REFERENCES)],
+    )
+    keys = cursor.fetchall()
+    quote = connection.ops.quote_name
+    for name, _ in keys:
+        cursor.execute(f"ALTER TABLE surveys_answer DROP CONSTRAINT {quote(name)}")
+    yield
+    for name, definition in keys:
+        cursor.execute(f"ALTER TABLE surveys_answer ADD CONSTRAINT {quote(name)} {definition} NOT VALID")
+    for name, _ in keys:
+        cursor.execute(f"ALTER TABLE surveys_answer VALIDATE CONSTRAINT {quote(name)}")
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+@contextmanager
+def _checked_as_stored(cursor):
+    # Check the foreign keys row by row now rather than queue the checks for the commit,
+    # which PostgreSQL does far more slowly.
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    yield
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def insert_response_answers(rows: list[tuple]) -> None:
@@ -88,17 +320,21 @@ def insert_respondent_scores(
     rescoring the same responses at once both succeed); without, COPY on PostgreSQL."""
     if not scores:
         return
-    rows = [(response_id, rules, json.dumps(measured)) for response_id, measured in scores.items()]
     if connection.vendor == "postgresql" and not replace:
-        buffer = io.StringIO()
-        for response_id, rule, measured in rows:
-            buffer.write(f"{response_id}\t{rule}\t{_copy_text(measured)}\n")
-        with connection.cursor() as cursor:
-            with cursor.cursor.copy(
-                "COPY surveys_respondentscore (response_id, rules, scores) FROM STDIN"
-            ) as copy:
-                copy.write(buffer.getvalue())
+        items = list(scores.items())
+        statement = "COPY surveys_respondentscore (response_id, rules, scores) FROM STDIN"
+        with connection.cursor() as cursor, connection.wrap_database_errors:
+            # Queued: the next rows are encoded while the server reads the last ones.
+            with cursor.cursor.copy(statement, writer=QueuedLibpqWriter(cursor.cursor)) as copy:
+                for start in range(0, len(items), ROWS_PER_BATCH):
+                    copy.write(
+                        "".join(
+                            f"{response_id}\t{rules}\t{_copy_text(json.dumps(measured))}\n"
+                            for response_id, measured in items[start : start + ROWS_PER_BATCH]
+                        )
+                    )
         return
+    rows = [(response_id, rules, json.dumps(measured)) for response_id, measured in scores.items()]
     upsert = (
         " ON CONFLICT (response_id) DO UPDATE SET rules = excluded.rules, scores = excluded.scores"
         if replace

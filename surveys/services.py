@@ -20,7 +20,15 @@ from perception.lib import emails, respondent_scoring
 from perception.lib import sealed as sealed_values
 from perception.lib.dates import months_before
 from perception.models import Department, Theme
-from surveys.bulk import insert_answers, insert_respondent_scores, insert_response_answers
+from surveys.bulk import (
+    CHOICES,
+    NUMBER,
+    TEXT,
+    insert_answer_columns,
+    insert_respondent_scores,
+    insert_response_answers,
+    insert_responses,
+)
 from surveys.imports import QUESTION_KINDS, Converted, ImportProblem, Scale, Table, convert, read_export
 from surveys.invitation_email import compose, default_message, opt_out_token
 from surveys.models import (
@@ -368,8 +376,8 @@ def responses_import(
             _refuse_live(survey, now)
         wave = _import_wave(survey, wave_label or span.label, span, now)
         questions = _import_questions(survey, mapping, scales, created)
-        responses = _import_responses(wave, converted.rows, span.opens)
-        _import_answers(survey, questions, responses, converted.rows, progress)
+        responses = _import_responses(wave, converted, span)
+        _import_answers(survey, questions, responses, converted, progress)
         ImportRecord.objects.create(
             survey=survey,
             wave=wave,
@@ -394,7 +402,7 @@ def upload_import(*, upload: ImportUpload, now: datetime | None = None) -> Impor
     table = read_export(data, upload.format)
     scales = {header: Scale.from_json(value) for header, value in (upload.scales or {}).items()}
     converted = convert(table, upload.columns, upload.labels, scales, upload.keep_personal or [])
-    ImportUpload.objects.filter(pk=upload.pk).update(rows_checked=len(converted.rows))
+    ImportUpload.objects.filter(pk=upload.pk).update(rows_checked=converted.count)
     result = responses_import(
         slug=upload.slug,
         table=table,
@@ -432,10 +440,6 @@ def _refuse_repeat(slug: str, content_hash: str, force: bool) -> None:
         raise ImportProblem("This file was imported into this survey before; use --force to import it again.")
 
 
-def _aware(stamp: datetime) -> datetime:
-    return timezone.make_aware(stamp) if timezone.is_naive(stamp) else stamp
-
-
 @dataclass(frozen=True)
 class _ImportSpan:
     """When the imported responses were given, and the wave label that says so."""
@@ -444,14 +448,22 @@ class _ImportSpan:
     closes: datetime
     stamped: bool  # whether the file carried timestamps at all
     label: str
+    times: list[datetime]  # each row's, aware (``opens`` where the row has none)
 
     @classmethod
     def of(cls, converted: Converted, now: datetime) -> "_ImportSpan":
-        stamps = [_aware(row["timestamp"]) for row in converted.rows if row["timestamp"]]
+        zone = timezone.get_current_timezone()
+        # What timezone.make_aware does, without looking the zone up for every row.
+        times = [
+            stamp if stamp is None or stamp.tzinfo else stamp.replace(tzinfo=zone)
+            for stamp in converted.timestamps
+        ]
+        stamps = [stamp for stamp in times if stamp is not None]
         if not stamps:
-            return cls(now, now, False, f"Imported {now:%Y-%m-%d %H:%M}")
+            return cls(now, now, False, f"Imported {now:%Y-%m-%d %H:%M}", [now] * converted.count)
         opens, closes = min(stamps), max(stamps)
-        return cls(opens, closes, True, f"{opens:%Y-%m-%d} to {closes:%Y-%m-%d}")
+        times = [opens if stamp is None else stamp for stamp in times]
+        return cls(opens, closes, True, f"{opens:%Y-%m-%d} to {closes:%Y-%m-%d}", times)
 
 
 def _import_survey(slug: str, owner, title: str = "") -> tuple[Survey, bool]:
@@ -567,88 +579,93 @@ def _new_question(survey: Survey, order: int, header: str, kind: str, scale: Sca
     return question
 
 
-def _import_responses(wave: Wave, rows: list[dict], default_time: datetime) -> list[Response]:
+def _import_responses(wave: Wave, converted: Converted, span: _ImportSpan) -> list[int]:
+    """Store one response per row; returns their ids in the order of the rows."""
     survey = wave.survey
-    departments = {d.name.lower(): d for d in Department.objects.all()}
-    responses = []
-    for row in rows:
-        name = row["department"]
-        department = None
-        if name:
-            department = departments.get(name.lower())
-            if department is None:
-                department = departments[name.lower()] = Department.objects.create(name=name)
-        key = keyed_hash("import:" + row["respondent"]) if row["respondent"] else uuid.uuid4().hex
-        stamp = _aware(row["timestamp"]) if row["timestamp"] is not None else default_time
-        responses.append(
-            Response(
-                wave=wave,
-                respondent_key=key,
-                department=department,
-                submitted=survey.submission_time(stamp),
-                source=Response.IMPORT,
-            )
+    departments = {d.name.lower(): d.pk for d in Department.objects.all()}
+    for name in dict.fromkeys(converted.departments):
+        if name and name.lower() not in departments:
+            departments[name.lower()] = Department.objects.create(name=name).pk
+    rows = [
+        (
+            wave.pk,
+            keyed_hash("import:" + respondent) if respondent else uuid.uuid4().hex,
+            departments[name.lower()] if name else None,
+            survey.submission_time(stamp),
+            Response.IMPORT,
         )
-    Response.objects.bulk_create(responses, batch_size=2000)
-    return responses
+        for respondent, name, stamp in zip(
+            converted.respondents, converted.departments, span.times, strict=True
+        )
+    ]
+    return insert_responses(rows)
 
 
 def _import_answers(
     survey: Survey,
     questions: dict[str, Question],
-    responses: list[Response],
-    rows: list[dict],
+    responses: list[int],
+    converted: Converted,
     progress: Callable[[int], None] | None,
 ) -> None:
-    choices: dict[tuple[int, str], Choice] = {
-        (c.question_id, c.label.lower()): c for c in Choice.objects.filter(question__survey=survey)
+    """Store the answers column by column, and every response's scores, computed from
+    the values in hand (new choices included)."""
+    choices: dict[tuple[int, str], int] = {
+        (c.question_id, c.label.lower()): c.pk for c in Choice.objects.filter(question__survey=survey)
     }
 
-    def choice_for(question: Question, label: str) -> Choice:
+    def choice_for(question: Question, label: str) -> int:
         choice = choices.get((question.pk, label.lower()))
         if choice is None:
-            choice = Choice.objects.create(question=question, label=label[:200], order=len(choices))
+            choice = Choice.objects.create(question=question, label=label[:200], order=len(choices)).pk
             choices[(question.pk, label.lower())] = choice
         return choice
 
-    answers = []
-    numbers: dict[int, dict[int, float]] = {}
+    columns: list[tuple[str, int, list]] = []
     ticked: set[tuple[int, int, int]] = set()
-    # What each column is, worked out once rather than for each of the millions of cells.
-    columns = {
-        header: (
-            question,
-            question.pk,
-            question.is_numeric,
-            question.kind in (Question.SINGLE, Question.MULTIPLE),
-        )
-        for header, question in questions.items()
+    for header, question in questions.items():
+        values = converted.answers.get(header)
+        if values is None:
+            continue
+        if question.is_numeric:
+            # Each distinct value made a number once, not once per cell.
+            as_number = {value: float(value) for value in set(values) if value is not None}
+            columns.append((NUMBER, question.pk, [None if v is None else as_number[v] for v in values]))
+        elif question.kind in (Question.SINGLE, Question.MULTIPLE):
+            # A cell's labels (one, or several ticked) as choice ids, once per distinct cell.
+            ids_of: dict[tuple[str, ...], tuple[int, ...]] = {}
+            chosen = []
+            for value in values:
+                labels = () if value is None else tuple(value) if isinstance(value, list) else (value,)
+                ids = ids_of.get(labels)
+                if ids is None:
+                    ids = ids_of[labels] = tuple(choice_for(question, label) for label in labels)
+                chosen.append(ids)
+            question_id = question.pk
+            ticked.update(
+                (response, question_id, choice)
+                for response, ids in zip(responses, chosen, strict=True)
+                for choice in ids
+            )
+            columns.append((CHOICES, question.pk, chosen))
+        else:
+            columns.append((TEXT, question.pk, values))
+    # Every response's numbers, {question id: number}, one response (row) at a time.
+    numeric = [(question_id, values) for kind, question_id, values in columns if kind == NUMBER]
+    numeric_ids = [question_id for question_id, _ in numeric]
+    by_row = zip(*(values for _, values in numeric), strict=True) if numeric else [()] * len(responses)
+    numbers: dict[int, dict[int, float]] = {
+        response: {question_id: v for question_id, v in zip(numeric_ids, row, strict=True) if v is not None}
+        for response, row in zip(responses, by_row, strict=True)
     }
-    for index, (response, row) in enumerate(zip(responses, rows, strict=True)):
-        response_id = response.pk
-        numbers[response_id] = numbered = {}
-        for header, value in row["answers"].items():
-            column = columns.get(header)
-            if column is None:
-                continue
-            question, question_id, numeric, chosen = column
-            if numeric:
-                number = float(value)
-                answers.append((response_id, question_id, number, None, ""))
-                numbered[question_id] = number
-            elif chosen:
-                for label in value if isinstance(value, list) else [value]:
-                    choice = choice_for(question, label).pk
-                    answers.append((response_id, question_id, None, choice, ""))
-                    ticked.add((response_id, question_id, choice))
-            else:
-                answers.append((response_id, question_id, None, None, value))
-        if progress and (index + 1) % 10000 == 0:
-            progress(index + 1)
-    insert_answers(answers)
-    # Scored from the rows in hand (new choices included), stored in the same transaction.
     every = list(survey.questions.prefetch_related("choices"))
-    scores = respondent_scoring.score_answers(every, numbers, ticked)
+    # Scored from the values in hand while the database stores the answers.
+    scores = insert_answer_columns(
+        responses,
+        columns,
+        progress=progress,
+        meanwhile=lambda: respondent_scoring.score_answers(every, numbers, ticked),
+    )
     insert_respondent_scores(scoring_digest(every), scores)
 
 

@@ -515,7 +515,7 @@ def _stored(value) -> str:
 def _preview(converted: imports.Converted, mapping: dict[str, str], rows: int) -> list[PreviewLine]:
     """The first rows turned on their side: one line per imported column, one cell per
     response, so a wide file reads down the page."""
-    first = converted.rows[:rows]
+    first = converted.first_rows(rows)
     lines = [
         PreviewLine("When it was answered", "timestamp", [_stored(r["timestamp"]) for r in first]),
         PreviewLine("Department", "department", [_stored(r["department"]) for r in first]),

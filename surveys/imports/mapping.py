@@ -115,7 +115,10 @@ def _separator(values: list[str]) -> str:
 
 def _sample(table: Table, index: int) -> list[str]:
     # A sample is enough to propose; every cell is checked when converting.
-    return [clean(row[index]) for row in table.rows[:PROPOSAL_SAMPLE] if not is_missing(row[index])]
+    cells = [row[index] for row in table.rows[:PROPOSAL_SAMPLE]]
+    # Cells repeat (a handful of labels): each distinct one is cleaned once.
+    kept = {cell: clean(cell) for cell in dict.fromkeys(cells) if not is_missing(cell)}
+    return [kept[cell] for cell in cells if cell in kept]
 
 
 def propose_mapping(table: Table) -> dict[str, str]:
@@ -207,12 +210,34 @@ def _kind_for(header: str, values: list[str]) -> str:
 
 @dataclass
 class Converted:
-    """Typed rows ready to store, and what was found on the way."""
+    """Typed cells ready to store, column by column, and what was found on the way.
 
-    rows: list[dict]  # {"timestamp", "respondent", "department", "answers": {header: value}}
+    Every list holds one entry per data row of the table, in its order; None where the
+    cell was empty, missing or "don't know". Held by column rather than by row: a large
+    export has millions of cells, and each column is read, checked and stored as one list.
+    """
+
+    count: int = 0  # rows
+    timestamps: list = field(default_factory=list)  # datetime or None
+    respondents: list = field(default_factory=list)  # str or None
+    departments: list = field(default_factory=list)  # str or None
+    answers: dict[str, list] = field(default_factory=dict)  # header: number, label(s) or text
     problems: list[str] = field(default_factory=list)
     unknown_labels: dict[str, set[str]] = field(default_factory=dict)
     kept_personal: list[str] = field(default_factory=list)
+
+    def first_rows(self, count: int) -> list[dict]:
+        """The first rows as {"timestamp", "respondent", "department", "answers": {header:
+        value}}, answers left out where there is none: for showing, not for storing."""
+        return [
+            {
+                "timestamp": self.timestamps[index],
+                "respondent": self.respondents[index],
+                "department": self.departments[index],
+                "answers": {h: v[index] for h, v in self.answers.items() if v[index] is not None},
+            }
+            for index in range(min(count, self.count))
+        ]
 
 
 # ISO-8601 first (any form ``datetime.fromisoformat`` reads: LimeSurvey, Qualtrics, RStudio's
@@ -249,14 +274,38 @@ def _parse_timestamp(value: str, preferred: list[str] | None = None) -> datetime
         except ValueError:
             pass
     for pattern in [*(preferred or []), *TIMESTAMP_FORMATS]:
-        try:
-            parsed = datetime.strptime(value, pattern)
-        except ValueError:
+        parsed = _read_with(value, pattern)
+        if parsed is None:
             continue
         if preferred is not None and preferred[:1] != [pattern]:
             preferred[:] = [pattern]
         return parsed
     return None
+
+
+def _read_with(value: str, pattern: str) -> datetime | None:
+    """``datetime.strptime``, or None. A date and a time are read apart, each remembered:
+    an export's dates repeat, and so do its times of day, so most of a column's cells
+    need no parsing. Every pattern's date part has no space and its fields are delimited,
+    so when both halves read, the whole reads the same; otherwise the whole is tried."""
+    date_pattern, _, time_pattern = pattern.partition(" ")
+    if time_pattern:
+        date_text, _, time_text = value.partition(" ")
+        day, time = _strptime(date_text, date_pattern), _strptime(time_text, time_pattern)
+        if day is not None and time is not None:
+            return datetime.combine(day.date(), time.time())
+    try:
+        return datetime.strptime(value, pattern)
+    except ValueError:
+        return None
+
+
+@functools.lru_cache(maxsize=65_536)
+def _strptime(text: str, pattern: str) -> datetime | None:
+    try:
+        return datetime.strptime(text, pattern)
+    except ValueError:
+        return None
 
 
 SKIP, VALUE, PROBLEM, UNKNOWN = range(4)
@@ -309,9 +358,6 @@ def _read_cell(
     return VALUE, value if kind == "text" else value[:200]
 
 
-SLOTS = {"timestamp": "timestamp", "respondent_id": "respondent", "department": "department"}
-
-
 def convert(
     table: Table,
     mapping: dict[str, str],
@@ -327,7 +373,8 @@ def convert(
     named in ``keep_personal`` (an explicit choice).
     """
     labels, scales = labels or {}, scales or {}
-    result = Converted(rows=[])
+    count = len(table.rows)
+    result = Converted(count=count)
     active = [
         (index, header, mapping.get(header, "ignore"))
         for index, header in enumerate(table.headers)
@@ -339,38 +386,49 @@ def convert(
         result.problems.append(f"Column '{header}': confirm its scale (lowest and highest point) first.")
     active = [(i, h, kind) for i, h, kind in active if h not in unconfirmed]
     timestamps: list[str] = []
-    separators = {
-        h: _separator([row[i] for row in table.rows]) for i, h, kind in active if kind == "multiple"
-    }
-    memo = {header: {} for _, header, kind in active if kind in REPEATING}
-    for offset, row in enumerate(table.rows):
-        converted = {"timestamp": None, "respondent": None, "department": None, "answers": {}}
-        for index, header, kind in active:
-            raw = row[index]
-            cache = memo.get(header)
-            outcome = cache.get(raw) if cache is not None else None
-            if outcome is None:
-                outcome = _read_cell(
-                    kind,
-                    raw,
-                    labels.get(header, {}),
-                    separators.get(header, ","),
-                    timestamps,
-                    scales.get(header),
-                )
-                if cache is not None:
-                    cache[raw] = outcome
-            status, payload = outcome
-            if status == VALUE:
-                if kind in SLOTS:
-                    converted[SLOTS[kind]] = payload
-                else:
-                    converted["answers"][header] = payload
-            elif status == PROBLEM:
-                result.problems.append(f"Row {table.first_data_row + offset}, column '{header}': {payload}")
+    found: list[tuple[int, int, str]] = []  # (row offset, column position, message)
+    slots = {"timestamp": "timestamps", "respondent_id": "respondents", "department": "departments"}
+    by_column = list(zip(*table.rows, strict=True)) if table.rows else []
+    for position, (index, header, kind) in enumerate(active):
+        cells = by_column[index]
+        separator = _separator(cells) if kind == "multiple" else ","
+        read = functools.partial(
+            _read_cell, kind, known=labels.get(header, {}), separator=separator, scale=scales.get(header)
+        )
+        if kind in REPEATING:
+            # A handful of distinct cells (labels, numbers, departments): each read once.
+            distinct = {raw: read(raw, timestamps=timestamps) for raw in dict.fromkeys(cells)}
+            value_of = {
+                raw: payload if status == VALUE else None for raw, (status, payload) in distinct.items()
+            }
+            values = list(map(value_of.__getitem__, cells))
+            if all(status in (VALUE, SKIP) for status, _ in distinct.values()):
+                outcomes = ()
+            else:
+                outcomes = [distinct[raw] for raw in cells]
+        else:
+            outcomes = [read(raw, timestamps=timestamps) for raw in cells]
+            values = [payload if status == VALUE else None for status, payload in outcomes]
+        for offset, (status, payload) in enumerate(outcomes):
+            if status == PROBLEM:
+                message = f"Row {table.first_data_row + offset}, column '{header}': {payload}"
+                found.append((offset, position, message))
             elif status == UNKNOWN:
                 result.unknown_labels.setdefault(header, set()).add(payload)
-        result.rows.append(converted)
+        if kind in slots:
+            # Two columns of one kind: a row's value from the later one when it has one.
+            earlier = getattr(result, slots[kind]) or [None] * count
+            setattr(
+                result,
+                slots[kind],
+                [new if new is not None else old for old, new in zip(earlier, values, strict=True)],
+            )
+        else:
+            result.answers[header] = values
+    for slot in slots.values():
+        if not getattr(result, slot):
+            setattr(result, slot, [None] * count)
+    result.problems.extend(message for _, _, message in sorted(found))
     for header, unknown in sorted(result.unknown_labels.items()):
         shown = ", ".join(f"'{v}'" for v in sorted(unknown)[:5])
         result.problems.append(
