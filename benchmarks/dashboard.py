@@ -14,6 +14,7 @@ public page stores one.
 import argparse
 import json
 import os
+import resource
 import time
 
 
@@ -65,6 +66,9 @@ def main() -> None:
         began = time.perf_counter()
         trends_document(survey)
         results["document"].append(time.perf_counter() - began)
+    # The whole process's peak (Django, every module, the document): an upper bound on
+    # what one request needs.
+    results["peak_mb"] = [resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024]
     print(json.dumps(results))
 
 
