@@ -2,19 +2,22 @@
 ``PROFILE_DIRECTORY`` names a directory (``benchmarks.public_page --gunicorn --profile``).
 
 A CPU-time sampler, not a wall-clock one: ``setitimer(ITIMER_PROF)`` interrupts the worker
-after each millisecond of its own CPU (user + system), and the Python stack it was in is
-counted. Waiting for PostgreSQL or for a busy core is therefore not counted, which is what
-the benchmark's /proc figure measures too. (pyinstrument samples wall-clock time; its
+after each interval of its own CPU (user + system; the kernel rounds 1 ms up to its tick,
+10 ms here), and the Python stack it was in is counted: read the shares, not the counts.
+Waiting for PostgreSQL or for a busy core is not counted, as in the benchmark's /proc
+figure. (pyinstrument samples wall-clock time; its
 CPU-time timer is called on every Python call and costs more than the requests.)
 
-Each worker writes ``<directory>/worker-<pid>.txt`` every 200 requests and when it exits (its first ``PROFILE_SKIP`` requests, 10, are not sampled):
-the share of samples in each function (inclusive, then self), and the folded stacks
+Each worker writes ``<directory>/worker-<pid>.txt`` every 200 requests and when it exits
+(its first ``PROFILE_SKIP`` requests, 10, are not sampled): the share of samples in each
+function (inclusive, then self), and the folded stacks
 (``flamegraph.pl`` format) in ``worker-<pid>.folded``. Never used outside the benchmarks.
 """
 
 import atexit
 import os
 import signal
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -24,7 +27,7 @@ DIRECTORY = os.getenv("PROFILE_DIRECTORY", "")
 INTERVAL = 0.001  # seconds of CPU between samples
 SKIP = int(os.getenv("PROFILE_SKIP", "10"))  # each worker's first requests: imports, first drawing
 _stacks: Counter = Counter()
-_state = {"requests": 0, "armed": False, "inside": False}
+_state = {"requests": 0, "armed": False, "inside": False, "cpu": 0.0}
 
 
 def _where(frame) -> str:
@@ -60,7 +63,7 @@ def _write() -> None:
             inclusive[name] += count
         own[frames[-1]] += count
     requests = _state["requests"] - SKIP
-    lines = [f"{total} samples of {INTERVAL * 1000:g} ms CPU over {requests} requests", ""]
+    lines = [f"{total} samples over {requests} requests, {_state['cpu']:.2f} s CPU inside Django", ""]
     lines += ["inclusive %  function"] + [
         f"{100 * n / total:10.1f}  {name}" for name, n in inclusive.most_common(120)
     ]
@@ -80,10 +83,13 @@ def application(environ, start_response):
         atexit.register(_write)
         _state["armed"] = True
     _state["inside"] = _state["requests"] >= SKIP
+    began = time.process_time()
     try:
         # The whole body inside the samples: Django's pages are not streamed here.
         return list(perception_application(environ, start_response))
     finally:
+        if _state["inside"]:
+            _state["cpu"] += time.process_time() - began
         _state["inside"] = False
         _state["requests"] += 1
         if _state["requests"] % 200 == 0:
