@@ -6,7 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache, wraps
+from functools import cache, cached_property, wraps
 from urllib.parse import urlencode
 
 from csp.decorators import csp_replace
@@ -40,6 +40,7 @@ from surveys.import_forms import MappingForm, UploadForm, with_group_choices
 from surveys.models import (
     Answer,
     AnswerQuerySet,
+    Choice,
     ImportUpload,
     Invitation,
     InvitationMessage,
@@ -148,18 +149,14 @@ def _answer(
     # Pseudonymous and identified personal links keep a draft on the server; anonymous
     # ones only in the browser (static/js/survey.js), so nothing is kept about them here.
     server_draft = not open_link and survey.anonymity != Survey.ANONYMOUS
-    # A fresh form's questions are the same for everyone: drawn once and kept in the cache
-    # under a key naming everything drawn (one light query); then neither the questions
-    # nor the form's question fields are needed.
+    # The questions are read in one query of plain values. A fresh form's questions are the
+    # same for everyone: drawn once and kept in the cache under a key naming everything
+    # drawn; then neither the questions nor the form's question fields are needed.
     fresh = request.method == "GET" and not (server_draft and invitation.draft)
-    drawn = _drawn_questions(survey, request.LANGUAGE_CODE) if fresh else None
-    questions_html = shared_cache.get(drawn.key) if drawn else None
-    questions = (
-        []
-        if questions_html is not None
-        else list(survey.questions.filter(retired=False).prefetch_related("choices"))
-    )
-    question_count = drawn.count if drawn else len(questions)
+    drawn = _drawn_questions(survey, request.LANGUAGE_CODE)
+    questions_html = shared_cache.get(drawn.key) if fresh else None
+    questions = [] if questions_html is not None else drawn.questions()
+    question_count = drawn.count
     # A personal link that names a department gives it; nobody is asked for it. IT staff
     # answering a self-view wave answer for users in general: no department to give.
     asks_department = (open_link or invitation.department_id is None) and not wave.is_self_view
@@ -238,40 +235,63 @@ def _questions_template_digest() -> str:
     return hashlib.sha256(get_template("surveys/_questions.html").template.source.encode()).hexdigest()[:12]
 
 
+# Every stored field of a question and of its options, read as plain values: what the page
+# draws, what the form checks and what scoring uses, so their hash names a version of the
+# questions and the rows are enough to rebuild them.
+QUESTION_FIELDS = [field.attname for field in Question._meta.concrete_fields]
+CHOICE_FIELDS = [field.attname for field in Choice._meta.concrete_fields]
+
+
 @dataclass(frozen=True)
 class DrawnQuestions:
-    key: str  # the cache key of their drawing
-    count: int
+    rows: list[tuple]  # one per (question, option), in form order
+    language: str
+    database: str  # where they were read
+
+    @cached_property
+    def key(self) -> str:
+        """The cache key of their drawing in this language, by the same template."""
+        digest = hashlib.sha256(json.dumps(self.rows, default=str).encode()).hexdigest()[:24]
+        return f"survey-questions:{_questions_template_digest()}:{self.language}:{digest}"
+
+    @property
+    def count(self) -> int:
+        return len({row[0] for row in self.rows})
+
+    def questions(self) -> list[Question]:
+        """The questions, their options prefetched, built from the rows (no query)."""
+        questions: dict[int, Question] = {}
+        options: dict[int, list[Choice]] = {}
+        width = len(QUESTION_FIELDS)
+        for row in self.rows:
+            pk = row[0]
+            if pk not in questions:
+                questions[pk] = Question.from_db(self.database, QUESTION_FIELDS, row[:width])
+                options[pk] = []
+            if row[width] is not None:
+                choice = Choice.from_db(self.database, CHOICE_FIELDS, row[width:])
+                choice.question = questions[pk]
+                options[pk].append(choice)
+        for pk, question in questions.items():
+            # As prefetch_related leaves them: question.choices.all() reads this list, and
+            # anything chained on it (a filter) still queries the right options.
+            chosen = question.choices.get_queryset()
+            chosen._result_cache, chosen._prefetch_done = options[pk], True
+            question._prefetched_objects_cache = {"choices": chosen}
+        return list(questions.values())
 
 
 def _drawn_questions(survey: Survey, language: str) -> DrawnQuestions:
-    """Everything the respondent page draws of a survey's questions, read in one query of
-    plain values and hashed into the cache key of their drawing: an edited question,
-    option, order, language or template is never served from an older drawing."""
-    rows = list(
+    """The survey's questions on the form and their options, every stored field, in one
+    query of plain values: enough to build the form and score an answer, and hashed into
+    the cache key of their drawing, so an edited question, option, order, language or
+    template is never served from an older drawing."""
+    rows = (
         survey.questions.filter(retired=False)
         .order_by("order", "id", "choices__order", "choices__id")
-        .values_list(
-            "pk",
-            "text",
-            "help_text",
-            "kind",
-            "required",
-            "scale_low",
-            "scale_high",
-            "scale_labels",
-            "low_label",
-            "high_label",
-            "dont_know_label",
-            "choices__pk",
-            "choices__label",
-            "choices__is_other",
-        )
+        .values_list(*QUESTION_FIELDS, *[f"choices__{name}" for name in CHOICE_FIELDS])
     )
-    digest = hashlib.sha256(json.dumps(rows, default=str).encode()).hexdigest()[:24]
-    return DrawnQuestions(
-        f"survey-questions:{_questions_template_digest()}:{language}:{digest}", len({row[0] for row in rows})
-    )
+    return DrawnQuestions(list(rows), language, rows.db)
 
 
 def _keep_questions(key: str, form: SurveyForm) -> SafeString:
