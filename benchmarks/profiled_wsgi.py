@@ -27,7 +27,7 @@ DIRECTORY = os.getenv("PROFILE_DIRECTORY", "")
 INTERVAL = 0.001  # seconds of CPU between samples
 SKIP = int(os.getenv("PROFILE_SKIP", "10"))  # each worker's first requests: imports, first drawing
 _stacks: Counter = Counter()
-_state = {"requests": 0, "armed": False, "inside": False, "cpu": 0.0}
+_state = {"requests": 0, "armed": False, "inside": False, "cpu": 0.0, "method": ""}
 
 
 def _where(frame) -> str:
@@ -45,9 +45,10 @@ def _sample(signum, frame) -> None:
     if not _state["inside"]:
         return
     stack = []
-    while frame is not None:
+    while frame is not None and frame.f_code is not application.__code__:
         stack.append(_where(frame))
         frame = frame.f_back
+    stack.append(_state["method"])  # the request's method at the root: GET and POST apart
     _stacks[";".join(reversed(stack))] += 1
 
 
@@ -83,6 +84,7 @@ def application(environ, start_response):
         atexit.register(_write)
         _state["armed"] = True
     _state["inside"] = _state["requests"] >= SKIP
+    _state["method"] = environ.get("REQUEST_METHOD", "")
     began = time.process_time()
     try:
         # The whole body inside the samples: Django's pages are not streamed here.

@@ -136,13 +136,14 @@ class Survey(models.Model):
         (``scoring_digest``): kept scores computed under other rules are out of date."""
         return scoring_digest(list(self.questions.prefetch_related("choices")))
 
-    def public_wave(self, now: datetime) -> tuple["Wave | None", str]:
+    def public_wave(self, now: datetime, waves: list["Wave"] | None = None) -> tuple["Wave | None", str]:
         """The wave the open link leads to, and its status: open, upcoming, closed or none.
 
         An open wave wins; otherwise the next one to open; otherwise the last one closed.
+        ``waves``: this survey's users' waves (``Wave.objects.of_users()``), if already read.
         """
         # The open link never leads to an IT self-view wave: only personal links do.
-        waves = list(self.waves.of_users())
+        waves = list(self.waves.of_users()) if waves is None else waves
         open_waves = [w for w in waves if w.status(now) == Wave.OPEN]
         if open_waves:
             return max(open_waves, key=lambda w: w.opens), Wave.OPEN

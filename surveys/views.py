@@ -272,11 +272,15 @@ class DrawnQuestions:
                 choice = Choice.from_db(self.database, CHOICE_FIELDS, row[width:])
                 choice.question = questions[pk]
                 options[pk].append(choice)
+        # As prefetch_related leaves them: question.choices.all() reads this list, and
+        # anything chained on it (a filter) still queries the right options. A question
+        # without options (most) shares one empty set, which stays empty when chained.
+        none = Choice.objects.none()
+        none._result_cache, none._prefetch_done = [], True
         for pk, question in questions.items():
-            # As prefetch_related leaves them: question.choices.all() reads this list, and
-            # anything chained on it (a filter) still queries the right options.
-            chosen = question.choices.get_queryset()
-            chosen._result_cache, chosen._prefetch_done = options[pk], True
+            chosen = question.choices.get_queryset() if options[pk] else none
+            if options[pk]:
+                chosen._result_cache, chosen._prefetch_done = options[pk], True
             question._prefetched_objects_cache = {"choices": chosen}
         return list(questions.values())
 
@@ -333,10 +337,21 @@ def _draft_saved(request: HttpRequest, context: dict, survey: Survey) -> HttpRes
     return render(request, "surveys/answer.html", context)
 
 
+def _survey_and_waves(slug: str) -> tuple[Survey, list[Wave]]:
+    """An open link's survey and its users' waves, read together (one query when it has any)."""
+    waves = list(Wave.objects.of_users().filter(survey__slug=slug).select_related("survey"))
+    if not waves:
+        return get_object_or_404(Survey, slug=slug), []
+    survey = waves[0].survey
+    for wave in waves:
+        wave.survey = survey
+    return survey, waves
+
+
 @require_http_methods(["GET", "POST"])
 def open_link(request: HttpRequest, slug: str) -> HttpResponse:
-    survey = get_object_or_404(Survey, slug=slug)
-    wave, status = (None, "none") if survey.draft else survey.public_wave(timezone.now())
+    survey, waves = _survey_and_waves(slug)
+    wave, status = (None, "none") if survey.draft else survey.public_wave(timezone.now(), waves)
     if status != Wave.OPEN:
         return _unavailable(request, survey, wave, status)
     if _answered_in_this_browser(request, survey, wave):
