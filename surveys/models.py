@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -413,6 +413,24 @@ class Wave(models.Model):
     @property
     def is_self_view(self) -> bool:
         return self.self_view_of_id is not None
+
+    def offered_departments(self) -> list[Department]:
+        """The departments a respondent may pick: the wave's audience, or every department
+        when it names none; by name.
+
+        One plain query: every public page and submission asking the department reads it,
+        and the two ORM queries it replaces cost the page more CPU than drawing its form."""
+        quote = connection.ops.quote_name
+        audience = quote(Wave.audience.through._meta.db_table)
+        departments = quote(Department._meta.db_table)
+        return list(
+            Department.objects.raw(
+                f"SELECT * FROM {departments} WHERE id IN (SELECT department_id FROM {audience} "  # noqa: S608 -- table names from the models
+                f"WHERE wave_id = %s) OR NOT EXISTS (SELECT 1 FROM {audience} WHERE wave_id = %s) "
+                "ORDER BY name",
+                [self.pk, self.pk],
+            )
+        )
 
 
 def hash_token(token: str) -> str:

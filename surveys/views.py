@@ -91,10 +91,7 @@ def _switcher(request: HttpRequest, survey: Survey) -> list[dict]:
 
 
 def _departments_for(wave: Wave) -> list[Department] | None:
-    if not wave.survey.ask_department:
-        return None
-    audience = list(wave.audience.all())
-    return audience or list(Department.objects.all())
+    return wave.offered_departments() if wave.survey.ask_department else None
 
 
 @in_language
