@@ -39,12 +39,9 @@ def main() -> None:
     parser.add_argument("--gunicorn", action="store_true", help="through gunicorn on PostgreSQL")
     parser.add_argument("--threads", type=int, default=1, help="client threads (--gunicorn only)")
     parser.add_argument("--database", default=GUNICORN_DATABASE, help="PostgreSQL database (--gunicorn)")
-    parser.add_argument(
-        "--warm-up", type=int, default=10, help="respondents before measuring (--gunicorn; the peer run: 4)"
-    )
     args = parser.parse_args()
     if args.gunicorn:
-        through_gunicorn(args.iterations, args.threads, args.profile, args.database, args.warm_up)
+        through_gunicorn(args.iterations, args.threads, args.profile, args.database)
         return
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "perception.settings")
     os.environ.setdefault("OPEN_LINK_BURST_LIMIT", "1000000")
@@ -117,7 +114,7 @@ GUNICORN_DATABASE = "perception_public"
 PROFILES = Path(__file__).resolve().parent.parent / "artifacts" / "public-profile"
 
 
-def through_gunicorn(respondents: int, threads: int, profile: bool, database: str, warm_up: int) -> None:
+def through_gunicorn(respondents: int, threads: int, profile: bool, database: str) -> None:
     """Serve the open link with gunicorn on PostgreSQL and play ``respondents`` new
     browsers against it; print the workers' CPU per respondent."""
     import sys
@@ -141,13 +138,12 @@ def through_gunicorn(respondents: int, threads: int, profile: bool, database: st
     try:
         os.sched_setaffinity(0, {0})
         booted = server.workers_cpu()
-        for _ in range(warm_up):  # warm the workers: imports, templates, the kept drawing
-            assert load.respond(server.base, path, peer.perception_fill)
+        warmed = load.warm_up(server, path, peer.perception_fill, max(threads, 4))
         warm = server.workers_cpu()
         print(
             "workers' CPU when the port answered (ms): "
             + ", ".join(f"{1000 * booted[p]:.0f}" for p in booted)
-            + f"; over {warm_up} warm-up respondents: "
+            + f"; over {warmed} warm-up respondents: "
             + ", ".join(f"{1000 * (warm[p] - booted[p]):.0f}" for p in booted)
         )
         if threads > 1:
@@ -168,7 +164,7 @@ def through_gunicorn(respondents: int, threads: int, profile: bool, database: st
         .strip()
         .splitlines()[-1]
     )
-    accepted = measured["accepted"] + warm_up
+    accepted = measured["accepted"] + warmed
     load_average = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     print(
         f"{measured['cpu_ms']:.1f} ms worker CPU per respondent{measured.get('split', '')}; "
