@@ -39,9 +39,15 @@ def main() -> None:
     parser.add_argument("--gunicorn", action="store_true", help="through gunicorn on PostgreSQL")
     parser.add_argument("--threads", type=int, default=1, help="client threads (--gunicorn only)")
     parser.add_argument("--database", default=GUNICORN_DATABASE, help="PostgreSQL database (--gunicorn)")
+    parser.add_argument(
+        "--duration",
+        type=float,
+        help="--gunicorn: instead of --iterations, this many seconds of bench-peer's own load "
+        "(benchmarks.load.submissions, 16 client threads unless --threads says otherwise)",
+    )
     args = parser.parse_args()
     if args.gunicorn:
-        through_gunicorn(args.iterations, args.threads, args.profile, args.database)
+        through_gunicorn(args.iterations, args.threads, args.profile, args.database, args.duration)
         return
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "perception.settings")
     os.environ.setdefault("OPEN_LINK_BURST_LIMIT", "1000000")
@@ -114,7 +120,9 @@ GUNICORN_DATABASE = "perception_public"
 PROFILES = Path(__file__).resolve().parent.parent / "artifacts" / "public-profile"
 
 
-def through_gunicorn(respondents: int, threads: int, profile: bool, database: str) -> None:
+def through_gunicorn(
+    respondents: int, threads: int, profile: bool, database: str, duration: float | None = None
+) -> None:
     """Serve the open link with gunicorn on PostgreSQL and play ``respondents`` new
     browsers against it; print the workers' CPU per respondent."""
     import sys
@@ -135,6 +143,15 @@ def through_gunicorn(respondents: int, threads: int, profile: bool, database: st
         wsgi = "benchmarks.profiled_wsgi"
     path = "/s/bench-submissions/"
     server = load.start_server(sys.executable, wsgi, peer.ROOT, env)
+    if duration:
+        try:
+            measured = load.submissions(server, path, peer.perception_fill, duration, max(threads, 16))
+        finally:
+            server.stop()
+        load_average = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+        stored = _stored(env)
+        print(f"{measured}; stored {stored}; load average {load_average}")
+        return
     try:
         os.sched_setaffinity(0, {0})
         booted = server.workers_cpu()
@@ -152,18 +169,7 @@ def through_gunicorn(respondents: int, threads: int, profile: bool, database: st
             measured = _one_at_a_time(server, path, respondents)
     finally:
         server.stop()
-    stored = int(
-        peer.django_admin(
-            sys.executable,
-            peer.ROOT,
-            env,
-            "shell",
-            "-c",
-            "from surveys.models import Response; print(Response.objects.count())",
-        )
-        .strip()
-        .splitlines()[-1]
-    )
+    stored = _stored(env)
     accepted = measured["accepted"] + warmed
     load_average = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     print(
@@ -173,6 +179,18 @@ def through_gunicorn(respondents: int, threads: int, profile: bool, database: st
     )
     if profile:
         print(f"profiles: {PROFILES}/worker-*.txt")
+
+
+def _stored(env: dict) -> int:
+    """How many responses the database holds."""
+    import sys
+
+    from benchmarks import peer
+
+    count = "from surveys.models import Response; print(Response.objects.count())"
+    return int(
+        peer.django_admin(sys.executable, peer.ROOT, env, "shell", "-c", count).strip().splitlines()[-1]
+    )
 
 
 def _one_at_a_time(server, path: str, respondents: int) -> dict:
