@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import connection, models
+from django.db import connection, connections, models, router
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -345,6 +345,66 @@ class Choice(models.Model):
     @property
     def series(self) -> int:
         return self.lineage_id or self.pk
+
+
+# Every stored field of a question and of its options, in this order in
+# ``form_question_rows``: what the public page draws, what its form checks and what
+# scoring uses.
+QUESTION_FIELDS = [field.attname for field in Question._meta.concrete_fields]
+CHOICE_FIELDS = [field.attname for field in Choice._meta.concrete_fields]
+_form_statements: dict[str, tuple[str, list]] = {}
+
+
+def _form_statement(alias: str) -> tuple[str, list]:
+    """The SQL of ``form_question_rows`` and the ORM's converters of its columns (JSON
+    decoded, booleans on SQLite), worked out once per database."""
+    if alias not in _form_statements:
+        connection = connections[alias]
+        quote = connection.ops.quote_name
+        fields = [("q", f) for f in Question._meta.concrete_fields] + [
+            ("c", f) for f in Choice._meta.concrete_fields
+        ]
+        columns = ", ".join(f"{table}.{quote(field.column)}" for table, field in fields)
+        sql = (
+            f"SELECT {columns} FROM {quote(Question._meta.db_table)} q "  # noqa: S608 -- names from the models
+            f"LEFT OUTER JOIN {quote(Choice._meta.db_table)} c ON c.question_id = q.id "
+            "WHERE q.survey_id = %s AND q.retired = %s "
+            f"ORDER BY q.{quote('order')}, q.id, c.{quote('order')}, c.id"
+        )
+        converters = []
+        for index, (table, field) in enumerate(fields):
+            column = field.get_col(table)
+            functions = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+            if functions:
+                converters.append((index, functions, column))
+        _form_statements[alias] = (sql, converters)
+    return _form_statements[alias]
+
+
+def form_question_rows(survey: Survey) -> tuple[list[tuple], str]:
+    """The survey's questions on the form (not retired) with their options: one row per
+    (question, option), a question without options once with the option's fields None;
+    in form order; the values of ``QUESTION_FIELDS`` then ``CHOICE_FIELDS``, as the ORM
+    would give them. Returns the rows and the database they were read from.
+
+    One plain query: every public page and submission reads them, and building the ORM's
+    query for them cost several times running it."""
+    alias = router.db_for_read(Question)
+    sql, converters = _form_statement(alias)
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [survey.pk, False])
+        rows = cursor.fetchall()
+    if converters:
+        converted = []
+        for row in rows:
+            row = list(row)
+            for index, functions, column in converters:
+                for function in functions:
+                    row[index] = function(row[index], column, connection)
+            converted.append(tuple(row))
+        rows = converted
+    return rows, alias
 
 
 class WaveQuerySet(models.QuerySet):

@@ -38,6 +38,8 @@ from surveys.forms import (
 )
 from surveys.import_forms import MappingForm, UploadForm, with_group_choices
 from surveys.models import (
+    CHOICE_FIELDS,
+    QUESTION_FIELDS,
     Answer,
     AnswerQuerySet,
     Choice,
@@ -47,6 +49,7 @@ from surveys.models import (
     Question,
     Survey,
     Wave,
+    form_question_rows,
     hash_token,
 )
 
@@ -232,13 +235,6 @@ def _questions_template_digest() -> str:
     return hashlib.sha256(get_template("surveys/_questions.html").template.source.encode()).hexdigest()[:12]
 
 
-# Every stored field of a question and of its options, read as plain values: what the page
-# draws, what the form checks and what scoring uses, so their hash names a version of the
-# questions and the rows are enough to rebuild them.
-QUESTION_FIELDS = [field.attname for field in Question._meta.concrete_fields]
-CHOICE_FIELDS = [field.attname for field in Choice._meta.concrete_fields]
-
-
 @dataclass(frozen=True)
 class DrawnQuestions:
     rows: list[tuple]  # one per (question, option), in form order
@@ -284,15 +280,11 @@ class DrawnQuestions:
 
 def _drawn_questions(survey: Survey, language: str) -> DrawnQuestions:
     """The survey's questions on the form and their options, every stored field, in one
-    query of plain values: enough to build the form and score an answer, and hashed into
-    the cache key of their drawing, so an edited question, option, order, language or
-    template is never served from an older drawing."""
-    rows = (
-        survey.questions.filter(retired=False)
-        .order_by("order", "id", "choices__order", "choices__id")
-        .values_list(*QUESTION_FIELDS, *[f"choices__{name}" for name in CHOICE_FIELDS])
-    )
-    return DrawnQuestions(list(rows), language, rows.db)
+    query of plain values (``form_question_rows``): enough to build the form and score an
+    answer, and hashed into the cache key of their drawing, so an edited question, option,
+    order, language or template is never served from an older drawing."""
+    rows, database = form_question_rows(survey)
+    return DrawnQuestions(rows, language, database)
 
 
 def _keep_questions(key: str, form: SurveyForm) -> SafeString:

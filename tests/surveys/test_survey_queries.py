@@ -116,3 +116,35 @@ def test_a_submission_inserts_its_answers_in_one_statement_inside_one_transactio
     writes = [sql for sql in submission if not sql.startswith("SELECT")]
     assert len([sql for sql in writes if sql.startswith('INSERT INTO "surveys_answer"')]) == 1
     assert writes[0].startswith("SAVEPOINT") and writes[-1].startswith("RELEASE")
+
+
+def test_the_questions_read_by_plain_sql_are_the_ones_the_orm_reads():
+    """The public page's one plain query gives every field of every question on the form
+    and of its options, in form order, with the same values and types as the ORM (JSON
+    decoded, booleans as booleans); retired questions are left out."""
+    from surveys.models import CHOICE_FIELDS, QUESTION_FIELDS
+    from surveys.views import _drawn_questions
+
+    survey, _, _ = survey_of(10)
+    add_question(
+        survey,
+        Question.RATING,
+        scale_low=0,
+        scale_high=4,
+        scale_labels=["None", "Some", "Half", "Most", "All"],
+        reverse_scored=True,
+        required=True,
+        dimension="Speed",
+        dont_know_label="Don't know",
+    )
+    add_question(survey, Question.RATING_5, retired=True)
+
+    def fields(question) -> list:
+        values = [getattr(question, name) for name in QUESTION_FIELDS]
+        values += [getattr(choice, name) for choice in question.choices.all() for name in CHOICE_FIELDS]
+        return [(value, type(value)) for value in values]
+
+    built = _drawn_questions(survey, "en").questions()
+    expected = list(survey.questions.filter(retired=False).prefetch_related("choices"))
+    assert [fields(q) for q in built] == [fields(q) for q in expected]
+    assert len(built) == 11 and any(q.choices.all() for q in built)
