@@ -409,8 +409,13 @@ def _choice_scores(
     questions: list[Question], response_ids: list[int], ticked: set[tuple[int, int, int]]
 ) -> dict[int, dict[str, float]]:
     """An entry per response, holding 0/1 per option of each choice question it answered."""
+    return _choice_scores_of(_choice_options(questions), response_ids, ticked)
+
+
+def _choice_scores_of(
+    options: dict[int, list[int]], response_ids: list[int], ticked: set[tuple[int, int, int]]
+) -> dict[int, dict[str, float]]:
     result: dict[int, dict[str, float]] = {int(r): {} for r in response_ids}
-    options = _choice_options(questions)
     for response, question in sorted({(r, q) for r, q, _ in ticked}):
         for option in options.get(question, ()):
             result[response][choice_key(question, option)] = (
@@ -436,6 +441,61 @@ def _add_scores(
             result[response][measure] = score
 
 
+@dataclass(frozen=True)
+class _AnswerScoring:
+    """What scoring answers in hand needs of a survey's questions (``score_answered``)."""
+
+    versions: dict[int, list[int]]  # question ids of every version, per series id
+    numeric: list[int]  # the numeric series, in form order
+    options: dict[int, list[int]]  # each choice question series' options' series ids
+    series_of: dict[int, int]  # choice question id -> its series
+    option_series: dict[int, int]  # option id -> its series
+    items: list[Item]
+    overall: Measure | None
+    dimension_scales: dict[str, tuple[int, int]]
+
+
+# Worked out once per version of a survey's questions and kept (a submission scores one
+# response, and working these out again each time was half of scoring it). Bounded.
+_answer_scorings: dict[tuple, _AnswerScoring] = {}
+ANSWER_SCORINGS_KEPT = 256
+
+
+def _answer_scoring(questions: list[Question]) -> _AnswerScoring:
+    key = tuple(
+        (
+            q.pk,
+            q.lineage_id,
+            q.retired,
+            q.kind,
+            q.scale_low,
+            q.scale_high,
+            q.dimension,
+            q.reverse_scored,
+            q.favourable_from,
+            q.likelihood_to_recommend,
+            tuple((c.pk, c.lineage_id) for c in q.choices.all()),
+        )
+        for q in questions
+    )
+    scoring = _answer_scorings.get(key)
+    if scoring is None:
+        options = _choice_options(questions)
+        series_of = {q.pk: q.series for q in questions if q.series in options}
+        scoring = _AnswerScoring(
+            _versions(questions),
+            [q.series for q in series_heads(questions) if q.is_numeric],
+            options,
+            series_of,
+            {c.pk: c.series for q in questions if q.pk in series_of for c in q.choices.all()},
+            *_scoring_rules(questions),
+        )
+        if len(_answer_scorings) >= ANSWER_SCORINGS_KEPT:
+            _answer_scorings.clear()
+        _answer_scorings[key] = scoring
+    return scoring
+
+
 def score_answered(
     questions: list[Question],
     numbers: dict[int, dict[int, float]],
@@ -450,15 +510,23 @@ def score_answered(
     The same rules as ``scores_from_answers`` (``analysis.measure_values``), on one array
     per question instead of a frame: a submission scores one response, and building a
     frame for it cost more than the rest of storing it."""
-    versions = _versions(questions)
-    numeric = [q.series for q in series_heads(questions) if q.is_numeric]
+    scoring = _answer_scoring(questions)
+    versions = scoring.versions
 
     def number(answers: dict[int, float], series: int) -> float:
         return next((answers[v] for v in versions[series] if v in answers), np.nan)
 
     ids = list(numbers)
-    result = _choice_scores(questions, ids, _as_series(questions, ticked))
-    columns = {f"question:{q}": np.array([number(numbers[r], q) for r in ids], dtype=float) for q in numeric}
+    # The ticked options named by their series, as ``_as_series`` does.
+    ticked = {
+        (response, scoring.series_of[question], scoring.option_series[choice])
+        for response, question, choice in ticked
+        if question in scoring.series_of and choice in scoring.option_series
+    }
+    result = _choice_scores_of(scoring.options, ids, ticked)
+    columns = {
+        f"question:{q}": np.array([number(numbers[r], q) for r in ids], dtype=float) for q in scoring.numeric
+    }
     # Only responses with a number are scored (as the frame from the database holds only them).
     answered = np.zeros(len(ids), dtype=bool)
     for answers in columns.values():
@@ -467,8 +535,9 @@ def score_answered(
         return result
     if not answered.all():
         columns = {column: answers[answered] for column, answers in columns.items()}
-    items, overall, dimension_scales = _scoring_rules(questions)
-    values = measure_values(columns, int(answered.sum()), items, overall, dimension_scales)
+    values = measure_values(
+        columns, int(answered.sum()), scoring.items, scoring.overall, scoring.dimension_scales
+    )
     _add_scores(result, np.array(ids, dtype="int64")[answered], values)
     return result
 

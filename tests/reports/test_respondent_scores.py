@@ -244,3 +244,19 @@ def test_scores_at_submission_equal_the_scores_read_back_from_the_answers():
         f"question:{fast[6].pk}",
         choice_key(tools.pk, options[2].pk),
     }
+
+
+def test_a_rule_changed_between_two_submissions_scores_the_second_by_the_new_rule(pulse):
+    """What scoring works out once per version of the questions is not reused after an edit."""
+    survey, wave = pulse["survey"], pulse["wave"]
+    _, q2, *_ = pulse["questions"]
+
+    def submit_one_on_q2() -> dict:
+        questions = list(survey.questions.prefetch_related("choices"))
+        answers = {q: (1 if q.pk == q2.pk else None) for q in questions}
+        response = services.response_submit(wave=wave, answers=answers, source=Response.LINK)
+        return RespondentScore.objects.get(response=response).scores
+
+    assert submit_one_on_q2()[f"question:{q2.pk}"] == 5.0  # reverse-scored on 1–5
+    Question.objects.filter(pk=q2.pk).update(reverse_scored=False)
+    assert submit_one_on_q2()[f"question:{q2.pk}"] == 1.0
