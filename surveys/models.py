@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -347,53 +348,40 @@ class Choice(models.Model):
         return self.lineage_id or self.pk
 
 
-# Every stored field of a question and of its options, in this order in
-# ``form_question_rows``: what the public page draws, what its form checks and what
-# scoring uses.
-QUESTION_FIELDS = [field.attname for field in Question._meta.concrete_fields]
-CHOICE_FIELDS = [field.attname for field in Choice._meta.concrete_fields]
-_form_statements: dict[str, tuple[str, list]] = {}
+# Plain SQL for the public page's reads. Each is one query every page and submission
+# runs, and building the ORM's query cost several times running it. The statements are
+# written once per database from the models' own tables and columns, and the values pass
+# through the ORM's own converters (JSON decoded; booleans and dates on SQLite), so what
+# comes back is what the ORM would give.
+_plain_statements: dict[tuple[str, str], tuple[str, list]] = {}
 
 
-def _form_statement(alias: str) -> tuple[str, list]:
-    """The SQL of ``form_question_rows`` and the ORM's converters of its columns (JSON
-    decoded, booleans on SQLite), worked out once per database."""
-    if alias not in _form_statements:
-        connection = connections[alias]
+def _plain_select(
+    name: str,
+    routed: type[models.Model],
+    fields: list[tuple[str, models.Field]],
+    tail: Callable[[Callable[[str], str]], str],
+    params: list,
+) -> tuple[list[tuple], str]:
+    """Run ``SELECT <each field's column> <tail(quote)>`` (the rest of the statement,
+    naming the tables by the aliases in ``fields``) on the database ``routed`` is read
+    from; the rows, their values converted, and that database."""
+    alias = router.db_for_read(routed)
+    connection = connections[alias]
+    if (alias, name) not in _plain_statements:
         quote = connection.ops.quote_name
-        fields = [("q", f) for f in Question._meta.concrete_fields] + [
-            ("c", f) for f in Choice._meta.concrete_fields
-        ]
         columns = ", ".join(f"{table}.{quote(field.column)}" for table, field in fields)
-        sql = (
-            f"SELECT {columns} FROM {quote(Question._meta.db_table)} q "  # noqa: S608 -- names from the models
-            f"LEFT OUTER JOIN {quote(Choice._meta.db_table)} c ON c.question_id = q.id "
-            "WHERE q.survey_id = %s AND q.retired = %s "
-            f"ORDER BY q.{quote('order')}, q.id, c.{quote('order')}, c.id"
-        )
         converters = []
         for index, (table, field) in enumerate(fields):
             column = field.get_col(table)
             functions = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
             if functions:
                 converters.append((index, functions, column))
-        _form_statements[alias] = (sql, converters)
-    return _form_statements[alias]
-
-
-def form_question_rows(survey: Survey) -> tuple[list[tuple], str]:
-    """The survey's questions on the form (not retired) with their options: one row per
-    (question, option), a question without options once with the option's fields None;
-    in form order; the values of ``QUESTION_FIELDS`` then ``CHOICE_FIELDS``, as the ORM
-    would give them. Returns the rows and the database they were read from.
-
-    One plain query: every public page and submission reads them, and building the ORM's
-    query for them cost several times running it."""
-    alias = router.db_for_read(Question)
-    sql, converters = _form_statement(alias)
-    connection = connections[alias]
+        sql = f"SELECT {columns} {tail(quote)}"
+        _plain_statements[alias, name] = (sql, converters)
+    sql, converters = _plain_statements[alias, name]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [survey.pk, False])
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     if converters:
         converted = []
@@ -405,6 +393,32 @@ def form_question_rows(survey: Survey) -> tuple[list[tuple], str]:
             converted.append(tuple(row))
         rows = converted
     return rows, alias
+
+
+# Every stored field of a question and of its options, in this order in
+# ``form_question_rows``: what the public page draws, what its form checks and what
+# scoring uses.
+QUESTION_FIELDS = [field.attname for field in Question._meta.concrete_fields]
+CHOICE_FIELDS = [field.attname for field in Choice._meta.concrete_fields]
+
+
+def form_question_rows(survey: Survey) -> tuple[list[tuple], str]:
+    """The survey's questions on the form (not retired) with their options: one row per
+    (question, option), a question without options once with the option's fields None;
+    in form order; the values of ``QUESTION_FIELDS`` then ``CHOICE_FIELDS``, as the ORM
+    would give them. Returns the rows and the database they were read from."""
+    fields = [("q", f) for f in Question._meta.concrete_fields]
+    fields += [("c", f) for f in Choice._meta.concrete_fields]
+
+    def tail(quote) -> str:
+        return (
+            f"FROM {quote(Question._meta.db_table)} q "
+            f"LEFT OUTER JOIN {quote(Choice._meta.db_table)} c ON c.question_id = q.id "
+            "WHERE q.survey_id = %s AND q.retired = %s "
+            f"ORDER BY q.{quote('order')}, q.id, c.{quote('order')}, c.id"
+        )
+
+    return _plain_select("form questions", Question, fields, tail, [survey.pk, False])
 
 
 class WaveQuerySet(models.QuerySet):
@@ -491,6 +505,37 @@ class Wave(models.Model):
                 [self.pk, self.pk],
             )
         )
+
+
+def survey_with_user_waves(slug: str) -> tuple[Survey | None, list[Wave]]:
+    """The survey of an open link and its users' waves (not IT self-views) by opening,
+    read together in one plain query (see ``_plain_select``); None and no waves when no
+    survey has this slug."""
+    survey_fields = Survey._meta.concrete_fields
+    fields = [("s", f) for f in survey_fields] + [("w", f) for f in Wave._meta.concrete_fields]
+
+    def tail(quote) -> str:
+        wave = Wave._meta
+        return (
+            f"FROM {quote(Survey._meta.db_table)} s LEFT OUTER JOIN {quote(wave.db_table)} w "
+            f"ON w.{quote(wave.get_field('survey').column)} = s.id "
+            f"AND w.{quote(wave.get_field('self_view_of').column)} IS NULL "
+            f"WHERE s.{quote(Survey._meta.get_field('slug').column)} = %s "
+            f"ORDER BY w.{quote(wave.get_field('opens').column)}, w.id"
+        )
+
+    rows, database = _plain_select("survey with user waves", Survey, fields, tail, [slug])
+    if not rows:
+        return None, []
+    width = len(survey_fields)
+    survey = Survey.from_db(database, [f.attname for f in survey_fields], rows[0][:width])
+    waves = []
+    for row in rows:
+        if row[width] is not None:
+            wave = Wave.from_db(database, [f.attname for f in Wave._meta.concrete_fields], row[width:])
+            wave.survey = survey
+            waves.append(wave)
+    return survey, waves
 
 
 def hash_token(token: str) -> str:

@@ -16,7 +16,7 @@ from django.core.cache import cache as shared_cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Max
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.template.loader import get_template, render_to_string
@@ -51,6 +51,7 @@ from surveys.models import (
     Wave,
     form_question_rows,
     hash_token,
+    survey_with_user_waves,
 )
 
 # A wave that is not open is a page, not a form, with a status that says why.
@@ -327,13 +328,10 @@ def _draft_saved(request: HttpRequest, context: dict, survey: Survey) -> HttpRes
 
 
 def _survey_and_waves(slug: str) -> tuple[Survey, list[Wave]]:
-    """An open link's survey and its users' waves, read together (one query when it has any)."""
-    waves = list(Wave.objects.of_users().filter(survey__slug=slug).select_related("survey"))
-    if not waves:
-        return get_object_or_404(Survey, slug=slug), []
-    survey = waves[0].survey
-    for wave in waves:
-        wave.survey = survey
+    """An open link's survey and its users' waves, read together; 404 for an unknown slug."""
+    survey, waves = survey_with_user_waves(slug)
+    if survey is None:
+        raise Http404("No survey here.")
     return survey, waves
 
 

@@ -148,3 +148,28 @@ def test_the_questions_read_by_plain_sql_are_the_ones_the_orm_reads():
     expected = list(survey.questions.filter(retired=False).prefetch_related("choices"))
     assert [fields(q) for q in built] == [fields(q) for q in expected]
     assert len(built) == 11 and any(q.choices.all() for q in built)
+
+
+def test_the_survey_and_its_users_waves_read_by_plain_sql_are_the_ones_the_orm_reads():
+    """Every field with the ORM's values and types (dates as aware datetimes, booleans as
+    booleans), the users' waves by opening and no IT self-view wave; nothing for an
+    unknown slug."""
+    from surveys.models import Survey, Wave, survey_with_user_waves
+
+    survey, wave, _ = survey_of(3)
+    earlier = make_wave(survey, "closed", label="Earlier")
+    Wave.objects.create(
+        survey=survey, label="IT view", opens=wave.opens, closes=wave.closes, self_view_of=wave
+    )
+
+    def fields(instance) -> list:
+        return [
+            (getattr(instance, f.attname), type(getattr(instance, f.attname)))
+            for f in instance._meta.concrete_fields
+        ]
+
+    read, waves = survey_with_user_waves(survey.slug)
+    assert fields(read) == fields(Survey.objects.get(pk=survey.pk))
+    assert [fields(w) for w in waves] == [fields(w) for w in (earlier, Wave.objects.get(pk=wave.pk))]
+    assert all(w.survey is read for w in waves)
+    assert survey_with_user_waves("no-such-survey") == (None, [])
