@@ -367,20 +367,20 @@ def _plain_select(
     naming the tables by the aliases in ``fields``) on the database ``routed`` is read
     from; the rows, their values converted, and that database."""
     alias = router.db_for_read(routed)
-    connection = connections[alias]
+    database = connections[alias]
     if (alias, name) not in _plain_statements:
-        quote = connection.ops.quote_name
+        quote = database.ops.quote_name
         columns = ", ".join(f"{table}.{quote(field.column)}" for table, field in fields)
         converters = []
         for index, (table, field) in enumerate(fields):
             column = field.get_col(table)
-            functions = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+            functions = database.ops.get_db_converters(column) + field.get_db_converters(database)
             if functions:
                 converters.append((index, functions, column))
         sql = f"SELECT {columns} {tail(quote)}"
         _plain_statements[alias, name] = (sql, converters)
     sql, converters = _plain_statements[alias, name]
-    with connection.cursor() as cursor:
+    with database.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     if converters:
@@ -389,7 +389,7 @@ def _plain_select(
             row = list(row)
             for index, functions, column in converters:
                 for function in functions:
-                    row[index] = function(row[index], column, connection)
+                    row[index] = function(row[index], column, database)
             converted.append(tuple(row))
         rows = converted
     return rows, alias
