@@ -1,7 +1,7 @@
 """The vocabulary every app shares: departments, the theme codebook, site settings."""
 
 from django.core.validators import MinValueValidator
-from django.db import models
+from django.db import connection, models
 from django.db.models.functions import Lower
 
 # No group smaller than this is ever shown, whatever the settings say.
@@ -117,7 +117,11 @@ class SingleRow(models.Model):
 
     @classmethod
     def load(cls):
-        return cls.objects.filter(pk=1).first() or cls(pk=1)
+        # A plain query: every page reads the site settings, and building the ORM's query
+        # for one row by its key cost more than reading it.
+        table = connection.ops.quote_name(cls._meta.db_table)
+        rows = cls.objects.raw(f"SELECT * FROM {table} WHERE id = %s", [1])  # noqa: S608 -- the model's table
+        return next(iter(rows), None) or cls(pk=1)
 
     @classmethod
     def for_request(cls, request):

@@ -3,7 +3,13 @@
 import os
 
 from django.core.wsgi import get_wsgi_application
+from django.urls import get_resolver
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "perception.settings")
 
 application = get_wsgi_application()
+
+# Load the URLconf, and with it every view and what they import (pandas, scipy and
+# matplotlib for the analysis pages), while the worker starts: otherwise the first request
+# each worker serves after a start or restart pays over a second of CPU for it.
+get_resolver().url_patterns  # noqa: B018 -- read for its side effect

@@ -98,9 +98,26 @@ def respondent_measure_values(
     overall: Measure | None = None,
     dimension_scales: dict[str, tuple[int, int]] | None = None,
 ) -> dict[str, np.ndarray]:
-    """The scoring rules: each measure's score for every row of ``table`` (one row per
-    respondent, one ``item.column`` per item; NaN where not answered), NaN where the
-    respondent has none.
+    """The scoring rules (``measure_values``) for every row of ``table``: one row per
+    respondent, one ``item.column`` per item, NaN where not answered."""
+    columns = {
+        item.column: table[item.column].to_numpy(dtype=float) for item in items if item.column in table
+    }
+    return measure_values(columns, len(table), items, overall, dimension_scales)
+
+
+def measure_values(
+    columns: dict[str, np.ndarray],
+    rows: int,
+    items: list[Item],
+    overall: Measure | None = None,
+    dimension_scales: dict[str, tuple[int, int]] | None = None,
+) -> dict[str, np.ndarray]:
+    """The scoring rules: each measure's score for each of ``rows`` respondents, NaN where
+    the respondent has none. ``columns`` holds each item's answers by its ``item.column``
+    (floats, one per respondent, NaN where not answered); an item without a column was
+    answered by nobody. The one implementation for a whole wave (a frame from the
+    database) and for a single response being submitted (arrays of one).
 
     Measures are each item (the answer, reverse-scored items flipped as low + high −
     value) and each dimension (the mean of the respondent's answered items in it). With
@@ -110,8 +127,9 @@ def respondent_measure_values(
     values: dict[str, np.ndarray] = {}
     dimensions: dict[str, list[str]] = {}
     for item in items:
-        answers = table[item.column] if item.column in table else pd.Series(np.nan, index=table.index)
-        answers = answers.to_numpy(dtype=float)
+        answers = columns.get(item.column)
+        if answers is None:
+            answers = np.full(rows, np.nan)
         values[item.column] = item.low + item.high - answers if item.reverse else answers
         if item.dimension:
             dimensions.setdefault(item.dimension, []).append(item.column)

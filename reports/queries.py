@@ -21,7 +21,13 @@ from django.db.models import Count, Exists, Max, OuterRef, Q, Sum
 
 from conversations.models import Action, Conversation, Note, Person
 from perception.models import Department, Theme
-from reports.analysis import Item, Measure, default_favourable_from, respondent_measure_values
+from reports.analysis import (
+    Item,
+    Measure,
+    default_favourable_from,
+    measure_values,
+    respondent_measure_values,
+)
 from reports.statistics import Moments, moments
 from surveys.models import Answer, Choice, Invitation, Question, Response, Survey, Wave
 
@@ -426,24 +432,104 @@ def scores_from_answers(
     options' shares). ``table`` has ``response`` and one ``question:<series id>`` column
     per numeric question answered, ``ticked`` names questions and options by their series
     (``_as_series``); a response with no score gets an empty entry."""
+    result = _choice_scores(questions, response_ids, ticked)
+    if table.empty:
+        return result
+    items, overall, dimension_scales = _scoring_rules(questions)
+    values = respondent_measure_values(table, items, overall, dimension_scales)
+    _add_scores(result, table["response"].to_numpy(dtype="int64"), values)
+    return result
+
+
+def _choice_scores(
+    questions: list[Question], response_ids: list[int], ticked: set[tuple[int, int, int]]
+) -> dict[int, dict[str, float]]:
+    """An entry per response, holding 0/1 per option of each choice question it answered."""
+    return _choice_scores_of(_choice_options(questions), response_ids, ticked)
+
+
+def _choice_scores_of(
+    options: dict[int, list[int]], response_ids: list[int], ticked: set[tuple[int, int, int]]
+) -> dict[int, dict[str, float]]:
     result: dict[int, dict[str, float]] = {int(r): {} for r in response_ids}
-    options = _choice_options(questions)
     for response, question in sorted({(r, q) for r, q, _ in ticked}):
         for option in options.get(question, ()):
             result[response][choice_key(question, option)] = (
                 1.0 if (response, question, option) in ticked else 0.0
             )
-    if table.empty:
-        return result
+    return result
+
+
+def _scoring_rules(
+    questions: list[Question],
+) -> tuple[list[Item], Measure | None, dict[str, tuple[int, int]]]:
     items, measures, dimension_scales = survey_items(questions)
-    overall = next((m for m in measures if m.kind == "overall"), None)
-    values = respondent_measure_values(table, items, overall, dimension_scales)
-    responses = table["response"].to_numpy(dtype="int64")
+    return items, next((m for m in measures if m.kind == "overall"), None), dimension_scales
+
+
+def _add_scores(
+    result: dict[int, dict[str, float]], responses: np.ndarray, values: dict[str, np.ndarray]
+) -> None:
+    """Each response's score in each measure it has one in (not NaN)."""
     for measure, scores in values.items():
         answered = ~np.isnan(scores)
         for response, score in zip(responses[answered].tolist(), scores[answered].tolist(), strict=True):
             result[response][measure] = score
-    return result
+
+
+@dataclass(frozen=True)
+class _AnswerScoring:
+    """What scoring answers in hand needs of a survey's questions (``score_answered``)."""
+
+    versions: dict[int, list[int]]  # question ids of every version, per series id
+    numeric: list[int]  # the numeric series, in form order
+    options: dict[int, list[int]]  # each choice question series' options' series ids
+    series_of: dict[int, int]  # choice question id -> its series
+    option_series: dict[int, int]  # option id -> its series
+    items: list[Item]
+    overall: Measure | None
+    dimension_scales: dict[str, tuple[int, int]]
+
+
+# Worked out once per version of a survey's questions and kept (a submission scores one
+# response, and working these out again each time was half of scoring it). Bounded.
+_answer_scorings: dict[tuple, _AnswerScoring] = {}
+ANSWER_SCORINGS_KEPT = 256
+
+
+def _answer_scoring(questions: list[Question]) -> _AnswerScoring:
+    key = tuple(
+        (
+            q.pk,
+            q.lineage_id,
+            q.retired,
+            q.kind,
+            q.scale_low,
+            q.scale_high,
+            q.dimension,
+            q.reverse_scored,
+            q.favourable_from,
+            q.likelihood_to_recommend,
+            tuple((c.pk, c.lineage_id) for c in q.choices.all()),
+        )
+        for q in questions
+    )
+    scoring = _answer_scorings.get(key)
+    if scoring is None:
+        options = _choice_options(questions)
+        series_of = {q.pk: q.series for q in questions if q.series in options}
+        scoring = _AnswerScoring(
+            _versions(questions),
+            [q.series for q in series_heads(questions) if q.is_numeric],
+            options,
+            series_of,
+            {c.pk: c.series for q in questions if q.pk in series_of for c in q.choices.all()},
+            *_scoring_rules(questions),
+        )
+        if len(_answer_scorings) >= ANSWER_SCORINGS_KEPT:
+            _answer_scorings.clear()
+        _answer_scorings[key] = scoring
+    return scoring
 
 
 def score_answered(
@@ -455,25 +541,41 @@ def score_answered(
     submitted or imported. ``numbers``: response id to {question id: number}, one entry
     per response (empty when it answered no numeric question); ``ticked``: (response,
     question, choice) triples. ``questions`` are all the survey's, choices prefetched.
-    Answers to any wording version of a question count as its series (``series_heads``)."""
-    versions = _versions(questions)
-    numeric = [q.series for q in series_heads(questions) if q.is_numeric]
+    Answers to any wording version of a question count as its series (``series_heads``).
+
+    The same rules as ``scores_from_answers`` (``analysis.measure_values``), on one array
+    per question instead of a frame: a submission scores one response, and building a
+    frame for it cost more than the rest of storing it."""
+    scoring = _answer_scoring(questions)
+    versions = scoring.versions
 
     def number(answers: dict[int, float], series: int) -> float:
         return next((answers[v] for v in versions[series] if v in answers), np.nan)
 
     ids = list(numbers)
-    table = pd.DataFrame(
-        {
-            "response": ids,
-            **{f"question:{q}": [number(numbers[r], q) for r in ids] for q in numeric},
-        }
+    # The ticked options named by their series, as ``_as_series`` does.
+    ticked = {
+        (response, scoring.series_of[question], scoring.option_series[choice])
+        for response, question, choice in ticked
+        if question in scoring.series_of and choice in scoring.option_series
+    }
+    result = _choice_scores_of(scoring.options, ids, ticked)
+    columns = {
+        f"question:{q}": np.array([number(numbers[r], q) for r in ids], dtype=float) for q in scoring.numeric
+    }
+    # Only responses with a number are scored (as the frame from the database holds only them).
+    answered = np.zeros(len(ids), dtype=bool)
+    for answers in columns.values():
+        answered |= ~np.isnan(answers)
+    if not answered.any():
+        return result
+    if not answered.all():
+        columns = {column: answers[answered] for column, answers in columns.items()}
+    values = measure_values(
+        columns, int(answered.sum()), scoring.items, scoring.overall, scoring.dimension_scales
     )
-    table = (
-        table[table[[f"question:{q}" for q in numeric]].notna().any(axis=1)] if numeric else table.iloc[0:0]
-    )
-    ticked = _as_series(questions, ticked)
-    return scores_from_answers(questions, ids, table, ticked)
+    _add_scores(result, np.array(ids, dtype="int64")[answered], values)
+    return result
 
 
 # Responses scored per pass when scores are computed from the stored answers: bounds the

@@ -122,8 +122,18 @@ class SurveyForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.questions = questions
         self.other_choices = {}
+        # Ratings that ask the same thing (kind, scale, "don't know", required) share one
+        # field: it only checks and converts the value sent, and building a field is most
+        # of the cost of building this form for a survey of 25 such statements.
+        numeric: dict[tuple, forms.Field] = {}
         for question in questions:
-            self.fields[f"q{question.pk}"] = _field_for(question)
+            if question.is_numeric:
+                alike = (question.scale, question.dont_know_label, question.required)
+                if alike not in numeric:
+                    numeric[alike] = _field_for(question)
+                self.fields[f"q{question.pk}"] = numeric[alike]
+            else:
+                self.fields[f"q{question.pk}"] = _field_for(question)
             other = _other_choice(question)
             if other is not None:
                 self.other_choices[question] = other

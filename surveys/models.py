@@ -2,12 +2,13 @@
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connection, connections, models, router
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -136,13 +137,14 @@ class Survey(models.Model):
         (``scoring_digest``): kept scores computed under other rules are out of date."""
         return scoring_digest(list(self.questions.prefetch_related("choices")))
 
-    def public_wave(self, now: datetime) -> tuple["Wave | None", str]:
+    def public_wave(self, now: datetime, waves: list["Wave"] | None = None) -> tuple["Wave | None", str]:
         """The wave the open link leads to, and its status: open, upcoming, closed or none.
 
         An open wave wins; otherwise the next one to open; otherwise the last one closed.
+        ``waves``: this survey's users' waves (``Wave.objects.of_users()``), if already read.
         """
         # The open link never leads to an IT self-view wave: only personal links do.
-        waves = list(self.waves.of_users())
+        waves = list(self.waves.of_users()) if waves is None else waves
         open_waves = [w for w in waves if w.status(now) == Wave.OPEN]
         if open_waves:
             return max(open_waves, key=lambda w: w.opens), Wave.OPEN
@@ -346,6 +348,79 @@ class Choice(models.Model):
         return self.lineage_id or self.pk
 
 
+# Plain SQL for the public page's reads. Each is one query every page and submission
+# runs, and building the ORM's query cost several times running it. The statements are
+# written once per database from the models' own tables and columns, and the values pass
+# through the ORM's own converters (JSON decoded; booleans and dates on SQLite), so what
+# comes back is what the ORM would give.
+_plain_statements: dict[tuple[str, str], tuple[str, list]] = {}
+
+
+def _plain_select(
+    name: str,
+    routed: type[models.Model],
+    fields: list[tuple[str, models.Field]],
+    tail: Callable[[Callable[[str], str]], str],
+    params: list,
+) -> tuple[list[tuple], str]:
+    """Run ``SELECT <each field's column> <tail(quote)>`` (the rest of the statement,
+    naming the tables by the aliases in ``fields``) on the database ``routed`` is read
+    from; the rows, their values converted, and that database."""
+    alias = router.db_for_read(routed)
+    database = connections[alias]
+    if (alias, name) not in _plain_statements:
+        quote = database.ops.quote_name
+        columns = ", ".join(f"{table}.{quote(field.column)}" for table, field in fields)
+        converters = []
+        for index, (table, field) in enumerate(fields):
+            column = field.get_col(table)
+            functions = database.ops.get_db_converters(column) + field.get_db_converters(database)
+            if functions:
+                converters.append((index, functions, column))
+        sql = f"SELECT {columns} {tail(quote)}"
+        _plain_statements[alias, name] = (sql, converters)
+    sql, converters = _plain_statements[alias, name]
+    with database.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if converters:
+        converted = []
+        for row in rows:
+            row = list(row)
+            for index, functions, column in converters:
+                for function in functions:
+                    row[index] = function(row[index], column, database)
+            converted.append(tuple(row))
+        rows = converted
+    return rows, alias
+
+
+# Every stored field of a question and of its options, in this order in
+# ``form_question_rows``: what the public page draws, what its form checks and what
+# scoring uses.
+QUESTION_FIELDS = [field.attname for field in Question._meta.concrete_fields]
+CHOICE_FIELDS = [field.attname for field in Choice._meta.concrete_fields]
+
+
+def form_question_rows(survey: Survey) -> tuple[list[tuple], str]:
+    """The survey's questions on the form (not retired) with their options: one row per
+    (question, option), a question without options once with the option's fields None;
+    in form order; the values of ``QUESTION_FIELDS`` then ``CHOICE_FIELDS``, as the ORM
+    would give them. Returns the rows and the database they were read from."""
+    fields = [("q", f) for f in Question._meta.concrete_fields]
+    fields += [("c", f) for f in Choice._meta.concrete_fields]
+
+    def tail(quote) -> str:
+        return (
+            f"FROM {quote(Question._meta.db_table)} q "
+            f"LEFT OUTER JOIN {quote(Choice._meta.db_table)} c ON c.question_id = q.id "
+            "WHERE q.survey_id = %s AND q.retired = %s "
+            f"ORDER BY q.{quote('order')}, q.id, c.{quote('order')}, c.id"
+        )
+
+    return _plain_select("form questions", Question, fields, tail, [survey.pk, False])
+
+
 class WaveQuerySet(models.QuerySet):
     def of_users(self) -> "WaveQuerySet":
         """The waves the people IT serves answer; every user figure reads only these."""
@@ -412,6 +487,55 @@ class Wave(models.Model):
     @property
     def is_self_view(self) -> bool:
         return self.self_view_of_id is not None
+
+    def offered_departments(self) -> list[Department]:
+        """The departments a respondent may pick: the wave's audience, or every department
+        when it names none; by name.
+
+        One plain query: every public page and submission asking the department reads it,
+        and the two ORM queries it replaces cost the page more CPU than drawing its form."""
+        quote = connection.ops.quote_name
+        audience = quote(Wave.audience.through._meta.db_table)
+        departments = quote(Department._meta.db_table)
+        return list(
+            Department.objects.raw(
+                f"SELECT * FROM {departments} WHERE id IN (SELECT department_id FROM {audience} "  # noqa: S608 -- table names from the models
+                f"WHERE wave_id = %s) OR NOT EXISTS (SELECT 1 FROM {audience} WHERE wave_id = %s) "
+                "ORDER BY name",
+                [self.pk, self.pk],
+            )
+        )
+
+
+def survey_with_user_waves(slug: str) -> tuple[Survey | None, list[Wave]]:
+    """The survey of an open link and its users' waves (not IT self-views) by opening,
+    read together in one plain query (see ``_plain_select``); None and no waves when no
+    survey has this slug."""
+    survey_fields = Survey._meta.concrete_fields
+    fields = [("s", f) for f in survey_fields] + [("w", f) for f in Wave._meta.concrete_fields]
+
+    def tail(quote) -> str:
+        wave = Wave._meta
+        return (
+            f"FROM {quote(Survey._meta.db_table)} s LEFT OUTER JOIN {quote(wave.db_table)} w "
+            f"ON w.{quote(wave.get_field('survey').column)} = s.id "
+            f"AND w.{quote(wave.get_field('self_view_of').column)} IS NULL "
+            f"WHERE s.{quote(Survey._meta.get_field('slug').column)} = %s "
+            f"ORDER BY w.{quote(wave.get_field('opens').column)}, w.id"
+        )
+
+    rows, database = _plain_select("survey with user waves", Survey, fields, tail, [slug])
+    if not rows:
+        return None, []
+    width = len(survey_fields)
+    survey = Survey.from_db(database, [f.attname for f in survey_fields], rows[0][:width])
+    waves = []
+    for row in rows:
+        if row[width] is not None:
+            wave = Wave.from_db(database, [f.attname for f in Wave._meta.concrete_fields], row[width:])
+            wave.survey = survey
+            waves.append(wave)
+    return survey, waves
 
 
 def hash_token(token: str) -> str:

@@ -6,7 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache, wraps
+from functools import cache, cached_property, wraps
 from urllib.parse import urlencode
 
 from csp.decorators import csp_replace
@@ -16,7 +16,7 @@ from django.core.cache import cache as shared_cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Max
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.template.loader import get_template, render_to_string
@@ -38,15 +38,20 @@ from surveys.forms import (
 )
 from surveys.import_forms import MappingForm, UploadForm, with_group_choices
 from surveys.models import (
+    CHOICE_FIELDS,
+    QUESTION_FIELDS,
     Answer,
     AnswerQuerySet,
+    Choice,
     ImportUpload,
     Invitation,
     InvitationMessage,
     Question,
     Survey,
     Wave,
+    form_question_rows,
     hash_token,
+    survey_with_user_waves,
 )
 
 # A wave that is not open is a page, not a form, with a status that says why.
@@ -90,10 +95,7 @@ def _switcher(request: HttpRequest, survey: Survey) -> list[dict]:
 
 
 def _departments_for(wave: Wave) -> list[Department] | None:
-    if not wave.survey.ask_department:
-        return None
-    audience = list(wave.audience.all())
-    return audience or list(Department.objects.all())
+    return wave.offered_departments() if wave.survey.ask_department else None
 
 
 @in_language
@@ -148,18 +150,14 @@ def _answer(
     # Pseudonymous and identified personal links keep a draft on the server; anonymous
     # ones only in the browser (static/js/survey.js), so nothing is kept about them here.
     server_draft = not open_link and survey.anonymity != Survey.ANONYMOUS
-    # A fresh form's questions are the same for everyone: drawn once and kept in the cache
-    # under a key naming everything drawn (one light query); then neither the questions
-    # nor the form's question fields are needed.
+    # The questions are read in one query of plain values. A fresh form's questions are the
+    # same for everyone: drawn once and kept in the cache under a key naming everything
+    # drawn; then neither the questions nor the form's question fields are needed.
     fresh = request.method == "GET" and not (server_draft and invitation.draft)
-    drawn = _drawn_questions(survey, request.LANGUAGE_CODE) if fresh else None
-    questions_html = shared_cache.get(drawn.key) if drawn else None
-    questions = (
-        []
-        if questions_html is not None
-        else list(survey.questions.filter(retired=False).prefetch_related("choices"))
-    )
-    question_count = drawn.count if drawn else len(questions)
+    drawn = _drawn_questions(survey, request.LANGUAGE_CODE)
+    questions_html = shared_cache.get(drawn.key) if fresh else None
+    questions = [] if questions_html is not None else drawn.questions()
+    question_count = drawn.count
     # A personal link that names a department gives it; nobody is asked for it. IT staff
     # answering a self-view wave answer for users in general: no department to give.
     asks_department = (open_link or invitation.department_id is None) and not wave.is_self_view
@@ -240,38 +238,54 @@ def _questions_template_digest() -> str:
 
 @dataclass(frozen=True)
 class DrawnQuestions:
-    key: str  # the cache key of their drawing
-    count: int
+    rows: list[tuple]  # one per (question, option), in form order
+    language: str
+    database: str  # where they were read
+
+    @cached_property
+    def key(self) -> str:
+        """The cache key of their drawing in this language, by the same template."""
+        digest = hashlib.sha256(json.dumps(self.rows, default=str).encode()).hexdigest()[:24]
+        return f"survey-questions:{_questions_template_digest()}:{self.language}:{digest}"
+
+    @property
+    def count(self) -> int:
+        return len({row[0] for row in self.rows})
+
+    def questions(self) -> list[Question]:
+        """The questions, their options prefetched, built from the rows (no query)."""
+        questions: dict[int, Question] = {}
+        options: dict[int, list[Choice]] = {}
+        width = len(QUESTION_FIELDS)
+        for row in self.rows:
+            pk = row[0]
+            if pk not in questions:
+                questions[pk] = Question.from_db(self.database, QUESTION_FIELDS, row[:width])
+                options[pk] = []
+            if row[width] is not None:
+                choice = Choice.from_db(self.database, CHOICE_FIELDS, row[width:])
+                choice.question = questions[pk]
+                options[pk].append(choice)
+        # As prefetch_related leaves them: question.choices.all() reads this list, and
+        # anything chained on it (a filter) still queries the right options. A question
+        # without options (most) shares one empty set, which stays empty when chained.
+        none = Choice.objects.none()
+        none._result_cache, none._prefetch_done = [], True
+        for pk, question in questions.items():
+            chosen = question.choices.get_queryset() if options[pk] else none
+            if options[pk]:
+                chosen._result_cache, chosen._prefetch_done = options[pk], True
+            question._prefetched_objects_cache = {"choices": chosen}
+        return list(questions.values())
 
 
 def _drawn_questions(survey: Survey, language: str) -> DrawnQuestions:
-    """Everything the respondent page draws of a survey's questions, read in one query of
-    plain values and hashed into the cache key of their drawing: an edited question,
-    option, order, language or template is never served from an older drawing."""
-    rows = list(
-        survey.questions.filter(retired=False)
-        .order_by("order", "id", "choices__order", "choices__id")
-        .values_list(
-            "pk",
-            "text",
-            "help_text",
-            "kind",
-            "required",
-            "scale_low",
-            "scale_high",
-            "scale_labels",
-            "low_label",
-            "high_label",
-            "dont_know_label",
-            "choices__pk",
-            "choices__label",
-            "choices__is_other",
-        )
-    )
-    digest = hashlib.sha256(json.dumps(rows, default=str).encode()).hexdigest()[:24]
-    return DrawnQuestions(
-        f"survey-questions:{_questions_template_digest()}:{language}:{digest}", len({row[0] for row in rows})
-    )
+    """The survey's questions on the form and their options, every stored field, in one
+    query of plain values (``form_question_rows``): enough to build the form and score an
+    answer, and hashed into the cache key of their drawing, so an edited question, option,
+    order, language or template is never served from an older drawing."""
+    rows, database = form_question_rows(survey)
+    return DrawnQuestions(rows, language, database)
 
 
 def _keep_questions(key: str, form: SurveyForm) -> SafeString:
@@ -313,10 +327,18 @@ def _draft_saved(request: HttpRequest, context: dict, survey: Survey) -> HttpRes
     return render(request, "surveys/answer.html", context)
 
 
+def _survey_and_waves(slug: str) -> tuple[Survey, list[Wave]]:
+    """An open link's survey and its users' waves, read together; 404 for an unknown slug."""
+    survey, waves = survey_with_user_waves(slug)
+    if survey is None:
+        raise Http404("No survey here.")
+    return survey, waves
+
+
 @require_http_methods(["GET", "POST"])
 def open_link(request: HttpRequest, slug: str) -> HttpResponse:
-    survey = get_object_or_404(Survey, slug=slug)
-    wave, status = (None, "none") if survey.draft else survey.public_wave(timezone.now())
+    survey, waves = _survey_and_waves(slug)
+    wave, status = (None, "none") if survey.draft else survey.public_wave(timezone.now(), waves)
     if status != Wave.OPEN:
         return _unavailable(request, survey, wave, status)
     if _answered_in_this_browser(request, survey, wave):

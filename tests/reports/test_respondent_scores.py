@@ -192,3 +192,71 @@ def test_a_deleted_response_takes_its_scores_with_it(pulse):
     response = Response.objects.order_by("pk").first()
     response.delete()
     assert not RespondentScore.objects.filter(response_id=response.pk).exists()
+
+
+def test_scores_at_submission_equal_the_scores_read_back_from_the_answers():
+    """One response scored as it is submitted (arrays of one, no frame) gets exactly the
+    scores the wave's frame of stored answers gives it: reverse-scored items, a dimension
+    split across two scales (so the overall is rescaled to 0–100), a 0–10, skips,
+    "don't know", a multiple choice with "other" and people who skip it."""
+    import random
+
+    from reports.queries import score_responses
+
+    survey = make_survey(slug="mixed")
+    fast = [
+        add_question(survey, Question.RATING_5, dimension="Speed"),
+        add_question(survey, Question.RATING_5, dimension="Speed", reverse_scored=True),
+        add_question(survey, Question.RATING_7, dimension="Speed"),
+        add_question(survey, Question.RATING_5, dimension="Care", dont_know_label="Don't know"),
+        add_question(survey, Question.RATING_7, dimension="Care", reverse_scored=True),
+        add_question(survey, Question.RATING_5, dimension="Tools"),
+        add_question(survey, Question.SCALE_10, likelihood_to_recommend=True),
+    ]
+    tools = add_question(survey, Question.MULTIPLE, choices=["Mail", "Chat", "Other"])
+    tools.choices.filter(label="Other").update(is_other=True)
+    wave = make_wave(survey, "open")
+    questions = list(survey.questions.prefetch_related("choices"))
+    options = list(tools.choices.all())
+    chance = random.Random(16)
+    for _ in range(60):
+        answers = {}
+        for question in fast:
+            low, high = question.scale
+            roll = chance.random()
+            if roll < 0.2:
+                continue  # skipped
+            if roll < 0.3 and question.dont_know_label:
+                answers[question] = Question.DONT_KNOW
+            else:
+                answers[question] = chance.randint(low, high)
+        answers[tools] = chance.sample(options, chance.randint(0, 3)) or None
+        every = {q: answers.get(q) for q in questions}
+        services.response_submit(wave=wave, answers=every, other_texts={tools: "Pager"})
+    kept = kept_scores(survey)
+    read_back = score_responses(survey, list(kept))
+    assert kept == read_back  # exactly: the same floats, the same measures
+    assert any("overall" in scores for scores in kept.values())
+    assert {k for scores in kept.values() for k in scores} >= {
+        "overall",
+        "dimension:Speed [1-5]",
+        "dimension:Speed [1-7]",
+        f"question:{fast[6].pk}",
+        choice_key(tools.pk, options[2].pk),
+    }
+
+
+def test_a_rule_changed_between_two_submissions_scores_the_second_by_the_new_rule(pulse):
+    """What scoring works out once per version of the questions is not reused after an edit."""
+    survey, wave = pulse["survey"], pulse["wave"]
+    _, q2, *_ = pulse["questions"]
+
+    def submit_one_on_q2() -> dict:
+        questions = list(survey.questions.prefetch_related("choices"))
+        answers = {q: (1 if q.pk == q2.pk else None) for q in questions}
+        response = services.response_submit(wave=wave, answers=answers, source=Response.LINK)
+        return RespondentScore.objects.get(response=response).scores
+
+    assert submit_one_on_q2()[f"question:{q2.pk}"] == 5.0  # reverse-scored on 1–5
+    Question.objects.filter(pk=q2.pk).update(reverse_scored=False)
+    assert submit_one_on_q2()[f"question:{q2.pk}"] == 1.0

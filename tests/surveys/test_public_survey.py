@@ -210,6 +210,25 @@ def test_wave_audience_limits_the_department_choices(client, every_kind):
     assert ">Finance</option>" not in html
 
 
+def test_only_this_waves_audience_may_be_picked_and_no_audience_offers_every_department(every_kind):
+    """Another wave's audience changes nothing here; a department outside the audience is
+    refused with nothing stored; with no audience every department is offered, by name."""
+    from perception.models import Department
+
+    survey, wave, questions = every_kind
+    finance, sales = Department.objects.get(name="Finance"), Department.objects.get(name="Sales")
+    other = make_wave(survey, "closed", label="Earlier")
+    other.audience.add(finance)
+    Department.objects.create(name="Accounts")
+    html = Client().get(f"/s/{survey.slug}/").content.decode()
+    assert html.index(">Accounts</option>") < html.index(">Finance</option>") < html.index(">Sales</option>")
+    wave.audience.add(sales)
+    refused = Client().post(f"/s/{survey.slug}/", valid_post(questions) | {"department": str(finance.pk)})
+    assert refused.status_code == 400 and Response.objects.count() == 0
+    taken = Client().post(f"/s/{survey.slug}/", valid_post(questions) | {"department": str(sales.pk)})
+    assert taken.status_code == 302 and Response.objects.get().department == sales
+
+
 def test_csrf_is_enforced_on_the_public_form(every_kind):
     """A post without the CSRF token is refused and stores nothing."""
     survey, _, questions = every_kind
