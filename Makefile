@@ -25,7 +25,7 @@ install-dev: $(VENV)/.installed-dev messages
 ## is here; the compiled .mo files are committed, so nothing else needs gettext
 messages: | $(BIN)/python
 	@if command -v msgfmt >/dev/null; then \
-	  $(DEV_ENV) $(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules; \
+	  $(DEV_ENV) $(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules --ignore=.bench-peer; \
 	else echo "msgfmt not found: using the committed translations (apt-get install gettext to rebuild them)"; fi
 
 ## run: install, migrate, load the demo when the database is empty, serve 127.0.0.1:8000
