@@ -30,9 +30,11 @@ class ReportsConfig(AppConfig):
         published_figures.register(_any_publication)
 
         from perception.lib import hooks
-        from reports.disclosure import published_respondents
+        from reports.disclosure import published_respondents, request_publication
 
         hooks.register_published_respondents(published_respondents)
+        # After an import, the publishing task rather than the first reader publishes it.
+        hooks.register_publication_request(request_publication)
 
         from perception.lib import respondent_scoring
 

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from perception.lib import emails, respondent_scoring
+from perception.lib import emails, hooks, respondent_scoring
 from perception.lib import sealed as sealed_values
 from perception.lib.dates import months_before
 from perception.models import Department, Theme
@@ -389,6 +389,9 @@ def responses_import(
             kept_personal=list(converted.kept_personal),
             kept_personal_by=owner if converted.kept_personal else None,
         )
+        # Once stored, the publishing task publishes the new wave in the background, so
+        # no page request has to (a large import takes most of a minute to publish).
+        transaction.on_commit(lambda: hooks.request_publication(survey))
     return ImportResult(survey, wave, len(responses), table.skipped_incomplete, created)
 
 
@@ -1033,8 +1036,6 @@ class Invited:
 
 def _people_by_department(department_ids: set[int]) -> dict[int, set[str]]:
     """The addresses People gives each of these departments (lower case)."""
-    from perception.lib import hooks
-
     directory = hooks.people()
     found: dict[int, set[str]] = {}
     if directory is None or not department_ids:
@@ -1262,8 +1263,6 @@ def invitation_counts(wave: Wave) -> InvitationCounts:
     answer carries its author's name anyway), the answered count is the published one,
     in whole batches, so the page cannot be differenced before and after one person
     answers: a pseudonymous survey promises that nobody sees who answered either."""
-    from perception.lib import hooks
-
     invitations = Invitation.objects.filter(wave=wave)
     totals = invitations.aggregate(
         invited=Count("pk"),

@@ -31,6 +31,7 @@ class PeopleDirectory:
 
 _people: PeopleDirectory | None = None
 _published_respondents: Callable[[object], int | None] | None = None
+_request_publication: Callable[[object], object] | None = None
 
 
 def register_people(directory: PeopleDirectory) -> None:
@@ -54,3 +55,17 @@ def published_respondents(wave) -> int | None:
     if _published_respondents is None:
         return None
     return _published_respondents(wave)
+
+
+def register_publication_request(request: Callable[[object], object]) -> None:
+    global _request_publication
+    _request_publication = request
+
+
+def request_publication(survey) -> None:
+    """Ask for the survey's figures to be published soon, by a background task: after an
+    import has brought many responses at once, so that the first reader finds them
+    published rather than publishing them inside a page request (a 100,000-row import
+    takes most of a minute to publish). Nothing happens when nobody registered."""
+    if _request_publication is not None:
+        _request_publication(survey)

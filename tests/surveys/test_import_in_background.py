@@ -120,3 +120,20 @@ def test_an_upload_that_no_longer_reads_is_a_400_not_a_500(manager, settings):
     assert page.status_code == 400
     assert "Row 1: 3 columns; at most 2 can be imported." in page.content.decode()
     assert not ImportUpload.objects.exists()
+
+
+def test_an_import_has_its_wave_published_by_the_publishing_task_not_by_the_first_reader(
+    manager, settings, django_capture_on_commit_callbacks
+):
+    """Once an import commits, the publishing task (run at once in tests) publishes the
+    new wave, so no page request has to publish a large import; a failed import asks for
+    nothing."""
+    from reports.models import Publication
+
+    settings.IMPORT_BACKGROUND_BYTES = 10
+    mapping_url = upload(manager)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        manager.post(mapping_url, COLUMNS | {"action": "import"})
+    wave = Wave.objects.get(survey__slug="pulse")
+    assert len(callbacks) >= 1
+    assert Publication.objects.filter(wave=wave, final=True).exists()  # before anyone read a page
