@@ -569,7 +569,9 @@ def request_publication(survey) -> bool:
 
 def ensure_published(survey) -> None:
     """Called on the read path: a wave never published, or closed but not yet final, is
-    published now (the first read shows it); newer live data asks the task to publish."""
+    published now (the first read shows it) unless the publishing task has been asked to
+    and not yet started (for ten minutes at most); newer live data asks the task to
+    publish."""
     from django.core.cache import cache
     from django.utils import timezone
 
@@ -581,7 +583,10 @@ def ensure_published(survey) -> None:
         return
     latest = {p.wave_id: p for p in Publication.objects.filter(wave__in=waves).order_by("wave_id", "number")}
     if any(w.pk not in latest or (w.closes <= now and not latest[w.pk].final) for w in waves):
-        publish_survey(survey, fingerprint=live_fingerprint(survey))
+        # Unless the publishing task is already asked to (after an import, say): then it
+        # publishes, and a page request is spared publishing a large wave meanwhile.
+        if not cache.get(PENDING_KEY.format(survey.pk)):
+            publish_survey(survey, fingerprint=live_fingerprint(survey))
     elif any(not p.final for p in latest.values()) and cache.add(
         LIVE_CHECK_KEY.format(survey.pk), True, LIVE_CHECK_SECONDS
     ):

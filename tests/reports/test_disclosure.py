@@ -509,3 +509,25 @@ def test_changes_counted_per_cell_in_one_pass_equal_counting_each_cell(before, a
     per_cell = _changed_per_cell(before, after)
     for cell in (None, 1, 2, 3):
         assert per_cell[cell] == _changed(before, after, {cell})
+
+
+def test_a_reader_leaves_a_queued_publication_to_the_task_and_publishes_only_when_none_is_queued(viewer, db):
+    """After an import the publishing task is asked to publish; until it starts, a page
+    request does not publish the (possibly large) wave itself, it shows nothing of it."""
+    from django.core.cache import cache
+
+    from reports import disclosure
+    from reports.models import Publication
+
+    survey = make_survey(slug="pulse")
+    rating = add_question(survey, Question.RATING_5, text="IT is reliable")
+    wave = make_past_waves(survey, ["2026 Q1"])[0]
+    for number in range(12):
+        add_response(wave, {rating: 1 + number % 5})
+    cache.add(disclosure.PENDING_KEY.format(survey.pk), True, 600)  # queued, not yet started
+    page = viewer.get(reverse("reports:dashboard") + "?survey=pulse")
+    assert page.status_code == 200
+    assert not Publication.objects.filter(wave=wave).exists()
+    cache.delete(disclosure.PENDING_KEY.format(survey.pk))  # the task started (or the key expired)
+    viewer.get(reverse("reports:dashboard") + "?survey=pulse")
+    assert Publication.objects.filter(wave=wave, final=True).exists()
