@@ -137,3 +137,31 @@ def test_an_import_has_its_wave_published_by_the_publishing_task_not_by_the_firs
     wave = Wave.objects.get(survey__slug="pulse")
     assert len(callbacks) >= 1
     assert Publication.objects.filter(wave=wave, final=True).exists()  # before anyone read a page
+
+
+def test_a_large_import_refreshes_the_planners_statistics_as_it_commits_on_postgresql(
+    manager, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Stale statistics called a new 100,000-response wave empty and the publishing
+    task's first query ran for hours; an import from ANALYZE_FROM_RESPONSES responses
+    analyses the tables it filled before the task is asked to publish."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from surveys import services
+
+    monkeypatch.setattr(services, "ANALYZE_FROM_RESPONSES", 5)
+    settings.IMPORT_BACKGROUND_BYTES = 10
+    mapping_url = upload(manager)
+    with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
+        manager.post(mapping_url, COLUMNS | {"action": "import"})
+    analysed = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("ANALYZE")]
+    if connection.vendor == "postgresql":
+        assert len(analysed) == 1 and "surveys_response" in analysed[0]
+        first_publishing = next(
+            i for i, q in enumerate(queries.captured_queries) if "reports_publication" in q["sql"]
+        )
+        analysing = next(i for i, q in enumerate(queries.captured_queries) if q["sql"].startswith("ANALYZE"))
+        assert analysing < first_publishing
+    else:
+        assert analysed == []  # SQLite keeps no statistics unless asked; nothing to refresh
