@@ -560,9 +560,15 @@ def score_answered(
         if question in scoring.series_of and choice in scoring.option_series
     }
     result = _choice_scores_of(scoring.options, ids, ticked)
-    columns = {
-        f"question:{q}": np.array([number(numbers[r], q) for r in ids], dtype=float) for q in scoring.numeric
-    }
+    rows = [numbers[r] for r in ids]
+    columns = {}
+    for q in scoring.numeric:
+        if len(versions[q]) == 1:  # one wording: a plain lookup (an import scores 3 M cells)
+            only = versions[q][0]
+            column = (answers.get(only, np.nan) for answers in rows)
+        else:
+            column = (number(answers, q) for answers in rows)
+        columns[f"question:{q}"] = np.fromiter(column, dtype=float, count=len(rows))
     # Only responses with a number are scored (as the frame from the database holds only them).
     answered = np.zeros(len(ids), dtype=bool)
     for answers in columns.values():
