@@ -271,7 +271,13 @@ def _foreign_keys_checked_once(cursor, wanted: bool):
     # Dropping the keys would take these locks one table at a time; taken together, in the
     # order a submission uses the tables (its questions, then its response, then its
     # answers), a submission under way finishes first instead of deadlocking with this.
-    cursor.execute(f"LOCK TABLE {', '.join(LOCK_ORDER)} IN ACCESS EXCLUSIVE MODE")
+    # Waiting for the lock behind a long reader would queue every submission and page
+    # behind this import too: wait a few seconds at most, then store with the row-by-row
+    # checks instead (slower, but it blocks nobody).
+    if not _lock_tables_for_import(cursor):
+        with _checked_as_stored(cursor):
+            yield
+        return
     cursor.execute(
         "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
         "WHERE conrelid = 'surveys_answer'::regclass AND contype = 'f' AND confrelid = ANY(%s::regclass[]) "
@@ -288,6 +294,28 @@ def _foreign_keys_checked_once(cursor, wanted: bool):
     for name, _ in keys:
         cursor.execute(f"ALTER TABLE surveys_answer VALIDATE CONSTRAINT {quote(name)}")
     cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+# How long a large import waits for its table locks before it stores the answers with
+# the row-by-row checks instead.
+LOCK_WAIT_SECONDS = 5
+
+
+def _lock_tables_for_import(cursor) -> bool:
+    """Take the import's ACCESS EXCLUSIVE locks, waiting ``LOCK_WAIT_SECONDS`` at most;
+    whether they were taken (a savepoint undoes the failed attempt)."""
+    from django.db import OperationalError, transaction
+
+    try:
+        with transaction.atomic():
+            cursor.execute(f"SET LOCAL lock_timeout = '{int(LOCK_WAIT_SECONDS * 1000)}ms'")
+            cursor.execute(f"LOCK TABLE {', '.join(LOCK_ORDER)} IN ACCESS EXCLUSIVE MODE")
+    except OperationalError as error:
+        if getattr(error.__cause__, "sqlstate", None) != "55P03":  # lock_not_available
+            raise
+        return False
+    cursor.execute("SET LOCAL lock_timeout = DEFAULT")
+    return True
 
 
 @contextmanager

@@ -268,3 +268,32 @@ def test_outside_a_transaction_the_keys_are_never_set_aside(monkeypatch):
         bulk.insert_answer_columns([987_654_321], [(bulk.NUMBER, question.pk, [3.0])])
     assert answer_keys() == before
     assert not Answer.objects.exists()
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_large_import_behind_a_long_reader_stores_with_row_checks_instead_of_queueing_everyone(
+    tmp_path, monkeypatch
+):
+    """Waiting for ACCESS EXCLUSIVE behind a long query would make every later submission
+    and page wait behind the import as well: after LOCK_WAIT_SECONDS it stores the answers
+    with the row-by-row checks, taking no such lock, and everything is stored."""
+    import psycopg
+
+    settings_dict = connection.settings_dict
+    before = answer_keys()
+    monkeypatch.setattr(bulk, "CHECK_KEYS_ONCE_FROM", 10)
+    monkeypatch.setattr(bulk, "LOCK_WAIT_SECONDS", 0.2)
+    reader = psycopg.connect(
+        host=settings_dict["HOST"] or "127.0.0.1",
+        port=settings_dict["PORT"] or 5432,
+        user=settings_dict["USER"],
+        dbname=settings_dict["NAME"],
+    )
+    try:
+        reader.execute("SELECT count(*) FROM surveys_question")  # a reader, its transaction still open
+        import_file(tmp_path, "queued")
+    finally:
+        reader.close()
+    assert answer_keys() == before
+    assert stored_rows("queued") == expected_rows(ROWS)
