@@ -1144,24 +1144,24 @@ def _deliver(message, on_refused: Callable[[], None], on_failure: Callable[[], N
     return True
 
 
-def invitations_send_due(*, wave: Wave, now: datetime | None = None) -> Sent:
-    """Send every invitation of the wave that is due, in batches of INVITATION_BATCH_SIZE
-    over one SMTP connection each (settings.EMAIL_TIMEOUT bounds every wait).
-
-    Each invitation is claimed by a conditional UPDATE (``sent_at`` still empty) before
-    it is sent, so two workers running at once never send the same one twice.
-    """
-    now = now or timezone.now()
+def _send_claimed(
+    *,
+    wave: Wave,
+    message,
+    pks: list[int],
+    claim: Callable[[int], bool],
+    release: Callable[[int], object],
+    reminder: bool = False,
+) -> Sent:
+    """Send one email per invitation, in batches of INVITATION_BATCH_SIZE over one SMTP
+    connection each: each is first ``claim``ed (a conditional UPDATE, so two workers
+    never send the same one), and ``release``d again when the mail server could not be
+    reached; a refused address marks the invitation bounced."""
     outcome = Sent()
-    if not wave.is_open(now):
-        return outcome
-    message = default_message(wave)
-    due = list(Invitation.objects.filter(wave=wave).due(now).order_by("pk").values_list("pk", flat=True))
-    for batch in _batches(due):
+    for batch in _batches(pks):
         with mail.get_connection() as connection:
             for pk in batch:
-                claimed = Invitation.objects.due(now).filter(pk=pk).update(sent_at=now)
-                if not claimed:
+                if not claim(pk):
                     outcome.skipped += 1
                     continue
                 invitation = Invitation.objects.get(pk=pk)
@@ -1170,18 +1170,39 @@ def invitations_send_due(*, wave: Wave, now: datetime | None = None) -> Sent:
                     message=message,
                     token=sealed_values.unseal(invitation.link_sealed),
                     opt_out=opt_out_token(invitation),
+                    reminder=reminder,
                 )
                 address = sealed_values.unseal(invitation.address_sealed)
                 delivered = _deliver(
                     emails.message(email, to=[address], connection=connection),
                     on_refused=lambda pk=pk: Invitation.objects.filter(pk=pk).update(bounced=True),
-                    on_failure=lambda pk=pk: Invitation.objects.filter(pk=pk).update(sent_at=None),
+                    on_failure=lambda pk=pk: release(pk),
                 )
                 if delivered:
                     outcome.sent += 1
                 else:
                     outcome.bounced += 1
     return outcome
+
+
+def invitations_send_due(*, wave: Wave, now: datetime | None = None) -> Sent:
+    """Send every invitation of the wave that is due, in batches of INVITATION_BATCH_SIZE
+    over one SMTP connection each (settings.EMAIL_TIMEOUT bounds every wait).
+
+    Each invitation is claimed by a conditional UPDATE (``sent_at`` still empty) before
+    it is sent, so two workers running at once never send the same one twice.
+    """
+    now = now or timezone.now()
+    if not wave.is_open(now):
+        return Sent()
+    due = list(Invitation.objects.filter(wave=wave).due(now).order_by("pk").values_list("pk", flat=True))
+    return _send_claimed(
+        wave=wave,
+        message=default_message(wave),
+        pks=due,
+        claim=lambda pk: bool(Invitation.objects.due(now).filter(pk=pk).update(sent_at=now)),
+        release=lambda pk: Invitation.objects.filter(pk=pk).update(sent_at=None),
+    )
 
 
 def reminders_send_due(*, wave: Wave, now: datetime | None = None, right_away: bool = False) -> Sent:
@@ -1191,52 +1212,34 @@ def reminders_send_due(*, wave: Wave, now: datetime | None = None, right_away: b
     Only while the wave is open. Each reminder is claimed by a conditional UPDATE of the
     reminder count, so two runs never send the same reminder twice."""
     now = now or timezone.now()
-    outcome = Sent()
     message = default_message(wave)
     if not wave.is_open(now) or message.pk is None or message.reminders == 0:
-        return outcome
+        return Sent()
     days = 0 if right_away else message.reminder_days
-    due = list(
+    counts = dict(
         Invitation.objects.filter(wave=wave)
         .to_remind(now=now, reminders=message.reminders, days=days)
         .order_by("pk")
         .values_list("pk", "reminders_sent")
     )
-    for batch in _batches([pk for pk, _ in due]):
-        counts = dict(due)
-        with mail.get_connection() as connection:
-            for pk in batch:
-                claimed = (
-                    Invitation.objects.filter(
-                        pk=pk, reminders_sent=counts[pk], answered=False, opted_out=False, bounced=False
-                    )
-                    .filter(wave__closes__gt=now)
-                    .update(reminders_sent=F("reminders_sent") + 1, last_reminded_at=now)
-                )
-                if not claimed:
-                    outcome.skipped += 1
-                    continue
-                invitation = Invitation.objects.get(pk=pk)
-                email = compose(
-                    wave=wave,
-                    message=message,
-                    token=sealed_values.unseal(invitation.link_sealed),
-                    opt_out=opt_out_token(invitation),
-                    reminder=True,
-                )
-                address = sealed_values.unseal(invitation.address_sealed)
-                delivered = _deliver(
-                    emails.message(email, to=[address], connection=connection),
-                    on_refused=lambda pk=pk: Invitation.objects.filter(pk=pk).update(bounced=True),
-                    on_failure=lambda pk=pk, n=counts[pk]: Invitation.objects.filter(pk=pk).update(
-                        reminders_sent=n
-                    ),
-                )
-                if delivered:
-                    outcome.sent += 1
-                else:
-                    outcome.bounced += 1
-    return outcome
+
+    def claim(pk: int) -> bool:
+        return bool(
+            Invitation.objects.filter(
+                pk=pk, reminders_sent=counts[pk], answered=False, opted_out=False, bounced=False
+            )
+            .filter(wave__closes__gt=now)
+            .update(reminders_sent=F("reminders_sent") + 1, last_reminded_at=now)
+        )
+
+    return _send_claimed(
+        wave=wave,
+        message=message,
+        pks=sorted(counts),
+        claim=claim,
+        release=lambda pk: Invitation.objects.filter(pk=pk).update(reminders_sent=counts[pk]),
+        reminder=True,
+    )
 
 
 def invitation_opt_out(*, invitation: Invitation) -> None:
