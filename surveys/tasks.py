@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from surveys import services
+from surveys import bulk, services
 from surveys.imports import ImportProblem
 from surveys.models import ImportUpload, Wave
 
@@ -73,3 +73,12 @@ def invite_recipients(wave_id: int, sealed_recipients: str, send_after: str) -> 
     )
     if moment <= timezone.now():
         services.invitations_send_due(wave=wave)
+
+
+@task()
+def validate_answer_keys() -> None:
+    """Validate the answers' foreign keys a large import put back unvalidated (its own
+    rows were checked before it committed; this vouches for the whole table)."""
+    validated = bulk.validate_answer_keys()
+    if validated:
+        log.info("Validated %s foreign keys of the answers after an import", validated)

@@ -204,6 +204,57 @@ def test_an_answer_pointing_at_nothing_fails_the_whole_transaction(monkeypatch):
 
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
+def test_the_whole_table_is_validated_after_the_commit_not_inside_the_lock(tmp_path, monkeypatch):
+    """Validating a key is a pass over every answer; the import checks its own rows and
+    leaves that pass to a task after its commit, which blocks neither reads nor writes."""
+    before = answer_keys()
+    queued = []
+    monkeypatch.setattr(bulk, "CHECK_KEYS_ONCE_FROM", 10)
+    monkeypatch.setattr(bulk, "_validate_after_commit", lambda: queued.append(Answer.objects.count()))
+    import_file(tmp_path, "later")
+    assert queued == [Answer.objects.count()]  # asked once the answers were committed
+    unvalidated = answer_keys()
+    assert {(name, definition.removesuffix(" NOT VALID")) for name, definition, _ in unvalidated} == {
+        (name, definition) for name, definition, _ in before
+    }
+    assert not any(valid for _, _, valid in unvalidated)
+    import_file(tmp_path, "again")  # a second import before the task ran puts them back alike
+    assert {(name, valid) for name, _, valid in answer_keys()} == {(name, valid) for name, _, valid in unvalidated}
+    assert bulk.validate_answer_keys() == len(before)
+    assert answer_keys() == before
+    assert bulk.validate_answer_keys() == 0  # nothing left to validate
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("missing", ["question", "choice"])
+def test_an_answer_pointing_at_a_missing_question_or_choice_fails_the_whole_transaction(
+    missing, monkeypatch
+):
+    from tests.factories import add_question, make_survey, make_wave
+
+    survey = make_survey()
+    rating = add_question(survey, Question.RATING_5)
+    choice = add_question(survey, Question.SINGLE, choices=["Yes", "No"]).choices.first()
+    wave = make_wave(survey)
+    before, answers = answer_keys(), Answer.objects.count()
+    monkeypatch.setattr(bulk, "CHECK_KEYS_ONCE_FROM", 2)
+    question = rating.pk + 1000 if missing == "question" else rating.pk
+    choice_id = choice.pk + 1000 if missing == "choice" else choice.pk
+    with pytest.raises(IntegrityError, match=f"surveys_{missing}"), transaction.atomic():
+        first = Response.objects.create(wave=wave, respondent_key="a")
+        second = Response.objects.create(wave=wave, respondent_key="b")
+        bulk.insert_answer_columns(
+            [first.pk, second.pk],
+            [(bulk.NUMBER, question, [3.0, 4.0]), (bulk.CHOICES, choice.question_id, [(choice_id,), ()])],
+        )
+    assert answer_keys() == before
+    assert Answer.objects.count() == answers
+    assert not Response.objects.filter(wave=wave).exists()
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
 def test_an_import_failing_after_its_answers_leaves_keys_and_data_as_they_were(tmp_path, monkeypatch):
     import_file(tmp_path, "first")
     before, answers, responses = answer_keys(), Answer.objects.count(), Response.objects.count()
