@@ -1,25 +1,35 @@
-"""The trends document, cached per survey and filters.
+"""The trends document, kept per survey and filters.
 
-The key carries a fingerprint of the data behind the figures (publications, codings,
-notes, themes, waves), so a new publication or a new coding changes the key and the next
-page view recomputes: nothing has to remember to clear the cache. A new response changes
+The key carries a fingerprint of everything the document is built from (publications,
+codings, notes, themes, waves, questions, departments, their labels, and the code that
+builds it), so a new publication or a new coding changes the key and the next reader
+builds it afresh: nothing has to remember to clear anything. A new response changes
 nothing until its batch is published, so the dashboard stays warm as people answer.
-Edits that change no count (renaming a wave, say) show once the entry expires.
+
+Two places keep it. The cache (Redis, or each process's memory) keeps any filtered
+document for ``TIMEOUT``. The organisation-wide document (no filters: the dashboard's
+first view, the ``trends`` command, what publishing builds) is also stored in the
+database (``StoredDocument``), so that every process, a new command and a restarted
+server read it instead of computing it again.
+
+Documents are JSON-shaped (what JSON holds: dicts with text keys, lists, numbers, text),
+whether just built or read back, so every reader sees the same thing.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.core.cache import cache
+from django.db import IntegrityError, transaction
 
 from perception.models import Department
 from reports import disclosure, queries
-from reports.queries import survey_data
-from reports.trends import build_trends
 
 if TYPE_CHECKING:  # types only: reports reads surveys and conversations through queries.py
     from surveys.models import Survey
@@ -27,35 +37,93 @@ if TYPE_CHECKING:  # types only: reports reads surveys and conversations through
 TIMEOUT = 15 * 60
 
 
+@functools.cache
+def code_version() -> str:
+    """A digest of the code that builds documents (every module of ``reports``): an
+    upgrade that changes how figures are computed makes every stored document stale."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def data_fingerprint(survey: Survey) -> str:
-    """A short hash of counts and highest ids of everything the document depends on.
+    """A hash of everything the document depends on, and of the code that builds it.
 
     Every query here is cheap (small tables, or an indexed join): it runs on each
     dashboard and chart request, cached or not. Nothing over the answers table itself.
     """
-    parts = queries.document_inputs(survey)
-    return hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()[:24]
+    parts = [code_version(), queries.document_inputs(survey)]
+    return hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def dumps(document: dict) -> str:
+    """Compact JSON with sorted keys: what is stored and what ``trends --json`` prints.
+    Compact, not indented: only then does the json module use its C encoder."""
+    return json.dumps(document, sort_keys=True, ensure_ascii=False)
 
 
 def trends_document(
     survey: Survey, department: Department | None = None, since: date | None = None, until: date | None = None
 ) -> dict:
-    """``build_trends`` for these filters, from the cache when the data has not changed.
+    """``build_trends`` for these filters, kept while the data has not changed.
 
     Publishing first (when a wave is due its first or final publication; otherwise newer
-    responses only ask the publishing task), then the key names the publications read."""
+    responses only ask the publishing task), then the key names what the document is
+    built from."""
     disclosure.ensure_published(survey)
+    fingerprint = data_fingerprint(survey)
     key = "trends:" + ":".join(
         [
             str(survey.pk),
             str(department.pk if department else ""),
             since.isoformat() if since else "",
             until.isoformat() if until else "",
-            data_fingerprint(survey),
+            fingerprint,
         ]
     )
     document = cache.get(key)
     if document is None:
-        document = build_trends(survey_data(survey, department=department, since=since, until=until))
+        if department is None and since is None and until is None:
+            document = json.loads(_whole_text(survey, fingerprint))
+        else:
+            document = json.loads(dumps(build(survey, department, since, until)))
         cache.set(key, document, TIMEOUT)
     return document
+
+
+def trends_text(survey: Survey) -> str:
+    """The organisation-wide document as compact JSON (``dumps``): stored, or built and
+    stored."""
+    disclosure.ensure_published(survey)
+    return _whole_text(survey, data_fingerprint(survey))
+
+
+def _whole_text(survey: Survey, fingerprint: str) -> str:
+    from reports.models import StoredDocument
+
+    text = (
+        StoredDocument.objects.filter(survey_id=survey.pk, fingerprint=fingerprint)
+        .values_list("text", flat=True)
+        .first()
+    )
+    if text is None:
+        text = dumps(build(survey, None, None, None))
+        try:
+            # Two readers may build it at once: the second one's row replaces the first.
+            with transaction.atomic():
+                StoredDocument.objects.update_or_create(
+                    survey_id=survey.pk, defaults={"fingerprint": fingerprint, "text": text}
+                )
+        except IntegrityError:
+            pass  # the other one inserted it first: the same document
+    return text
+
+
+def build(survey: Survey, department: Department | None, since: date | None, until: date | None) -> dict:
+    # Imported here: a reader of a stored document never computes one (pandas' groupings,
+    # scipy's tails), and the ``trends`` command starts faster without them.
+    from reports.queries import survey_data
+    from reports.trends import build_trends
+
+    return build_trends(survey_data(survey, department=department, since=since, until=until))

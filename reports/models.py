@@ -199,3 +199,22 @@ class PublishedCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.measure} / {self.department_id}: {self.score:g} × {self.count}"
+
+
+class StoredDocument(models.Model):
+    """A survey's organisation-wide trends document (no filters) as compact JSON, kept
+    with the fingerprint of everything it was built from (``reports.cache``).
+
+    It holds nothing a page does not show: the document is built from published figures
+    only. Built when figures are published, it is what a page or the ``trends`` command
+    reads while the fingerprint still matches, in any process and after a restart; any
+    change to what the document depends on (a publication, a coding, a label, the code)
+    changes the fingerprint, and the next reader builds it afresh. One row per survey."""
+
+    survey = models.OneToOneField("surveys.Survey", on_delete=models.CASCADE, related_name="+")
+    fingerprint = models.CharField(max_length=64)
+    text = models.TextField()
+    built = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"trends document of survey {self.survey_id} ({self.fingerprint[:8]})"

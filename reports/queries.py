@@ -1200,11 +1200,14 @@ def document_inputs(survey: Survey) -> list:
         Answer.themes.through.objects.aggregate(n=Count("id"), last=Max("id")),
         Note.themes.through.objects.aggregate(n=Count("id"), last=Max("id")),
         Conversation.objects.aggregate(n=Count("id"), last=Max("id")),
-        Theme.objects.aggregate(n=Count("id"), last=Max("id")),
-        Department.objects.aggregate(n=Count("id"), last=Max("id")),
-        survey.waves.aggregate(n=Count("id"), last=Max("id"), opens=Max("opens"), closes=Max("closes")),
-        survey.questions.aggregate(n=Count("id"), last=Max("id")),
-        scoring_rules(survey),
+        # Small tables, read whole: a renamed theme, department, wave or question, or a
+        # survey's new title, shows at once (the document is kept until this changes).
+        list(Theme.objects.order_by("pk").values_list()),
+        list(Department.objects.order_by("pk").values_list()),
+        list(Survey.objects.filter(pk=survey.pk).values_list()),
+        list(survey.waves.order_by("pk").values_list()),
+        list(survey.questions.order_by("pk").values_list()),
+        list(Choice.objects.filter(question__survey=survey).order_by("pk").values_list()),
         {"k": survey.group_threshold()},
     ]
 

@@ -325,3 +325,7 @@ def test_reml_falls_back_to_the_bounded_search_when_scoring_does_not_converge(mo
     assert scored == pytest.approx(case["reml"]["tau2"], abs=TOLERANCE)
     monkeypatch.setattr(statistics, "_fisher_scoring_tau2", lambda *args: None)
     assert statistics.reml_tau2(y, v, ablat) == pytest.approx(scored, abs=1e-7)
+
+
+def test_the_95_percent_normal_quantile_is_scipys():
+    assert statistics.Z95 == pytest.approx(stats.norm.ppf(0.975), abs=1e-12)

@@ -4,9 +4,8 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 
 from perception.models import Department
+from reports import cache as documents
 from reports import queries, summary
-from reports.queries import survey_data
-from reports.trends import build_trends
 
 
 def _percent(value) -> str:
@@ -35,6 +34,12 @@ class Command(BaseCommand):
         parser.add_argument("--since", help="Only waves that opened on or after this date (YYYY-MM-DD).")
         parser.add_argument("--until", help="Only waves that opened on or before this date (YYYY-MM-DD).")
         parser.add_argument("--json", action="store_true", help="One JSON document, keys sorted.")
+        parser.add_argument(
+            "--fresh",
+            action="store_true",
+            help="Compute every figure again instead of reading the document kept since the last "
+            "publication (the same figures; for checking, and for timing the analysis).",
+        )
 
     def handle(
         self,
@@ -44,6 +49,7 @@ class Command(BaseCommand):
         since: str | None,
         until: str | None,
         json: bool,
+        fresh: bool = False,
         **options,
     ):
         chosen = queries.survey_named(survey)
@@ -56,9 +62,17 @@ class Command(BaseCommand):
             if group is None:
                 raise CommandError(f"No department named '{department}'.")
         start, end = _date("--since", since), _date("--until", until)
-        document = build_trends(survey_data(chosen, department=group, since=start, until=end))
+        if fresh:
+            document = documents.build(chosen, group, start, end)
+            text = documents.dumps(document) if json else None
+        elif json and group is None and start is None and end is None:
+            # The organisation-wide document is kept as this very text: written as it is.
+            text, document = documents.trends_text(chosen), None
+        else:
+            document = documents.trends_document(chosen, group, start, end)
+            text = documents.dumps(document) if json else None
         if json:
-            self.stdout.write(_dumps(document))
+            self.stdout.write(text)
         else:
             self._table(document)
 
@@ -155,9 +169,3 @@ def _date(option: str, value: str | None) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise CommandError(f"{option} must be a date as YYYY-MM-DD, not '{value}'.") from None
-
-
-def _dumps(document: dict) -> str:
-    # Compact, not indented: only then does the json module use its C encoder (an
-    # indented 1 MB document took 0.3 s); pipe it through ``python -m json.tool`` to read.
-    return json.dumps(document, sort_keys=True, ensure_ascii=False)

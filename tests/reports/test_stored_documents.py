@@ -1,0 +1,158 @@
+"""The organisation-wide trends document kept in the database (``StoredDocument``): read
+by every process while nothing it depends on has changed, built afresh the moment
+something has, and never a way to see figures the current rules would not show."""
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+
+from perception.models import Department
+from reports import cache as documents
+from reports.models import StoredDocument
+from surveys.models import Question
+from tests.factories import add_question, add_response, make_survey, make_wave
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def survey():
+    survey = make_survey(slug="kept", title="Kept")
+    rating = add_question(survey, Question.RATING_5, text="IT is reliable")
+    sales, finance = Department.objects.create(name="Sales"), Department.objects.create(name="Finance")
+    for label in ("Spring", "Autumn"):
+        wave = make_wave(survey, "closed", label=label)
+        for number in range(14):
+            add_response(wave, {rating: 1 + number % 5}, department=sales if number < 7 else finance)
+    call_command("publish_figures", stdout=StringIO())
+    return survey
+
+
+@pytest.fixture
+def builds(monkeypatch):
+    """How many times a document was computed (not read back)."""
+    built = []
+    real = documents.build
+    monkeypatch.setattr(documents, "build", lambda *args: built.append(args[1:]) or real(*args))
+    return built
+
+
+def trends_json(*options) -> str:
+    out = StringIO()
+    call_command("trends", "--survey", "kept", "--json", *options, stdout=out)
+    return out.getvalue().rstrip("\n")  # the command ends its output with a newline
+
+
+def test_publishing_stores_the_document_and_a_new_process_reads_it_without_computing(survey, builds):
+    stored = StoredDocument.objects.get(survey=survey)
+    cache.clear()  # a new process, a restarted server: nothing in memory
+    document = documents.trends_document(survey)
+    assert builds == []
+    assert document == json.loads(stored.text)
+    assert [w["label"] for w in document["waves"]] == ["Spring", "Autumn"]
+    assert trends_json() == stored.text
+    assert builds == []
+
+
+def test_the_stored_document_is_what_computing_it_again_gives(survey):
+    assert trends_json() == trends_json("--fresh")
+    assert trends_json() == documents.dumps(documents.build(survey, None, None, None))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "rename a wave",
+        "rename a department",
+        "retitle the survey",
+        "reword a question",
+        "raise the minimum group size",
+        "a new publication",
+        "new code",
+    ],
+)
+def test_any_change_to_what_it_depends_on_builds_it_afresh(survey, builds, change, monkeypatch):
+    before = documents.trends_text(survey)
+    assert builds == []
+    if change == "rename a wave":
+        survey.waves.filter(label="Autumn").update(label="Fall")
+    elif change == "rename a department":
+        Department.objects.filter(name="Sales").update(name="Revenue")
+    elif change == "retitle the survey":
+        type(survey).objects.filter(pk=survey.pk).update(title="Kept, renamed")
+    elif change == "reword a question":
+        survey.questions.update(text="IT is dependable")
+    elif change == "raise the minimum group size":
+        type(survey).objects.filter(pk=survey.pk).update(min_group_size=10)
+    elif change == "a new publication":
+        wave = make_wave(survey, "closed", label="Winter")
+        rating = survey.questions.get()
+        for number in range(7):
+            add_response(wave, {rating: 5 - number % 5})
+        call_command("publish_figures", stdout=StringIO())
+    else:
+        documents.code_version.cache_clear()
+        monkeypatch.setattr(documents, "code_version", lambda: "an upgrade")
+    survey.refresh_from_db()
+    cache.clear()
+    built_before_reading = len(builds)  # publishing builds it for the next reader
+    after = documents.trends_text(survey)
+    if change != "new code":  # the same code under another name builds the same figures
+        assert after != before
+    assert len(builds) == 1
+    assert built_before_reading == (1 if change == "a new publication" else 0)
+    assert after == documents.dumps(documents.build(survey, None, None, None))
+    assert StoredDocument.objects.filter(survey=survey).count() == 1
+
+
+def test_a_raised_minimum_group_size_is_never_answered_from_the_document_built_under_the_old_one(survey):
+    """The attack: read the stored document after the threshold went up, hoping for the
+    departments of 7 the old threshold showed."""
+    shown = json.loads(documents.trends_text(survey))
+    assert any(not d["suppressed"] for d in shown["departments"])
+    type(survey).objects.filter(pk=survey.pk).update(min_group_size=10)
+    survey.refresh_from_db()
+    cache.clear()
+    raised = json.loads(trends_json())
+    assert raised["min_group_size"] == 10
+    assert all(d["suppressed"] for d in raised["departments"])
+
+
+def test_filtered_documents_are_cached_but_never_stored(survey, builds):
+    sales = Department.objects.get(name="Sales")
+    documents.trends_document(survey, department=sales)
+    documents.trends_document(survey, department=sales)
+    assert len(builds) == 1  # the second from the cache
+    assert list(StoredDocument.objects.values_list("survey_id", flat=True)) == [survey.pk]
+    stored = StoredDocument.objects.get()
+    assert json.loads(stored.text)["filters"]["department"] is None
+
+
+def test_the_document_is_json_shaped_whether_built_or_read_back(survey):
+    cache.clear()
+    StoredDocument.objects.all().delete()
+    built = documents.trends_document(survey)
+    cache.clear()
+    read_back = documents.trends_document(survey)
+    assert built == read_back
+    assert json.loads(json.dumps(built)) == built
+
+
+def test_reading_a_stored_document_needs_no_statistics_library():
+    """scipy (0.15–0.4 s to import) is loaded on first use: the ``trends`` command reading
+    a stored document, and a worker that has computed nothing, never load it."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import django, sys; django.setup(); "
+        "import reports.cache, reports.queries, reports.views, reports.management.commands.trends; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy'))"
+    )
+    env = os.environ | {"DJANGO_SETTINGS_MODULE": "perception.settings", "DEBUG": "1"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
