@@ -3,12 +3,15 @@ right after a new response.
 
     DATABASE_URL=... python -m benchmarks.dashboard [--runs 3]
 
-Prints one JSON line: {"cold": [...], "cached": [...], "after_response": [...],
-"chart": [...], "document": [...]} in seconds: each but the last a full request through
-Django's test client (view, queries, template), signed in as a viewer; "document" the
-trends document alone, built in the running process with an empty cache. The new
-response goes to the latest wave through ``surveys.services.response_submit``, as the
-public page stores one.
+Prints one JSON line: {"cold": [...], "cold_unstored": [...], "cached": [...],
+"after_response": [...], "chart": [...], "document": [...], "document_fresh": [...]} in
+seconds. The first five are full requests through Django's test client (view, queries,
+template), signed in as a viewer: "cold" with an empty cache and the document stored by
+the last publication (a restarted server, another machine), "cold_unstored" with nothing
+stored either (the document computed in the request). "document" is the trends document
+alone in the running process with an empty cache (read back), "document_fresh" the same
+computed afresh. The new response goes to the latest wave through
+``surveys.services.response_submit``, as the public page stores one.
 """
 
 import argparse
@@ -43,10 +46,27 @@ def main() -> None:
     survey = Survey.objects.get(slug="bench")
     wave = survey.waves.order_by("-opens").first()
     question = survey.questions.filter(kind="rating_5").first()
-    from reports.cache import trends_document
+    from reports import cache as documents
+    from reports.models import StoredDocument
 
-    results = {"cold": [], "cached": [], "after_response": [], "chart": [], "document": []}
+    results = {
+        key: []
+        for key in (
+            "cold",
+            "cold_unstored",
+            "cached",
+            "after_response",
+            "chart",
+            "document",
+            "document_fresh",
+        )
+    }
     for _ in range(args.runs):
+        cache.clear()
+        StoredDocument.objects.filter(survey=survey).delete()
+        began = time.perf_counter()
+        assert client.get(url).status_code == 200
+        results["cold_unstored"].append(time.perf_counter() - began)
         cache.clear()
         began = time.perf_counter()
         assert client.get(url).status_code == 200
@@ -61,11 +81,15 @@ def main() -> None:
         began = time.perf_counter()
         assert client.get("/dashboard/chart.svg?survey=bench&measure=overall").status_code == 200
         results["chart"].append(time.perf_counter() - began)
-        # The trends document alone, built in this running process with an empty cache.
+        # The trends document alone in this running process with an empty cache: read
+        # back, then computed afresh.
         cache.clear()
         began = time.perf_counter()
-        trends_document(survey)
+        documents.trends_document(survey)
         results["document"].append(time.perf_counter() - began)
+        began = time.perf_counter()
+        documents.build(survey, None, None, None)
+        results["document_fresh"].append(time.perf_counter() - began)
     # The whole process's peak (Django, every module, the document): an upper bound on
     # what one request needs.
     results["peak_mb"] = [resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024]

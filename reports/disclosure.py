@@ -553,6 +553,7 @@ def _rules_part(fingerprint: str) -> str:
 
 
 PENDING_KEY = "reports:publication-requested:{}"
+PENDING_SECONDS = 10 * 60  # how long a request to the publishing task holds readers back
 
 
 def request_publication(survey) -> bool:
@@ -561,10 +562,39 @@ def request_publication(survey) -> bool:
 
     from reports.tasks import publish_figures
 
-    if not cache.add(PENDING_KEY.format(survey.pk), True, 10 * 60):
+    if not cache.add(PENDING_KEY.format(survey.pk), True, PENDING_SECONDS):
         return False
     publish_figures.enqueue(survey.pk)
     return True
+
+
+def publication_pending(survey) -> bool:
+    """Whether the publishing task was asked to publish this survey in the last ten
+    minutes and has not finished: asked by this process or another one (the cache is
+    shared only with Redis; the database queue is seen by every process, the worker that
+    ran an import included). Older requests no longer count, so readers publish
+    themselves again when no worker is running."""
+    from datetime import timedelta
+
+    from django.apps import apps
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    if cache.get(PENDING_KEY.format(survey.pk)):
+        return True
+    if not apps.is_installed("django_tasks_db"):
+        return False
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from reports.tasks import publish_figures
+
+    return DBTaskResult.objects.filter(
+        task_path=publish_figures.module_path,
+        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
+        enqueued_at__gte=timezone.now() - timedelta(seconds=PENDING_SECONDS),
+        args_kwargs__args__0=survey.pk,
+    ).exists()
 
 
 def ensure_published(survey) -> None:
@@ -585,7 +615,7 @@ def ensure_published(survey) -> None:
     if any(w.pk not in latest or (w.closes <= now and not latest[w.pk].final) for w in waves):
         # Unless the publishing task is already asked to (after an import, say): then it
         # publishes, and a page request is spared publishing a large wave meanwhile.
-        if not cache.get(PENDING_KEY.format(survey.pk)):
+        if not publication_pending(survey):
             publish_survey(survey, fingerprint=live_fingerprint(survey))
     elif any(not p.final for p in latest.values()) and cache.add(
         LIVE_CHECK_KEY.format(survey.pk), True, LIVE_CHECK_SECONDS

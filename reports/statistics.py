@@ -11,7 +11,6 @@ people.
 
 import math
 from dataclasses import dataclass
-
 from statistics import NormalDist
 
 import numpy as np

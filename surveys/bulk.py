@@ -249,7 +249,11 @@ def _references(response_ids, columns) -> dict[str, Callable[[], set[int]]]:
         "surveys_response": lambda: set(response_ids),
         "surveys_question": lambda: {question for _, question, _ in columns},
         "surveys_choice": lambda: {
-            choice for kind, _, values in columns if kind == CHOICES for ticked in set(values) if ticked
+            choice
+            for kind, _, values in columns
+            if kind == CHOICES
+            for ticked in set(values)
+            if ticked
             for choice in ticked
         },
     }
@@ -325,7 +329,9 @@ def _answer_keys(cursor, *, unvalidated: bool = False) -> list[tuple[str, str, s
         [list(ANSWER_REFERENCES), unvalidated],
     )
     # An unvalidated key's definition ends in NOT VALID: the key itself, without it.
-    return [(name, definition.removesuffix(" NOT VALID"), table) for name, definition, table in cursor.fetchall()]
+    return [
+        (name, definition.removesuffix(" NOT VALID"), table) for name, definition, table in cursor.fetchall()
+    ]
 
 
 def _validate_after_commit() -> None:
@@ -344,7 +350,9 @@ def validate_answer_keys() -> int:
         keys = _answer_keys(cursor, unvalidated=True)
     for name, _, _ in keys:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"ALTER TABLE surveys_answer VALIDATE CONSTRAINT {connection.ops.quote_name(name)}")
+            cursor.execute(
+                f"ALTER TABLE surveys_answer VALIDATE CONSTRAINT {connection.ops.quote_name(name)}"
+            )
     return len(keys)
 
 

@@ -531,3 +531,52 @@ def test_a_reader_leaves_a_queued_publication_to_the_task_and_publishes_only_whe
     cache.delete(disclosure.PENDING_KEY.format(survey.pk))  # the task started (or the key expired)
     viewer.get(reverse("reports:dashboard") + "?survey=pulse")
     assert Publication.objects.filter(wave=wave, final=True).exists()
+
+
+@pytest.mark.parametrize(
+    "queued, publishes",
+    [
+        ("ready", False),
+        ("running", False),
+        ("ready, 11 minutes ago", True),  # no worker is running: readers publish again
+        ("done", True),
+        ("another survey's", True),
+    ],
+)
+def test_a_publication_queued_by_another_process_holds_readers_back_too(viewer, db, queued, publishes):
+    """Without Redis each process has its own cache: the worker that ran an import asked
+    the publishing task in its memory, not the web server's. The database queue is what
+    every process sees."""
+    from datetime import timedelta
+
+    from django.core.cache import cache
+    from django.utils import timezone
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from reports.models import Publication
+    from reports.tasks import publish_figures
+
+    survey = make_survey(slug="pulse")
+    rating = add_question(survey, Question.RATING_5, text="IT is reliable")
+    wave = make_past_waves(survey, ["2026 Q1"])[0]
+    for number in range(12):
+        add_response(wave, {rating: 1 + number % 5})
+    cache.clear()
+    status = {"running": TaskResultStatus.RUNNING, "done": TaskResultStatus.SUCCESSFUL}.get(
+        queued, TaskResultStatus.READY
+    )
+    row = DBTaskResult.objects.create(
+        task_path=publish_figures.module_path,
+        args_kwargs={"args": [survey.pk + 1 if queued == "another survey's" else survey.pk], "kwargs": {}},
+        status=status,
+        queue_name="default",
+        backend_name="default",
+        run_after=timezone.now(),
+        exception_class_path="",
+        traceback="",
+    )
+    if queued.endswith("minutes ago"):
+        DBTaskResult.objects.filter(pk=row.pk).update(enqueued_at=timezone.now() - timedelta(minutes=11))
+    assert viewer.get(reverse("reports:dashboard") + "?survey=pulse").status_code == 200
+    assert Publication.objects.filter(wave=wave).exists() is publishes

@@ -219,7 +219,9 @@ def test_the_whole_table_is_validated_after_the_commit_not_inside_the_lock(tmp_p
     }
     assert not any(valid for _, _, valid in unvalidated)
     import_file(tmp_path, "again")  # a second import before the task ran puts them back alike
-    assert {(name, valid) for name, _, valid in answer_keys()} == {(name, valid) for name, _, valid in unvalidated}
+    assert {(name, valid) for name, _, valid in answer_keys()} == {
+        (name, valid) for name, _, valid in unvalidated
+    }
     assert bulk.validate_answer_keys() == len(before)
     assert answer_keys() == before
     assert bulk.validate_answer_keys() == 0  # nothing left to validate
@@ -228,9 +230,7 @@ def test_the_whole_table_is_validated_after_the_commit_not_inside_the_lock(tmp_p
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("missing", ["question", "choice"])
-def test_an_answer_pointing_at_a_missing_question_or_choice_fails_the_whole_transaction(
-    missing, monkeypatch
-):
+def test_an_answer_pointing_at_a_missing_question_or_choice_fails_the_whole_transaction(missing, monkeypatch):
     from tests.factories import add_question, make_survey, make_wave
 
     survey = make_survey()
