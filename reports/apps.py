@@ -19,6 +19,12 @@ def _score_answered(questions, numbers, ticked):
     return queries.score_answered(questions, numbers, ticked)
 
 
+def _score_columns(questions, response_ids, numbers, ticked):
+    from reports import queries
+
+    return queries.score_columns(questions, response_ids, numbers, ticked)
+
+
 class ReportsConfig(AppConfig):
     name = "reports"
     verbose_name = "Reports"
@@ -38,4 +44,6 @@ class ReportsConfig(AppConfig):
 
         from perception.lib import respondent_scoring
 
-        respondent_scoring.register(from_database=_score_responses, from_answers=_score_answered)
+        respondent_scoring.register(
+            from_database=_score_responses, from_answers=_score_answered, from_columns=_score_columns
+        )

@@ -452,11 +452,20 @@ def _choice_scores_of(
     options: dict[int, list[int]], response_ids: list[int], ticked: set[tuple[int, int, int]]
 ) -> dict[int, dict[str, float]]:
     result: dict[int, dict[str, float]] = {int(r): {} for r in response_ids}
-    for response, question in sorted({(r, q) for r, q, _ in ticked}):
-        for option in options.get(question, ()):
-            result[response][choice_key(question, option)] = (
-                1.0 if (response, question, option) in ticked else 0.0
-            )
+    picked: dict[tuple[int, int], set[int]] = {}
+    for response, question, option in ticked:
+        picked.setdefault((response, question), set()).add(option)
+    # Each question's 0/1 entries for each set of options ticked, worked out once.
+    entries: dict[tuple[int, frozenset], dict[str, float]] = {}
+    for response, question in sorted(picked):
+        chosen = frozenset(picked[(response, question)])
+        entry = entries.get((question, chosen))
+        if entry is None:
+            entry = entries[(question, chosen)] = {
+                choice_key(question, option): 1.0 if option in chosen else 0.0
+                for option in options.get(question, ())
+            }
+        result[response].update(entry)
     return result
 
 
@@ -470,11 +479,18 @@ def _scoring_rules(
 def _add_scores(
     result: dict[int, dict[str, float]], responses: np.ndarray, values: dict[str, np.ndarray]
 ) -> None:
-    """Each response's score in each measure it has one in (not NaN)."""
-    for measure, scores in values.items():
-        answered = ~np.isnan(scores)
-        for response, score in zip(responses[answered].tolist(), scores[answered].tolist(), strict=True):
-            result[response][measure] = score
+    """Each response's score in each measure it has one in (not NaN), in the order of
+    ``values``."""
+    if not values:
+        return
+    measures = list(values)
+    table = np.column_stack([values[measure] for measure in measures])
+    gaps = np.isnan(table).any(axis=1).tolist()
+    for response, row, gap in zip(responses.tolist(), table.tolist(), gaps, strict=True):
+        if gap:
+            result[response].update((m, v) for m, v in zip(measures, row, strict=True) if v == v)
+        else:
+            result[response].update(zip(measures, row, strict=True))
 
 
 @dataclass(frozen=True)
@@ -538,21 +554,31 @@ def score_answered(
     ticked: set[tuple[int, int, int]],
 ) -> dict[int, dict[str, float]]:
     """Responses' scores from their answers in hand, with no query: for responses being
-    submitted or imported. ``numbers``: response id to {question id: number}, one entry
-    per response (empty when it answered no numeric question); ``ticked``: (response,
-    question, choice) triples. ``questions`` are all the survey's, choices prefetched.
-    Answers to any wording version of a question count as its series (``series_heads``).
+    submitted. ``numbers``: response id to {question id: number}, one entry per response
+    (empty when it answered no numeric question); ``ticked``: (response, question,
+    choice) triples. ``questions`` are all the survey's, choices prefetched. Answers to
+    any wording version of a question count as its series (``series_heads``)."""
+    ids = list(numbers)
+    rows = [numbers[r] for r in ids]
+    asked = {question for answers in rows for question in answers}
+    columns = {question: [answers.get(question) for answers in rows] for question in asked}
+    return score_columns(questions, ids, columns, ticked)
+
+
+def score_columns(
+    questions: list[Question],
+    response_ids: list[int],
+    numbers: dict[int, list[float | None]],
+    ticked: set[tuple[int, int, int]],
+) -> dict[int, dict[str, float]]:
+    """``score_answered`` with the numbers given column by column, as an import reads
+    them: question id to one number (or None) per response of ``response_ids``.
 
     The same rules as ``scores_from_answers`` (``analysis.measure_values``), on one array
     per question instead of a frame: a submission scores one response, and building a
-    frame for it cost more than the rest of storing it."""
+    frame for it cost more than the rest of storing it; an import scores 3 million cells."""
     scoring = _answer_scoring(questions)
-    versions = scoring.versions
-
-    def number(answers: dict[int, float], series: int) -> float:
-        return next((answers[v] for v in versions[series] if v in answers), np.nan)
-
-    ids = list(numbers)
+    ids = list(response_ids)
     # The ticked options named by their series, as ``_as_series`` does.
     ticked = {
         (response, scoring.series_of[question], scoring.option_series[choice])
@@ -560,15 +586,17 @@ def score_answered(
         if question in scoring.series_of and choice in scoring.option_series
     }
     result = _choice_scores_of(scoring.options, ids, ticked)
-    rows = [numbers[r] for r in ids]
     columns = {}
-    for q in scoring.numeric:
-        if len(versions[q]) == 1:  # one wording: a plain lookup (an import scores 3 M cells)
-            only = versions[q][0]
-            column = (answers.get(only, np.nan) for answers in rows)
-        else:
-            column = (number(answers, q) for answers in rows)
-        columns[f"question:{q}"] = np.fromiter(column, dtype=float, count=len(rows))
+    for series in scoring.numeric:
+        column = None
+        # The first wording version answered counts: later ones fill only what is missing.
+        for version in scoring.versions[series]:
+            values = numbers.get(version)
+            if values is None:
+                continue
+            given = np.array(values, dtype=float)  # None is NaN
+            column = given if column is None else np.where(np.isnan(column), given, column)
+        columns[f"question:{series}"] = np.full(len(ids), np.nan) if column is None else column
     # Only responses with a number are scored (as the frame from the database holds only them).
     answered = np.zeros(len(ids), dtype=bool)
     for answers in columns.values():

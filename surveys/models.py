@@ -132,6 +132,28 @@ class Survey(models.Model):
             moment = timezone.make_aware(moment)
         return timezone.localtime(moment).replace(hour=0, minute=0, second=0, microsecond=0)
 
+    def submission_times(self, moments: list[datetime]) -> list[datetime]:
+        """``submission_time`` of each moment, the same values, with the moments in the
+        current zone, naive or aware (an import's), converted once per day: local time in
+        the zone a moment is already in is the moment itself (Python converts nothing
+        between a zone and itself), so its midnight is its own day's."""
+        if self.anonymity != self.ANONYMOUS:
+            return list(moments)
+        zone = timezone.get_current_timezone()
+        days: dict = {}
+        result = []
+        for moment in moments:
+            # (A file's times have fold 0: the first of an hour that happens twice.)
+            if moment.fold or (moment.tzinfo is not None and moment.tzinfo is not zone):
+                result.append(self.submission_time(moment))
+                continue
+            day = moment.date()
+            midnight = days.get(day)
+            if midnight is None:
+                midnight = days[day] = self.submission_time(datetime.combine(day, datetime.min.time()))
+            result.append(midnight)
+        return result
+
     def scoring_digest(self) -> str:
         """A short hash of what respondent scores depend on besides the answers
         (``scoring_digest``): kept scores computed under other rules are out of date."""

@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import smtplib
 import uuid
@@ -607,16 +608,21 @@ def _import_responses(wave: Wave, converted: Converted, span: _ImportSpan) -> li
     for name in dict.fromkeys(converted.departments):
         if name and name.lower() not in departments:
             departments[name.lower()] = Department.objects.create(name=name).pk
+    # A respondent without an id gets a random key of 32 hex digits (128 bits, as long
+    # as uuid4().hex), all of them from one read of the system's random source.
+    random = os.urandom(16 * len(converted.respondents)).hex()
     rows = [
         (
             wave.pk,
-            keyed_hash("import:" + respondent) if respondent else uuid.uuid4().hex,
+            keyed_hash("import:" + respondent) if respondent else random[32 * index : 32 * index + 32],
             departments[name.lower()] if name else None,
-            survey.submission_time(stamp),
+            submitted,
             Response.IMPORT,
         )
-        for respondent, name, stamp in zip(
-            converted.respondents, converted.departments, span.times, strict=True
+        for index, (respondent, name, submitted) in enumerate(
+            zip(
+                converted.respondents, converted.departments, survey.submission_times(span.times), strict=True
+            )
         )
     ]
     return insert_responses(rows)
@@ -671,21 +677,14 @@ def _import_answers(
             columns.append((CHOICES, question.pk, chosen))
         else:
             columns.append((TEXT, question.pk, values))
-    # Every response's numbers, {question id: number}, one response (row) at a time.
-    numeric = [(question_id, values) for kind, question_id, values in columns if kind == NUMBER]
-    numeric_ids = [question_id for question_id, _ in numeric]
-    by_row = zip(*(values for _, values in numeric), strict=True) if numeric else [()] * len(responses)
-    numbers: dict[int, dict[int, float]] = {
-        response: {question_id: v for question_id, v in zip(numeric_ids, row, strict=True) if v is not None}
-        for response, row in zip(responses, by_row, strict=True)
-    }
+    numbers = {question_id: values for kind, question_id, values in columns if kind == NUMBER}
     every = list(survey.questions.prefetch_related("choices"))
     # Scored from the values in hand while the database stores the answers.
     scores = insert_answer_columns(
         responses,
         columns,
         progress=progress,
-        meanwhile=lambda: respondent_scoring.score_answers(every, numbers, ticked),
+        meanwhile=lambda: respondent_scoring.score_columns(every, responses, numbers, ticked),
     )
     insert_respondent_scores(scoring_digest(every), scores)
 

@@ -18,12 +18,19 @@ FromAnswers = Callable[
     [list, dict[int, dict[int, float]], set[tuple[int, int, int]]], dict[int, dict[str, float]]
 ]
 
+# all the survey's questions, response ids, {question id: one number or None per
+# response}, {(response id, question id, choice id)} -> {response id: {measure: score}}
+FromColumns = Callable[
+    [list, list[int], dict[int, list], set[tuple[int, int, int]]], dict[int, dict[str, float]]
+]
+
 _scorers: dict[str, Callable] = {}
 
 
-def register(*, from_database: FromDatabase, from_answers: FromAnswers) -> None:
+def register(*, from_database: FromDatabase, from_answers: FromAnswers, from_columns: FromColumns) -> None:
     _scorers["database"] = from_database
     _scorers["answers"] = from_answers
+    _scorers["columns"] = from_columns
 
 
 def _scorer(name: str) -> Callable:
@@ -43,3 +50,11 @@ def score_answers(
     """Responses' scores from answers in hand (``numbers`` holds every response, even one
     with no number); ``questions`` are all the survey's."""
     return _scorer("answers")(questions, numbers, ticked)
+
+
+def score_columns(
+    questions: list, response_ids: list[int], numbers: dict[int, list], ticked: set[tuple[int, int, int]]
+) -> dict[int, dict[str, float]]:
+    """``score_answers`` with the numbers column by column, as an import reads them:
+    question id to one number (or None) per response of ``response_ids``."""
+    return _scorer("columns")(questions, response_ids, numbers, ticked)

@@ -260,3 +260,45 @@ def test_a_rule_changed_between_two_submissions_scores_the_second_by_the_new_rul
     assert submit_one_on_q2()[f"question:{q2.pk}"] == 5.0  # reverse-scored on 1–5
     Question.objects.filter(pk=q2.pk).update(reverse_scored=False)
     assert submit_one_on_q2()[f"question:{q2.pk}"] == 1.0
+
+
+def test_scoring_column_by_column_gives_what_scoring_the_stored_answers_gives():
+    """An import scores its numbers column by column (``score_columns``); the same
+    responses scored from their stored answers get exactly the same scores, wording
+    versions counted as one measure, skips and ticks too."""
+    import random
+
+    from reports.queries import score_columns, score_responses
+
+    survey = make_survey(slug="columns")
+    old = add_question(survey, Question.RATING_5, dimension="Speed", retired=True)
+    new = add_question(survey, Question.RATING_5, dimension="Speed", text="Reworded", lineage=old)
+    other = add_question(survey, Question.RATING_7, dimension="Care", reverse_scored=True)
+    score = add_question(survey, Question.SCALE_10, likelihood_to_recommend=True)
+    pick = add_question(survey, Question.SINGLE, choices=["Yes", "No"])
+    wave = make_wave(survey, "open")
+    chance = random.Random(7)
+    for index in range(80):
+        answers = {}
+        # A response answers the wording its form showed: the old one, then the new one.
+        wording = old if index < 40 else new
+        for question, (low, high) in ((wording, (1, 5)), (other, (1, 7)), (score, (0, 10))):
+            if chance.random() < 0.6:
+                answers[question] = chance.randint(low, high)
+        add_response(wave, answers)
+    ids = list(Response.objects.filter(wave=wave).order_by("pk").values_list("pk", flat=True))
+    for response in ids[::3]:
+        Answer.objects.create(response_id=response, question=pick, choice=pick.choices.first())
+    stored = {
+        (response, question): number
+        for response, question, number in Answer.objects.filter(number__isnull=False).values_list(
+            "response_id", "question_id", "number"
+        )
+    }
+    columns = {q.pk: [stored.get((r, q.pk)) for r in ids] for q in (old, new, other, score)}
+    ticked = set(Answer.objects.filter(question=pick).values_list("response_id", "question_id", "choice_id"))
+    questions = list(survey.questions.prefetch_related("choices"))
+    by_columns = score_columns(questions, ids, columns, ticked)
+    assert by_columns == score_responses(survey, ids)
+    reworded = [r for r in ids if (r, new.pk) in stored]
+    assert reworded and all(by_columns[r][f"question:{old.pk}"] == stored[(r, new.pk)] for r in reworded)

@@ -9,6 +9,9 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.test import override_settings
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from surveys import services
 from surveys.models import Invitation, Question, Response, Survey
@@ -190,3 +193,54 @@ def test_coverage_shows_the_local_day_a_wave_closed_never_a_response_day():
         )
     (row,) = department_coverage(datetime(2026, 4, 1).date())
     assert row.last_heard.isoformat() == "2026-03-20"
+
+
+# Zones with a clock change at midnight, one whose skipped hour ends at midnight (Nuuk:
+# 23:00 becomes 00:00), a 30-minute change, and a whole day skipped (Samoa, 30 December
+# 2011), besides an ordinary one: wherever a time might land on another day.
+CLOCK_CHANGES = [
+    "Europe/Paris",
+    "America/Nuuk",
+    "Asia/Dhaka",
+    "America/Santiago",
+    "America/Havana",
+    "Australia/Lord_Howe",
+    "Pacific/Apia",
+    "Asia/Tehran",
+]
+
+
+@given(
+    zone=st.sampled_from(CLOCK_CHANGES),
+    moments=st.lists(
+        st.datetimes(min_value=datetime(2010, 1, 1), max_value=datetime(2027, 12, 31)),
+        min_size=1,
+        max_size=40,
+    )
+    | st.lists(
+        # Around the changes themselves, where a time can move to another day.
+        st.sampled_from(
+            [datetime(2011, 12, 29, 23, 30), datetime(2011, 12, 30, 0, 30), datetime(2011, 12, 30, 12)]
+        )
+        | st.datetimes(min_value=datetime(2024, 9, 7, 22), max_value=datetime(2024, 9, 8, 2))
+        | st.datetimes(min_value=datetime(2024, 3, 30, 22), max_value=datetime(2024, 3, 31, 2))
+        | st.datetimes(min_value=datetime(2009, 6, 19, 22), max_value=datetime(2009, 6, 20, 2))
+        | st.datetimes(min_value=datetime(2024, 3, 9, 22), max_value=datetime(2024, 3, 10, 2)),
+        min_size=1,
+        max_size=40,
+    ),
+)
+@hypothesis_settings(max_examples=100, deadline=None)
+def test_an_imports_times_converted_day_by_day_are_each_times_own(zone, moments):
+    """``submission_times`` converts each day of naive times once: always the very
+    values ``submission_time`` gives one by one, offsets included."""
+    survey = Survey(anonymity=Survey.ANONYMOUS)
+    with timezone.override(ZoneInfo(zone)):
+        # Naive, aware in the current zone (as an import makes them), aware elsewhere.
+        here = [m.replace(tzinfo=timezone.get_current_timezone()) for m in moments]
+        elsewhere = [m.replace(tzinfo=ZoneInfo("Asia/Kolkata")) for m in moments]
+        for given_moments in (moments, here, elsewhere, moments + here + elsewhere):
+            expected = [survey.submission_time(moment) for moment in given_moments]
+            got = survey.submission_times(given_moments)
+            assert got == expected
+            assert [(m.utcoffset(), m.tzinfo) for m in got] == [(m.utcoffset(), m.tzinfo) for m in expected]
