@@ -62,7 +62,7 @@ bench: install-dev
 
 ## bench-peer: submissions, analysis and raw CSV export beside django-survey-and-report
 ## 1.5.0 (its own virtualenv in .bench-peer/), both on PostgreSQL 127.0.0.1:5432;
-## PEER_ARGS=--quick for a short run
+## PEER_ARGS=--quick for a short run, PEER_ARGS=--database=sqlite for the submissions on SQLite
 bench-peer: install-dev
 	$(BIN)/python -m benchmarks.peer $(PEER_ARGS)
 

@@ -54,8 +54,12 @@ TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "DIR
     "OPTIONS": {"context_processors": ["django.template.context_processors.request",
         "django.contrib.auth.context_processors.auth",
         "django.contrib.messages.context_processors.messages"]}}]
+import os
 DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "peer_bench", "USER": "postgres",
     "HOST": "127.0.0.1", "PORT": "5432"}}
+if os.environ.get("PEER_SQLITE"):
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": os.environ["PEER_SQLITE"],
+        "OPTIONS": {"timeout": 20}}}
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 STATIC_URL = "/static/"
 LOGIN_URL = "/admin/login/"
@@ -98,7 +102,11 @@ print("survey", survey.pk)
 """
 
 
-def recreate_database(name: str) -> None:
+def recreate_database(name: str, sqlite: Path | None = None) -> None:
+    if sqlite is not None:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{sqlite}{suffix}").unlink(missing_ok=True)
+        return
     import psycopg
 
     with psycopg.connect(POSTGRES + "postgres", autocommit=True) as admin:
@@ -126,16 +134,22 @@ def install_peer() -> None:
     (PEER / "project" / "out").mkdir(exist_ok=True)
 
 
-def peer_env() -> dict:
+# With ``--database sqlite``, each side's database file (the submissions only).
+SQLITE_FILES = {"Perception": PEER / "perception.sqlite3", "peer": PEER / "peer.sqlite3"}
+
+
+def peer_env(sqlite: bool = False) -> dict:
     return os.environ | {
         "DJANGO_SETTINGS_MODULE": "peerproject.settings",
         "PYTHONPATH": str(PEER / "project"),
+        "PEER_SQLITE": str(SQLITE_FILES["peer"]) if sqlite else "",
     }
 
 
-def perception_env() -> dict:
+def perception_env(sqlite: bool = False) -> dict:
+    url = f"sqlite:///{SQLITE_FILES['Perception']}" if sqlite else POSTGRES + "perception_bench_submissions"
     return os.environ | {
-        "DATABASE_URL": POSTGRES + "perception_bench_submissions",
+        "DATABASE_URL": url,
         "SECRET_KEY": "perception-benchmark-only-secret-key-long-enough-for-django",
         "INVITATION_ADDRESS_KEY": "kzGlb0nV1uC1lSiqK6bfZDc0b5y4Yx3r9N2Fw7bJ0wE=",
         "DEBUG": "0",
@@ -195,18 +209,25 @@ def main() -> None:
         "--export-runs", type=int, default=1, help="runs of the raw export (default 1: the peer's is slow)"
     )
     parser.add_argument("--quick", action="store_true", help="10 s of load, 2,000 respondents, one run")
+    parser.add_argument(
+        "--database",
+        choices=["postgresql", "sqlite"],
+        default="postgresql",
+        help="both sides on PostgreSQL (every job), or on SQLite files (the submissions only)",
+    )
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
     args = parser.parse_args()
+    sqlite = args.database == "sqlite"
     sizes, export_size = [2000, 20000], 20000
     if args.quick:
         args.duration, args.runs, args.export_runs, sizes, export_size = 10, 1, 1, [2000], 2000
     install_peer()
     sides = {
-        "Perception": (sys.executable, ROOT, perception_env(), "perception.wsgi", perception_fill),
+        "Perception": (sys.executable, ROOT, perception_env(sqlite), "perception.wsgi", perception_fill),
         "django-survey-and-report 1.5.0": (
             PEER_PYTHON,
             PEER / "project",
-            peer_env(),
+            peer_env(sqlite),
             "peerproject.wsgi",
             peer_fill,
         ),
@@ -217,7 +238,9 @@ def main() -> None:
         ("django-survey-and-report 1.5.0", "peer_bench"),
     ):
         python, cwd, env, _, _ = sides[name]
-        recreate_database(database)
+        recreate_database(
+            database, SQLITE_FILES["Perception" if name == "Perception" else "peer"] if sqlite else None
+        )
         django_admin(python, cwd, env, "migrate", "--no-input", "-v0")
         if name == "Perception":  # served by whitenoise from its manifest when DEBUG is off
             django_admin(python, cwd, env, "collectstatic", "--no-input", "-v0")
@@ -239,13 +262,13 @@ def main() -> None:
         "Perception": stored(
             sys.executable,
             ROOT,
-            perception_env(),
+            perception_env(sqlite),
             "from surveys.models import Response; print(Response.objects.count())",
         ),
         "django-survey-and-report 1.5.0": stored(
             PEER_PYTHON,
             PEER / "project",
-            peer_env(),
+            peer_env(sqlite),
             "from survey.models import Response; print(Response.objects.count())",
         ),
     }
@@ -266,6 +289,9 @@ def main() -> None:
             ),
         }
     print(json.dumps(summary, indent=2))
+    if sqlite:
+        write_sqlite(summary, args.duration, args.output)
+        return
     peer_name = "django-survey-and-report 1.5.0"
     reports = peer_reports.run_jobs(
         {"env": perception_env(), "cwd": ROOT, "python": sys.executable, "survey": surveys["Perception"]},
@@ -278,19 +304,16 @@ def main() -> None:
     write(summary, args.duration, args.output, reports)
 
 
-def write(summary: dict, duration: float, output: Path, reports: dict) -> None:
+def submissions_table(summary: dict, duration: float, database: str) -> list[str]:
     ours, theirs = summary["Perception"], summary["django-survey-and-report 1.5.0"]
     load_average = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     lines = [
-        "<!-- peer:start -->",
-        "## Submissions beside a peer (`make bench-peer`)",
-        "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores, Python "
         f"{platform.python_version()}, load average {load_average} at the end (the machine is shared: "
         "the CPU seconds per respondent, read from the workers' /proc times, are the measure to trust; "
         f"throughput and latency move with the other load). {duration:g} s of load per side in two "
         "interleaved halves; 16 client threads on core 0, gunicorn with 2 sync workers on core 1, "
-        "PostgreSQL 15 for both; 25 rating questions; each respondent a new browser (GET + POST).",
+        f"{database} for both; 25 rating questions; each respondent a new browser (GET + POST).",
         "",
         "| project | respondents/s | p50 (s) | p95 (s) | errors | accepted | stored "
         "| server CPU per respondent (ms) |",
@@ -302,12 +325,45 @@ def write(summary: dict, duration: float, output: Path, reports: dict) -> None:
             f"{row['accepted']} | {row['stored']} | {row['cpu_ms']} |"
         )
     ratio = theirs["cpu_ms"] / ours["cpu_ms"] if ours["cpu_ms"] else float("nan")
-    lines += [
+    return [
+        *lines,
         "",
         f"Peer's server CPU per respondent ÷ Perception's: **{ratio:.1f}×** (target ≥ 10×). "
         f"Perception's target ≤ 15 ms: {'met' if ours['cpu_ms'] <= 15 else 'missed'}; p95 ≤ 0.3 s: "
         f"{'met' if ours['p95'] <= 0.3 else 'missed'}; 0 errors and stored = accepted: "
         f"{'met' if ours['errors'] == 0 and ours['stored'] == ours['accepted'] else 'missed'}.",
+    ]
+
+
+def write_sqlite(summary: dict, duration: float, output: Path) -> None:
+    block = "\n".join(
+        [
+            "<!-- peer-sqlite:start -->",
+            "## Submissions beside a peer on SQLite (`make bench-peer PEER_ARGS=--database=sqlite`)",
+            "",
+            *submissions_table(summary, duration, "SQLite (a database file each)"),
+            "<!-- peer-sqlite:end -->",
+        ]
+    )
+    _replace_block(output, "peer-sqlite", block)
+
+
+def _replace_block(output: Path, name: str, block: str) -> None:
+    text = output.read_text() if output.exists() else "# Benchmarks\n"
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    if start in text:
+        text = re.sub(f"{re.escape(start)}.*{re.escape(end)}", lambda _: block, text, flags=re.S)
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    output.write_text(text)
+
+
+def write(summary: dict, duration: float, output: Path, reports: dict) -> None:
+    lines = [
+        "<!-- peer:start -->",
+        "## Submissions beside a peer (`make bench-peer`)",
+        "",
+        *submissions_table(summary, duration, "PostgreSQL 15"),
         "",
         "### Analysis and raw CSV export beside the peer",
         "",
@@ -333,13 +389,7 @@ def write(summary: dict, duration: float, output: Path, reports: dict) -> None:
         + ".",
         "<!-- peer:end -->",
     ]
-    text = output.read_text() if output.exists() else "# Benchmarks\n"
-    block = "\n".join(lines)
-    if "<!-- peer:start -->" in text:
-        text = re.sub(r"<!-- peer:start -->.*<!-- peer:end -->", lambda _: block, text, flags=re.S)
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    output.write_text(text)
+    _replace_block(output, "peer", "\n".join(lines))
 
 
 if __name__ == "__main__":
