@@ -18,15 +18,15 @@ whether just built or read back, so every reader sees the same thing.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from perception.models import Department
 from reports import disclosure, queries
@@ -37,14 +37,40 @@ if TYPE_CHECKING:  # types only: reports reads surveys and conversations through
 TIMEOUT = 15 * 60
 
 
-@functools.cache
-def code_version() -> str:
-    """A digest of the code that builds documents (every module of ``reports``): an
-    upgrade that changes how figures are computed makes every stored document stale."""
+def _code_digest() -> str:
+    """A digest of the code a document depends on (every module of ``reports``, the
+    models of ``surveys`` and ``perception``, the numerical libraries' versions)."""
+    from importlib.metadata import version
+
+    root = Path(__file__).resolve().parent.parent
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
+    for path in sorted(
+        [
+            *root.joinpath("reports").glob("*.py"),
+            root / "surveys" / "models.py",
+            root / "perception" / "models.py",
+        ]
+    ):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for library in ("numpy", "pandas", "scipy", "django"):
+        digest.update(f"{library}=={version(library)}".encode())
     return digest.hexdigest()[:16]
+
+
+# Worked out as this module is imported: a process still running old code after an
+# upgrade keeps naming its documents by the old code.
+CODE_VERSION = _code_digest()
+
+
+def code_version() -> str:
+    """Which code builds this process's documents: an upgrade that changes how figures
+    are computed makes every stored document stale."""
+    return CODE_VERSION
+
+
+# A stored document is built again after this long even when nothing it is known to
+# depend on has changed: a safety net for anything the fingerprint does not see.
+STORED_MAX_AGE = timedelta(hours=24)
 
 
 def data_fingerprint(survey: Survey) -> str:
@@ -103,20 +129,31 @@ def _whole_text(survey: Survey, fingerprint: str) -> str:
     from reports.models import StoredDocument
 
     text = (
-        StoredDocument.objects.filter(survey_id=survey.pk, fingerprint=fingerprint)
+        StoredDocument.objects.filter(
+            survey_id=survey.pk, fingerprint=fingerprint, built__gte=timezone.now() - STORED_MAX_AGE
+        )
         .values_list("text", flat=True)
         .first()
     )
-    if text is None:
-        text = dumps(build(survey, None, None, None))
-        try:
-            # Two readers may build it at once: the second one's row replaces the first.
-            with transaction.atomic():
-                StoredDocument.objects.update_or_create(
-                    survey_id=survey.pk, defaults={"fingerprint": fingerprint, "text": text}
-                )
-        except IntegrityError:
-            pass  # the other one inserted it first: the same document
+    if text is not None:
+        return text
+    # Built from one state of the database, and stored under the fingerprint of that
+    # very state (a publication may have landed since the one above), with the survey
+    # read again in it (its anonymity or minimum group size may have changed since the
+    # request began).
+    with queries.snapshot():
+        current = queries.survey_by_pk(survey.pk) or survey
+        fingerprint = data_fingerprint(current)
+        text = dumps(build(current, None, None, None))
+    try:
+        # Two readers may build it at once: the second one's row replaces the first.
+        with transaction.atomic():
+            StoredDocument.objects.update_or_create(
+                survey_id=survey.pk,
+                defaults={"fingerprint": fingerprint, "text": text, "built": timezone.now()},
+            )
+    except IntegrityError:
+        pass  # the other one inserted it first: the same document
     return text
 
 

@@ -8,6 +8,7 @@ is far smaller than the answers it came from.
 
 import hmac
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from operator import itemgetter
@@ -752,7 +753,7 @@ def survey_data(
     from reports import disclosure
 
     disclosure.ensure_published(survey)
-    with transaction.atomic():
+    with snapshot():
         if connection.vendor == "postgresql":
             # JIT compilation costs more than it saves on these sub-second aggregates; and
             # these reads take a few thousand rows of large, cached tables by index, which
@@ -762,6 +763,21 @@ def survey_data(
                 cursor.execute("SET LOCAL jit = off")
                 cursor.execute("SET LOCAL random_page_cost = 1.1")
         return _survey_data(survey, department, since, until)
+
+
+@contextmanager
+def snapshot():
+    """A transaction whose reads all see the database as it was at its first one: on
+    PostgreSQL REPEATABLE READ when this opens the transaction (READ COMMITTED would let
+    a publication committed between two reads mix its counts with the cells the older
+    one showed); SQLite's transactions read one state already. Inside a transaction
+    already open, a savepoint of it."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
 
 
 def _survey_data(
@@ -1224,9 +1240,25 @@ def document_inputs(survey: Survey) -> list:
     from reports.models import Publication
 
     return [
-        Publication.objects.filter(wave__survey=survey).aggregate(n=Count("id"), last=Max("id")),
+        # From the primary, as the document is built: a lagging replica would name an
+        # older publication than the one the document holds.
+        Publication.objects.using("default")
+        .filter(wave__survey=survey)
+        .aggregate(n=Count("id"), last=Max("id")),
         Answer.themes.through.objects.aggregate(n=Count("id"), last=Max("id")),
-        Note.themes.through.objects.aggregate(n=Count("id"), last=Max("id")),
+        # The coded notes read whole (``note_mentions``' rows): a note's person or
+        # sentiment, its conversation's kind or date, edited without a new coding.
+        list(
+            Note.themes.through.objects.order_by("pk").values_list(
+                "pk",
+                "theme_id",
+                "note__person_id",
+                "note__sentiment",
+                "note__conversation_id",
+                "note__conversation__kind",
+                "note__conversation__date",
+            )
+        ),
         Conversation.objects.aggregate(n=Count("id"), last=Max("id")),
         # Small tables, read whole: a renamed theme, department, wave or question, or a
         # survey's new title, shows at once (the document is kept until this changes).

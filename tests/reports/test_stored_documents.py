@@ -3,17 +3,20 @@ by every process while nothing it depends on has changed, built afresh the momen
 something has, and never a way to see figures the current rules would not show."""
 
 import json
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
+from django.utils import timezone
 
-from perception.models import Department
+from conversations.models import Note
+from perception.models import Department, Theme
 from reports import cache as documents
 from reports.models import StoredDocument
 from surveys.models import Question
-from tests.factories import add_question, add_response, make_survey, make_wave
+from tests.factories import add_question, add_response, make_conversation, make_survey, make_wave
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +30,8 @@ def survey():
         wave = make_wave(survey, "closed", label=label)
         for number in range(14):
             add_response(wave, {rating: 1 + number % 5}, department=sales if number < 7 else finance)
+    note = Note.objects.create(conversation=make_conversation(days_ago=40), text="Slow laptops")
+    note.themes.add(Theme.objects.named("Hardware"))
     call_command("publish_figures", stdout=StringIO())
     return survey
 
@@ -71,7 +76,9 @@ def test_the_stored_document_is_what_computing_it_again_gives(survey):
         "reword a question",
         "raise the minimum group size",
         "a new publication",
+        "edit a coded note",
         "new code",
+        "a day later",
     ],
 )
 def test_any_change_to_what_it_depends_on_builds_it_afresh(survey, builds, change, monkeypatch):
@@ -93,14 +100,17 @@ def test_any_change_to_what_it_depends_on_builds_it_afresh(survey, builds, chang
         for number in range(7):
             add_response(wave, {rating: 5 - number % 5})
         call_command("publish_figures", stdout=StringIO())
-    else:
-        documents.code_version.cache_clear()
-        monkeypatch.setattr(documents, "code_version", lambda: "an upgrade")
+    elif change == "edit a coded note":
+        Note.objects.update(sentiment=Note.POSITIVE)
+    elif change == "new code":
+        monkeypatch.setattr(documents, "CODE_VERSION", "an upgrade")
+    else:  # nothing it is known to depend on changed, but a stored document has an age limit
+        StoredDocument.objects.update(built=timezone.now() - documents.STORED_MAX_AGE - timedelta(minutes=1))
     survey.refresh_from_db()
     cache.clear()
     built_before_reading = len(builds)  # publishing builds it for the next reader
     after = documents.trends_text(survey)
-    if change != "new code":  # the same code under another name builds the same figures
+    if change not in ("new code", "a day later", "edit a coded note"):  # (the same figures)
         assert after != before
     assert len(builds) == 1
     assert built_before_reading == (1 if change == "a new publication" else 0)
@@ -156,3 +166,35 @@ def test_reading_a_stored_document_needs_no_statistics_library():
     env = os.environ | {"DJANGO_SETTINGS_MODULE": "perception.settings", "DEBUG": "1"}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.skipif(
+    __import__("django.db").db.connection.vendor != "postgresql",
+    reason="READ COMMITTED is PostgreSQL's default",
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_document_is_built_from_one_state_of_the_database():
+    """A publication committed while a document is being built must not mix its counts
+    with the cells the older one showed: every read of the build sees the state its
+    first read saw."""
+    import psycopg
+    from django.db import connection
+
+    from reports import queries
+
+    settings_dict = connection.settings_dict
+    other = psycopg.connect(
+        host=settings_dict["HOST"] or "127.0.0.1",
+        port=settings_dict["PORT"] or 5432,
+        user=settings_dict["USER"],
+        dbname=settings_dict["NAME"],
+        autocommit=True,
+    )
+    try:
+        with queries.snapshot():
+            before = Department.objects.count()
+            other.execute("INSERT INTO perception_department (name) VALUES ('Arrived meanwhile')")
+            assert Department.objects.count() == before
+        assert Department.objects.count() == before + 1
+    finally:
+        other.close()
