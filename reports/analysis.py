@@ -14,13 +14,19 @@ scores       respondent scores counted by value: ``measure, wave, score, count``
 mentions     one row per theme mention: ``theme, voice, source, channel, sentiment, linked``.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
+from perception.lib.lazy import lazy_module
 from reports import statistics
 from reports.statistics import ALPHA, Difference, Interval, MetaRegression, Moments
+
+# Imported on first use: reading a stored document needs no pandas (0.3–0.5 s of a
+# command's start).
+pd = lazy_module("pandas")
 
 DAYS_PER_MONTH = 365.25 / 12
 

@@ -431,30 +431,38 @@ def insert_response_answers(rows: list[tuple]) -> None:
         )
 
 
+def encode_scores(scores: dict[int, dict[str, float]]) -> list[tuple[int, str]]:
+    """Each response's scores as the JSON text ``surveys_respondentscore`` stores: the
+    encoding, apart from storing, so that an import does it while the database is still
+    busy storing its answers."""
+    dumps = json.dumps
+    return [(response_id, dumps(measured)) for response_id, measured in scores.items()]
+
+
 def insert_respondent_scores(
-    rules: str, scores: dict[int, dict[str, float]], *, replace: bool = False
+    rules: str, scores: dict[int, dict[str, float]] | list[tuple[int, str]], *, replace: bool = False
 ) -> None:
-    """Insert one ``surveys_respondentscore`` row per response: its scores under ``rules``.
-    With ``replace``, rows already there are overwritten (an upsert, so two readers
-    rescoring the same responses at once both succeed); without, COPY on PostgreSQL for
-    more than a few rows (a submission's one row is cheaper as a plain INSERT)."""
+    """Insert one ``surveys_respondentscore`` row per response: its scores under ``rules``
+    (a dict, or already encoded by ``encode_scores``). With ``replace``, rows already there
+    are overwritten (an upsert, so two readers rescoring the same responses at once both
+    succeed); without, COPY on PostgreSQL for more than a few rows (a submission's one row
+    is cheaper as a plain INSERT)."""
     if not scores:
         return
-    if connection.vendor == "postgresql" and not replace and len(scores) >= COPY_FROM_ROWS:
-        items = list(scores.items())
+    rows = encode_scores(scores) if isinstance(scores, dict) else scores
+    if connection.vendor == "postgresql" and not replace and len(rows) >= COPY_FROM_ROWS:
         statement = "COPY surveys_respondentscore (response_id, rules, scores) FROM STDIN"
         with connection.cursor() as cursor, connection.wrap_database_errors:
-            # Queued: the next rows are encoded while the server reads the last ones.
+            # Queued: the next rows are written out while the server reads the last ones.
             with cursor.cursor.copy(statement, writer=QueuedLibpqWriter(cursor.cursor)) as copy:
-                for start in range(0, len(items), ROWS_PER_BATCH):
+                for start in range(0, len(rows), ROWS_PER_BATCH):
                     copy.write(
                         "".join(
-                            f"{response_id}\t{rules}\t{_copy_text(json.dumps(measured))}\n"
-                            for response_id, measured in items[start : start + ROWS_PER_BATCH]
+                            f"{response_id}\t{rules}\t{_copy_text(text)}\n"
+                            for response_id, text in rows[start : start + ROWS_PER_BATCH]
                         )
                     )
         return
-    rows = [(response_id, rules, json.dumps(measured)) for response_id, measured in scores.items()]
     upsert = (
         " ON CONFLICT (response_id) DO UPDATE SET rules = excluded.rules, scores = excluded.scores"
         if replace
@@ -463,5 +471,5 @@ def insert_respondent_scores(
     with connection.cursor() as cursor:
         cursor.executemany(
             f"INSERT INTO surveys_respondentscore (response_id, rules, scores) VALUES (%s, %s, %s){upsert}",  # noqa: S608
-            rows,
+            [(response_id, rules, text) for response_id, text in rows],
         )

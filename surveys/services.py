@@ -25,6 +25,7 @@ from surveys.bulk import (
     CHOICES,
     NUMBER,
     TEXT,
+    encode_scores,
     insert_answer_columns,
     insert_respondent_scores,
     insert_response_answers,
@@ -679,12 +680,13 @@ def _import_answers(
             columns.append((TEXT, question.pk, values))
     numbers = {question_id: values for kind, question_id, values in columns if kind == NUMBER}
     every = list(survey.questions.prefetch_related("choices"))
-    # Scored from the values in hand while the database stores the answers.
+    # Scored, and the scores encoded, from the values in hand while the database stores
+    # the answers.
     scores = insert_answer_columns(
         responses,
         columns,
         progress=progress,
-        meanwhile=lambda: respondent_scoring.score_columns(every, responses, numbers, ticked),
+        meanwhile=lambda: encode_scores(respondent_scoring.score_columns(every, responses, numbers, ticked)),
     )
     insert_respondent_scores(scoring_digest(every), scores)
 
