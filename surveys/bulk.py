@@ -422,6 +422,18 @@ def insert_response_answers(rows: list[tuple]) -> None:
     building a model object, or compiling an ORM query, for each."""
     if not rows:
         return
+    if connection.vendor == "postgresql":
+        # Five arrays, one statement whatever the number of rows: psycopg keeps the
+        # statement's parsed form, where a VALUES list of 125 placeholders was parsed anew
+        # for every submission (about 5% of a submission's CPU).
+        responses, questions, numbers, choices, texts = (list(column) for column in zip(*rows, strict=True))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                'INSERT INTO "surveys_answer" ("response_id", "question_id", "number", "choice_id", "text") '
+                "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::float8[], %s::bigint[], %s::text[])",
+                [responses, questions, numbers, choices, texts],
+            )
+        return
     values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(rows))
     with connection.cursor() as cursor:
         cursor.execute(
