@@ -416,6 +416,37 @@ def _checked_as_stored(cursor):
     cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
+def insert_response(
+    *,
+    wave_id: int,
+    respondent_key: str,
+    department_id: int | None,
+    department_self_reported: bool,
+    submitted,
+    source: str,
+    invitation_id: int | None,
+) -> int:
+    """One ``surveys_response`` row by a plain INSERT ... RETURNING; returns its id. A
+    submission's one row without building and compiling the ORM's insert (about 5% of
+    a submission's CPU)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'INSERT INTO "surveys_response" ("wave_id", "respondent_key", "department_id", '
+            '"department_self_reported", "submitted", "source", "invitation_id") '
+            'VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING "id"',
+            [
+                wave_id,
+                respondent_key,
+                department_id,
+                department_self_reported,
+                connection.ops.adapt_datetimefield_value(submitted),
+                source,
+                invitation_id,
+            ],
+        )
+        return cursor.fetchone()[0]
+
+
 def insert_response_answers(rows: list[tuple]) -> None:
     """Insert one response's answers, (response id, question id, number or None, choice id
     or None, text) rows, as one multi-row INSERT: a submission's few dozen rows without

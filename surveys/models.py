@@ -519,14 +519,16 @@ class Wave(models.Model):
         quote = connection.ops.quote_name
         audience = quote(Wave.audience.through._meta.db_table)
         departments = quote(Department._meta.db_table)
-        return list(
-            Department.objects.raw(
-                f"SELECT * FROM {departments} WHERE id IN (SELECT department_id FROM {audience} "  # noqa: S608 -- table names from the models
-                f"WHERE wave_id = %s) OR NOT EXISTS (SELECT 1 FROM {audience} WHERE wave_id = %s) "
-                "ORDER BY name",
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id, name, parent_id FROM {departments} WHERE id IN (SELECT department_id "  # noqa: S608 -- table names from the models
+                f"FROM {audience} WHERE wave_id = %s) OR NOT EXISTS (SELECT 1 FROM {audience} "
+                "WHERE wave_id = %s) ORDER BY name",
                 [self.pk, self.pk],
             )
-        )
+            rows = cursor.fetchall()
+        # As the ORM makes them from rows (``raw()`` did the same, at more cost per row).
+        return [Department.from_db(connection.alias, ["id", "name", "parent_id"], row) for row in rows]
 
 
 def survey_with_user_waves(slug: str) -> tuple[Survey | None, list[Wave]]:

@@ -28,6 +28,7 @@ from surveys.bulk import (
     encode_scores,
     insert_answer_columns,
     insert_respondent_scores,
+    insert_response,
     insert_response_answers,
     insert_responses,
 )
@@ -229,15 +230,21 @@ def response_submit(
     with transaction.atomic():
         if invitation is not None:
             _claim_invitation(invitation, now)
-        response = Response.objects.create(
-            wave=wave,
-            respondent_key=respondent_key_for(survey=survey, invitation=invitation),
-            department=department,
-            department_self_reported=department is not None and not verified,
-            submitted=survey.submission_time(now),
-            source=source,
-            invitation=invitation if survey.anonymity == Survey.IDENTIFIED else None,
+        fields = {
+            "respondent_key": respondent_key_for(survey=survey, invitation=invitation),
+            "department_self_reported": department is not None and not verified,
+            "submitted": survey.submission_time(now),
+            "source": source,
+        }
+        kept_invitation = invitation if survey.anonymity == Survey.IDENTIFIED else None
+        response = Response(wave=wave, department=department, invitation=kept_invitation, **fields)
+        response.pk = insert_response(
+            wave_id=wave.pk,
+            department_id=department.pk if department is not None else None,
+            invitation_id=kept_invitation.pk if kept_invitation is not None else None,
+            **fields,
         )
+        response._state.adding, response._state.db = False, connection.alias
         # (response, question, number, choice, text) rows, inserted in one statement.
         rows: list[tuple] = []
         numbers: dict[int, float] = {}
