@@ -157,14 +157,7 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several writers (the survey page, cron commands) share one file: wait for the
     # lock instead of failing at once, and take it at the start of a transaction.
-    # Write-ahead logging: readers never wait for a writer, and a commit syncs one file
-    # instead of creating, syncing and deleting a rollback journal (a submission's CPU on
-    # SQLite was a fifth file system work). Kept in the file once set.
-    DATABASES["default"]["OPTIONS"] = {
-        "timeout": 20,
-        "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL",
-    }
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # Tests use a file, not shared memory, so concurrent-submission tests see real
     # SQLite locking (busy timeout) rather than shared-cache table locks.
