@@ -113,7 +113,7 @@ def trends_document(
         if department is None and since is None and until is None:
             document = json.loads(_whole_text(survey, fingerprint))
         else:
-            document = json.loads(dumps(build(survey, department, since, until)))
+            document = json.loads(dumps(build(survey, department, since, until, publish=False)))
         cache.set(key, document, TIMEOUT)
     return document
 
@@ -141,10 +141,11 @@ def _whole_text(survey: Survey, fingerprint: str) -> str:
     # very state (a publication may have landed since the one above), with the survey
     # read again in it (its anonymity or minimum group size may have changed since the
     # request began).
+    # (The caller has published what was due: nothing is published inside the snapshot.)
     with queries.snapshot():
         current = queries.survey_by_pk(survey.pk) or survey
         fingerprint = data_fingerprint(current)
-        text = dumps(build(current, None, None, None))
+        text = dumps(build(current, None, None, None, publish=False))
     try:
         # Two readers may build it at once: the second one's row replaces the first.
         with transaction.atomic():
@@ -157,10 +158,20 @@ def _whole_text(survey: Survey, fingerprint: str) -> str:
     return text
 
 
-def build(survey: Survey, department: Department | None, since: date | None, until: date | None) -> dict:
+def build(
+    survey: Survey,
+    department: Department | None,
+    since: date | None,
+    until: date | None,
+    *,
+    publish: bool = True,
+) -> dict:
+    """The document computed from the published figures; ``publish``: publish what is due
+    first (``disclosure.ensure_published``), unless the caller just did."""
     # Imported here: a reader of a stored document never computes one (pandas' groupings,
     # scipy's tails), and the ``trends`` command starts faster without them.
-    from reports.queries import survey_data
     from reports.trends import build_trends
 
-    return build_trends(survey_data(survey, department=department, since=since, until=until))
+    return build_trends(
+        queries.survey_data(survey, department=department, since=since, until=until, publish=publish)
+    )

@@ -750,15 +750,24 @@ def theme_mentions(survey: Survey, kept: pd.DataFrame, shown_waves: set[int]) ->
 
 
 def survey_data(
-    survey: Survey, department: Department | None = None, since: date | None = None, until: date | None = None
+    survey: Survey,
+    department: Department | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    *,
+    publish: bool = True,
 ) -> SurveyData:
     """Load one survey's published respondent scores and theme mentions under the filters.
 
     Reading is what triggers publishing (``reports.disclosure.ensure_published``): a wave
-    never published, or closed and not yet final, is published first."""
+    never published, or closed and not yet final, is published first, unless the caller
+    has just done so (``publish=False``; it must then not call this inside a snapshot
+    after publishing: a REPEATABLE READ transaction that locks a wave another publisher
+    just wrote fails rather than waits)."""
     from reports import disclosure
 
-    disclosure.ensure_published(survey)
+    if publish:
+        disclosure.ensure_published(survey)
     with snapshot():
         if connection.vendor == "postgresql":
             # JIT compilation costs more than it saves on these sub-second aggregates; and

@@ -345,7 +345,9 @@ def test_the_dashboard_stays_warm_as_people_answer_an_open_wave_and_rebuilds_on_
         add_response(wave, {rating: 1 + number % 5})
     built = []
     real_build = document_cache.build
-    monkeypatch.setattr(document_cache, "build", lambda *args: built.append(1) or real_build(*args))
+    monkeypatch.setattr(
+        document_cache, "build", lambda *args, **kwargs: built.append(1) or real_build(*args, **kwargs)
+    )
     monkeypatch.setattr(disclosure, "request_publication", lambda survey: True)  # no worker here
     url = reverse("reports:dashboard") + "?survey=pulse"
     first = viewer.get(url).context["document"]

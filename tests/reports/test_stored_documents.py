@@ -41,7 +41,9 @@ def builds(monkeypatch):
     """How many times a document was computed (not read back)."""
     built = []
     real = documents.build
-    monkeypatch.setattr(documents, "build", lambda *args: built.append(args[1:]) or real(*args))
+    monkeypatch.setattr(
+        documents, "build", lambda *args, **kwargs: built.append(args[1:]) or real(*args, **kwargs)
+    )
     return built
 
 
@@ -205,3 +207,30 @@ def test_a_document_is_built_from_one_state_of_the_database():
         assert Department.objects.count() == before + 1
     finally:
         other.close()
+
+
+@pytest.mark.parametrize("filtered", [False, True])
+def test_what_is_due_is_published_before_a_build_never_inside_its_snapshot(survey, monkeypatch, filtered):
+    """Publishing locks and writes waves; inside a REPEATABLE READ snapshot, a wave another
+    reader had just published would fail the request instead of waiting for it."""
+    from contextlib import contextmanager
+
+    from reports import disclosure, queries
+
+    inside, calls = [False], []
+    real_snapshot, real_ensure = queries.snapshot, disclosure.ensure_published
+
+    @contextmanager
+    def watched_snapshot():
+        outer, inside[0] = inside[0], True
+        with real_snapshot():
+            yield
+        inside[0] = outer
+
+    monkeypatch.setattr(queries, "snapshot", watched_snapshot)
+    monkeypatch.setattr(disclosure, "ensure_published", lambda s: calls.append(inside[0]) or real_ensure(s))
+    cache.clear()
+    StoredDocument.objects.all().delete()
+    department = Department.objects.get(name="Sales") if filtered else None
+    documents.trends_document(survey, department=department)
+    assert calls and not any(calls)
