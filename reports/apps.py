@@ -13,16 +13,10 @@ def _score_responses(survey, response_ids):
     return queries.score_responses(survey, response_ids)
 
 
-def _score_answered(questions, numbers, ticked):
+def _score_answered(questions, response_ids, numbers, ticked):
     from reports import queries
 
-    return queries.score_answered(questions, numbers, ticked)
-
-
-def _score_columns(questions, response_ids, numbers, ticked):
-    from reports import queries
-
-    return queries.score_columns(questions, response_ids, numbers, ticked)
+    return queries.score_answered(questions, response_ids, numbers, ticked)
 
 
 class ReportsConfig(AppConfig):
@@ -44,6 +38,4 @@ class ReportsConfig(AppConfig):
 
         from perception.lib import respondent_scoring
 
-        respondent_scoring.register(
-            from_database=_score_responses, from_answers=_score_answered, from_columns=_score_columns
-        )
+        respondent_scoring.register(from_database=_score_responses, from_answers=_score_answered)

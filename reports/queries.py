@@ -557,29 +557,16 @@ def _answer_scoring(questions: list[Question]) -> _AnswerScoring:
 
 def score_answered(
     questions: list[Question],
-    numbers: dict[int, dict[int, float]],
-    ticked: set[tuple[int, int, int]],
-) -> dict[int, dict[str, float]]:
-    """Responses' scores from their answers in hand, with no query: for responses being
-    submitted. ``numbers``: response id to {question id: number}, one entry per response
-    (empty when it answered no numeric question); ``ticked``: (response, question,
-    choice) triples. ``questions`` are all the survey's, choices prefetched. Answers to
-    any wording version of a question count as its series (``series_heads``)."""
-    ids = list(numbers)
-    rows = [numbers[r] for r in ids]
-    asked = {question for answers in rows for question in answers}
-    columns = {question: [answers.get(question) for answers in rows] for question in asked}
-    return score_columns(questions, ids, columns, ticked)
-
-
-def score_columns(
-    questions: list[Question],
     response_ids: list[int],
     numbers: dict[int, list[float | None]],
     ticked: set[tuple[int, int, int]],
 ) -> dict[int, dict[str, float]]:
-    """``score_answered`` with the numbers given column by column, as an import reads
-    them: question id to one number (or None) per response of ``response_ids``.
+    """Responses' scores from their answers in hand, with no query: for responses being
+    submitted or imported. ``numbers``: question id to one number (or None) per response
+    of ``response_ids``, column by column as an import reads them (a submission's are
+    columns of one); ``ticked``: (response, question, choice) triples. ``questions`` are
+    all the survey's, choices prefetched. Answers to any wording version of a question
+    count as its series (``series_heads``).
 
     The same rules as ``scores_from_answers`` (``analysis.measure_values``), on one array
     per question instead of a frame: a submission scores one response, and building a

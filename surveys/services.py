@@ -271,7 +271,8 @@ def response_submit(
         # question of the survey, the digest differs from the survey's and the scores are
         # computed again from the stored answers before anyone reads them.
         questions = list(answers)
-        scores = respondent_scoring.score_answers(questions, {response.pk: numbers}, ticked)
+        columns = {question: [number] for question, number in numbers.items()}
+        scores = respondent_scoring.score_answers(questions, [response.pk], columns, ticked)
         insert_respondent_scores(scoring_digest(questions), {response.pk: scores[response.pk]})
     return response
 
@@ -693,7 +694,7 @@ def _import_answers(
         responses,
         columns,
         progress=progress,
-        meanwhile=lambda: encode_scores(respondent_scoring.score_columns(every, responses, numbers, ticked)),
+        meanwhile=lambda: encode_scores(respondent_scoring.score_answers(every, responses, numbers, ticked)),
     )
     insert_respondent_scores(scoring_digest(every), scores)
 

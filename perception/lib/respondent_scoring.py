@@ -11,26 +11,19 @@ from collections.abc import Callable, Iterable
 
 # survey, response ids -> {response id: {measure key: score}}, from the stored answers
 FromDatabase = Callable[[object, list[int]], dict[int, dict[str, float]]]
-# all the survey's questions, {response id: {question id: number}},
-# {(response id, question id, choice id)} -> {response id: {measure key: score}}, from
-# answers in hand
-FromAnswers = Callable[
-    [list, dict[int, dict[int, float]], set[tuple[int, int, int]]], dict[int, dict[str, float]]
-]
-
 # all the survey's questions, response ids, {question id: one number or None per
-# response}, {(response id, question id, choice id)} -> {response id: {measure: score}}
-FromColumns = Callable[
+# response}, {(response id, question id, choice id)} -> {response id: {measure: score}},
+# from answers in hand
+FromAnswers = Callable[
     [list, list[int], dict[int, list], set[tuple[int, int, int]]], dict[int, dict[str, float]]
 ]
 
 _scorers: dict[str, Callable] = {}
 
 
-def register(*, from_database: FromDatabase, from_answers: FromAnswers, from_columns: FromColumns) -> None:
+def register(*, from_database: FromDatabase, from_answers: FromAnswers) -> None:
     _scorers["database"] = from_database
     _scorers["answers"] = from_answers
-    _scorers["columns"] = from_columns
 
 
 def _scorer(name: str) -> Callable:
@@ -45,16 +38,9 @@ def score_responses(survey, response_ids: Iterable[int]) -> dict[int, dict[str, 
 
 
 def score_answers(
-    questions: list, numbers: dict[int, dict[int, float]], ticked: set[tuple[int, int, int]]
-) -> dict[int, dict[str, float]]:
-    """Responses' scores from answers in hand (``numbers`` holds every response, even one
-    with no number); ``questions`` are all the survey's."""
-    return _scorer("answers")(questions, numbers, ticked)
-
-
-def score_columns(
     questions: list, response_ids: list[int], numbers: dict[int, list], ticked: set[tuple[int, int, int]]
 ) -> dict[int, dict[str, float]]:
-    """``score_answers`` with the numbers column by column, as an import reads them:
-    question id to one number (or None) per response of ``response_ids``."""
-    return _scorer("columns")(questions, response_ids, numbers, ticked)
+    """Responses' scores from answers in hand, the numbers column by column (as an import
+    reads them; a submission's are columns of one): question id to one number (or None)
+    per response of ``response_ids``; ``questions`` are all the survey's."""
+    return _scorer("answers")(questions, response_ids, numbers, ticked)

@@ -263,12 +263,12 @@ def test_a_rule_changed_between_two_submissions_scores_the_second_by_the_new_rul
 
 
 def test_scoring_column_by_column_gives_what_scoring_the_stored_answers_gives():
-    """An import scores its numbers column by column (``score_columns``); the same
+    """An import scores its numbers column by column (``score_answered``); the same
     responses scored from their stored answers get exactly the same scores, wording
     versions counted as one measure, skips and ticks too."""
     import random
 
-    from reports.queries import score_columns, score_responses
+    from reports.queries import score_answered, score_responses
 
     survey = make_survey(slug="columns")
     old = add_question(survey, Question.RATING_5, dimension="Speed", retired=True)
@@ -298,7 +298,7 @@ def test_scoring_column_by_column_gives_what_scoring_the_stored_answers_gives():
     columns = {q.pk: [stored.get((r, q.pk)) for r in ids] for q in (old, new, other, score)}
     ticked = set(Answer.objects.filter(question=pick).values_list("response_id", "question_id", "choice_id"))
     questions = list(survey.questions.prefetch_related("choices"))
-    by_columns = score_columns(questions, ids, columns, ticked)
+    by_columns = score_answered(questions, ids, columns, ticked)
     assert by_columns == score_responses(survey, ids)
     reworded = [r for r in ids if (r, new.pk) in stored]
     assert reworded and all(by_columns[r][f"question:{old.pk}"] == stored[(r, new.pk)] for r in reworded)
