@@ -198,19 +198,30 @@ def _copy_answers(cursor, response_ids, columns, progress, meanwhile):
 
 
 def _insert_answers(response_ids, columns, progress, driver=None) -> None:
-    for start in range(0, len(response_ids), ROWS_PER_BATCH):
-        end = start + ROWS_PER_BATCH
-        ids = response_ids[start:end]
-        cells = [_row_values(kind, question, values[start:end], ids) for kind, question, values in columns]
-        # zip(*cells) turns the columns into rows: answers stored response by response.
-        _insert_many(
-            f"surveys_answer {COLUMNS}",
-            "(?, ?, ?, ?, ?)",
-            list(chain.from_iterable(chain.from_iterable(zip(*cells, strict=True)))),
-            driver,
-        )
-        if progress:
-            progress(min(end, len(response_ids)))
+    driver = driver or connection.connection
+    # A larger page cache while the many rows are stored (SQLite's default is 2 MB), given
+    # back afterwards: the connection may live on to serve requests.
+    (default,) = driver.execute("PRAGMA cache_size").fetchone()
+    driver.execute(f"PRAGMA cache_size = {-SQLITE_CACHE_KIB}")
+    try:
+        for start in range(0, len(response_ids), ROWS_PER_BATCH):
+            end = start + ROWS_PER_BATCH
+            ids = response_ids[start:end]
+            cells = [
+                _row_values(kind, question, values[start:end], ids) for kind, question, values in columns
+            ]
+            # zip(*cells) turns the columns into rows: answers stored response by response.
+            _insert_many(
+                f"surveys_answer {COLUMNS}",
+                "(?, ?, ?, ?, ?)",
+                list(chain.from_iterable(chain.from_iterable(zip(*cells, strict=True)))),
+                driver,
+            )
+            if progress:
+                progress(min(end, len(response_ids)))
+    finally:
+        driver.execute(f"PRAGMA cache_size = {int(default)}")
+        driver.execute("PRAGMA shrink_memory")
 
 
 def _insert_many(into: str, row: str, values: list, driver=None) -> None:
@@ -221,9 +232,6 @@ def _insert_many(into: str, row: str, values: list, driver=None) -> None:
     the sqlite3 connection, when not this thread's Django connection."""
     width = row.count("?")
     driver = driver or connection.connection
-    # A larger page cache for the many rows (SQLite's default is 2 MB; pages are taken
-    # only as needed, and given back when the connection closes).
-    driver.execute(f"PRAGMA cache_size = {-SQLITE_CACHE_KIB}")
     per_statement = min(driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER), 30_000) // width * width
     cursor = driver.cursor()
     statements: dict[int, str] = {}

@@ -348,3 +348,18 @@ def test_a_large_import_behind_a_long_reader_stores_with_row_checks_instead_of_q
         reader.close()
     assert answer_keys() == before
     assert stored_rows("queued") == expected_rows(ROWS)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's page cache; PostgreSQL's is the server's")
+@pytest.mark.django_db
+def test_an_import_gives_back_its_larger_page_cache(tmp_path):
+    """The connection lives on (kept between requests): the 256 MB page cache an import
+    stores with is set back to what it was once the answers are stored."""
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        before = cursor.fetchone()[0]
+    import_file(tmp_path, "cache")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        assert cursor.fetchone()[0] == before != -bulk.SQLITE_CACHE_KIB
+    assert stored_rows("cache") == expected_rows(ROWS)
