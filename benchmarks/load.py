@@ -95,6 +95,15 @@ def start_server(python: str, wsgi: str, cwd: Path, env: dict, core: int = 1) ->
     return Server(process, port)
 
 
+def run_threads(player: Callable[[], None], threads: int) -> None:
+    """``player`` in ``threads`` threads at once; returns when every one has ended."""
+    pool = [threading.Thread(target=player) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+
+
 # A form's fields from its page: (page text) -> fields to post, with the CSRF token.
 FillForm = Callable[[str], dict[str, str]]
 
@@ -135,11 +144,7 @@ def warm_up(server: Server, path: str, fill: FillForm, threads: int) -> int:
             except Exception:  # counted like the measured run's errors: not accepted
                 accepted.append(False)
 
-    pool = [threading.Thread(target=player) for _ in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
+    run_threads(player, threads)
     return sum(accepted)
 
 
@@ -169,11 +174,7 @@ def submissions(server: Server, path: str, fill: FillForm, duration: float, thre
                 errors += not ok
 
     began = time.monotonic()
-    pool = [threading.Thread(target=player) for _ in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
+    run_threads(player, threads)
     elapsed = time.monotonic() - began
     after = server.workers_cpu()
     cpu = sum(after[p] - before.get(p, 0.0) for p in after)

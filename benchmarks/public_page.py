@@ -254,11 +254,7 @@ def _threaded(server, path: str, respondents: int, threads: int) -> dict:
                 outcome["accepted" if ok else "errors"] += 1
 
     before = server.workers_cpu()
-    pool = [threading.Thread(target=player) for _ in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
+    load.run_threads(player, threads)
     after = server.workers_cpu()
     cpu = sum(after[p] - before.get(p, 0.0) for p in after)
     return outcome | {"cpu_ms": 1000 * cpu / respondents}
