@@ -350,7 +350,10 @@ def test_a_large_import_behind_a_long_reader_stores_with_row_checks_instead_of_q
     assert stored_rows("queued") == expected_rows(ROWS)
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's page cache; PostgreSQL's is the server's")
+@pytest.mark.skipif(
+    connection.vendor != "sqlite",
+    reason="SQLite only: PostgreSQL's page cache belongs to the server, which an import leaves alone",
+)
 @pytest.mark.django_db
 def test_an_import_gives_back_its_larger_page_cache(tmp_path):
     """The connection lives on (kept between requests): the 256 MB page cache an import
