@@ -64,6 +64,15 @@ def test_without_debug_a_secret_key_is_required():
     assert "Set SECRET_KEY in the environment" in result.stderr
 
 
+def test_a_missing_setting_is_one_readable_line_not_a_traceback():
+    result = manage("migrate", DEBUG="0")  # migrate reads the databases while parsing its arguments
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "manage.py: Set SECRET_KEY in the environment (or DEBUG=1 for development)."
+    ]
+
+
 def test_database_url_selects_postgresql():
     result = manage(
         "shell",
