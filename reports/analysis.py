@@ -16,6 +16,7 @@ mentions     one row per theme mention: ``theme, voice, source, channel, sentime
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -673,36 +674,39 @@ def theme_status(voices: int, sources: int, top_voice_share: float) -> str:
 
 
 def statuses_without_each_voice(mentions: pd.DataFrame) -> pd.Series:
-    """For each voice of one theme, the theme's status once that voice is removed.
+    """For each voice of one theme, the theme's status once that voice is removed (by
+    voice, sorted)."""
+    per_voice = Counter(mentions["voice"].tolist())
+    voices_of_source: dict = {}
+    for voice, source in zip(mentions["voice"].tolist(), mentions["source"].tolist(), strict=True):
+        voices_of_source.setdefault(source, set()).add(voice)
+    statuses = _statuses_without_each_voice(per_voice, voices_of_source)
+    return pd.Series(statuses).sort_index()
+
+
+def _statuses_without_each_voice(per_voice: Counter, voices_of_source: dict) -> dict:
+    """For each voice (``per_voice``: its mentions), the theme's status without it.
 
     Counted, not recomputed: a source is lost when the removed voice is its only voice;
     the top share becomes the largest remaining voice's share of the remaining mentions."""
-    per_voice = mentions.groupby("voice").size()
-    total, voices = len(mentions), len(per_voice)
-    voices_per_source = mentions.groupby("source")["voice"].nunique()
-    sole_sources = voices_per_source[voices_per_source == 1].index
-    lost = mentions[mentions["source"].isin(sole_sources)].groupby("voice")["source"].nunique()
-    lost = lost.reindex(per_voice.index, fill_value=0)
-    sources = mentions["source"].nunique()
-    own = per_voice.to_numpy()
-    ordered = np.sort(own)[::-1]
+    total, voices, sources = sum(per_voice.values()), len(per_voice), len(voices_of_source)
+    lost = Counter(next(iter(own)) for own in voices_of_source.values() if len(own) == 1)
+    ordered = sorted(per_voice.values(), reverse=True)
     top, second = ordered[0], (ordered[1] if len(ordered) > 1 else 0)
-    # Without a voice, the largest remaining voice is the runner-up only when that voice
-    # was the one unique top.
-    largest = np.where((own == top) & ((ordered == top).sum() == 1), second, top)
-    remaining = total - own
-    with np.errstate(divide="ignore", invalid="ignore"):
-        shares = np.where(remaining > 0, largest / np.where(remaining > 0, remaining, 1), 0.0)
-    left = sources - lost.to_numpy()
+    unique_top = ordered.count(top) == 1
     # Few distinct (sources left, share) pairs however many voices: judge each once.
     judged: dict[tuple[int, float], str] = {}
-    statuses = []
-    for sources_left, share in zip(left.tolist(), shares.tolist(), strict=True):
-        key = (sources_left, share)
+    statuses = {}
+    for voice, own in per_voice.items():
+        # Without a voice, the largest remaining voice is the runner-up only when that
+        # voice was the one unique top.
+        largest = second if own == top and unique_top else top
+        remaining = total - own
+        key = (sources - lost[voice], largest / remaining if remaining > 0 else 0.0)
         if key not in judged:
-            judged[key] = theme_status(voices - 1, int(sources_left), float(share))
-        statuses.append(judged[key])
-    return pd.Series(statuses, index=per_voice.index)
+            judged[key] = theme_status(voices - 1, *key)
+        statuses[voice] = judged[key]
+    return statuses
 
 
 def theme_summary(mentions: pd.DataFrame) -> pd.DataFrame:
@@ -713,31 +717,47 @@ def theme_summary(mentions: pd.DataFrame) -> pd.DataFrame:
     Unlinked voices are those that may be one person counted more than once (anonymous
     respondents in several waves, unattributed notes). Robust: the status stays the same
     after removing any one voice, every voice tried. A single voice is never robust.
+
+    Counted in plain Python over the rows: a few thousand mentions in a dozen themes,
+    where a pandas grouping per theme cost more than the counting.
     """
     rows = []
-    if "linked" not in mentions:
-        mentions = mentions.assign(linked=True)
-    for theme, group in mentions.groupby("theme", sort=True):
-        per_voice = group.groupby("voice").size()
-        voices, total = len(per_voice), len(group)
-        top_share = float(per_voice.max() / total)
-        status = theme_status(voices, group["source"].nunique(), top_share)
-        robust = status != "single_voice" and bool((statuses_without_each_voice(group) == status).all())
-        linked = group.groupby("voice")["linked"].all()
-        sentiment = pd.to_numeric(group["sentiment"], errors="coerce").dropna()
+    columns = [mentions[name].tolist() for name in ("theme", "voice", "source", "channel")]
+    linked = mentions["linked"].tolist() if "linked" in mentions else [True] * len(mentions)
+    sentiment = pd.to_numeric(mentions["sentiment"], errors="coerce").tolist()
+    rows_of: dict[str, list[int]] = {}
+    for index, theme in enumerate(columns[0]):
+        rows_of.setdefault(theme, []).append(index)
+    _, voice_of, source_of, channel_of = columns
+    for theme in sorted(rows_of):
+        own = rows_of[theme]
+        per_voice = Counter(voice_of[i] for i in own)
+        voices_of_source: dict = {}
+        all_linked: dict = {}
+        for i in own:
+            voices_of_source.setdefault(source_of[i], set()).add(voice_of[i])
+            all_linked[voice_of[i]] = all_linked.get(voice_of[i], True) and bool(linked[i])
+        voices, total, sources = len(per_voice), len(own), len(voices_of_source)
+        top_share = max(per_voice.values()) / total
+        status = theme_status(voices, sources, top_share)
+        robust = status != "single_voice" and all(
+            other == status for other in _statuses_without_each_voice(per_voice, voices_of_source).values()
+        )
+        rated = [sentiment[i] for i in own if sentiment[i] == sentiment[i]]  # NaN: not rated
+        linked_voices = sum(all_linked.values())
         rows.append(
             {
                 "theme": theme,
                 "voices": voices,
-                "linked_voices": int(linked.sum()),
-                "unlinked_voices": int((~linked).sum()),
+                "linked_voices": linked_voices,
+                "unlinked_voices": voices - linked_voices,
                 "mentions": total,
-                "sources": int(group["source"].nunique()),
-                "channels": sorted(group["channel"].unique()),
+                "sources": sources,
+                "channels": sorted({channel_of[i] for i in own}),
                 "top_voice_share": top_share,
                 "status": status,
                 "robust": bool(robust),
-                "sentiment": float(sentiment.mean()) if len(sentiment) else None,
+                "sentiment": sum(rated) / len(rated) if rated else None,
             }
         )
     frame = pd.DataFrame(rows, columns=THEME_COLUMNS)
