@@ -74,12 +74,23 @@ STORED_MAX_AGE = timedelta(hours=24)
 
 
 def data_fingerprint(survey: Survey) -> str:
-    """A hash of everything the document depends on, and of the code that builds it.
+    """A hash of everything the document depends on, and of the code that builds it."""
+    return fingerprints(survey)[1]
+
+
+def fingerprints(survey: Survey) -> tuple[str, str]:
+    """(figures, whole): a hash of what the document's figures (all but its themes) depend
+    on, and one of everything it depends on; both with the code that builds it.
 
     Every query here is cheap (small tables, or an indexed join): it runs on each
     dashboard and chart request, cached or not. Nothing over the answers table itself.
     """
-    parts = [code_version(), queries.document_inputs(survey)]
+    figures = [code_version(), queries.figure_inputs(survey)]
+    whole = [*figures, queries.theme_inputs()]
+    return _hash(figures), _hash(whole)
+
+
+def _hash(parts: list) -> str:
     return hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()[:32]
 
 
@@ -128,34 +139,53 @@ def trends_text(survey: Survey) -> str:
 def _whole_text(survey: Survey, fingerprint: str) -> str:
     from reports.models import StoredDocument
 
-    text = (
-        StoredDocument.objects.filter(
-            survey_id=survey.pk, fingerprint=fingerprint, built__gte=timezone.now() - STORED_MAX_AGE
-        )
-        .values_list("text", flat=True)
+    stored = (
+        StoredDocument.objects.filter(survey_id=survey.pk, built__gte=timezone.now() - STORED_MAX_AGE)
+        .values("fingerprint", "figures_fingerprint", "text", "built")
         .first()
     )
-    if text is not None:
-        return text
-    # Built from one state of the database, and stored under the fingerprint of that
+    if stored is not None and stored["fingerprint"] == fingerprint:
+        return stored["text"]
+    # Built from one state of the database, and stored under the fingerprints of that
     # very state (a publication may have landed since the one above), with the survey
     # read again in it (its anonymity or minimum group size may have changed since the
     # request began).
     # (The caller has published what was due: nothing is published inside the snapshot.)
     with queries.snapshot():
         current = queries.survey_by_pk(survey.pk) or survey
-        fingerprint = data_fingerprint(current)
-        text = dumps(build(current, None, None, None, publish=False))
+        figures, fingerprint = fingerprints(current)
+        if stored is not None and stored["figures_fingerprint"] == figures:
+            # Only codings, notes or themes changed: the figures stand, and only the
+            # themes are built again (a coding is an everyday act; the figures are most
+            # of the work). Their age still counts from when they were built.
+            document = json.loads(stored["text"]) | _themes(current)
+            built = stored["built"]
+        else:
+            document = build(current, None, None, None, publish=False)
+            built = timezone.now()
+        text = dumps(document)
     try:
         # Two readers may build it at once: the second one's row replaces the first.
         with transaction.atomic():
             StoredDocument.objects.update_or_create(
                 survey_id=survey.pk,
-                defaults={"fingerprint": fingerprint, "text": text, "built": timezone.now()},
+                defaults={
+                    "fingerprint": fingerprint,
+                    "figures_fingerprint": figures,
+                    "text": text,
+                    "built": built,
+                },
             )
     except IntegrityError:
         pass  # the other one inserted it first: the same document
     return text
+
+
+def _themes(survey: Survey) -> dict:
+    """The organisation-wide document's ``themes`` and ``themes_window``, built alone."""
+    from reports.trends import themes_part
+
+    return themes_part(*queries.survey_themes(survey))
 
 
 def build(

@@ -209,11 +209,17 @@ class StoredDocument(models.Model):
     only. Built when figures are published, it is what a page or the ``trends`` command
     reads while the fingerprint still matches, in any process and after a restart; any
     change to what the document depends on (a publication, a coding, a label, the code)
-    changes the fingerprint, and the next reader builds it afresh. One row per survey."""
+    changes the fingerprint, and the next reader builds it afresh; when only its themes'
+    inputs changed (a coding, a note), only its themes are built again. One row per
+    survey."""
 
     survey = models.OneToOneField("surveys.Survey", on_delete=models.CASCADE, related_name="+")
     fingerprint = models.CharField(max_length=64)
+    # The fingerprint of what its figures (all but the themes) were built from.
+    figures_fingerprint = models.CharField(max_length=64, blank=True, default="")
     text = models.TextField()
+    # When its figures were built (a themes-only rebuild leaves it): the age limit counts
+    # from then.
     built = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

@@ -104,15 +104,19 @@ def published_scores(wave_ids: list[int]) -> pd.DataFrame:
     )
 
 
-def published_people(wave_ids: list[int]) -> pd.DataFrame:
+def published_people(wave_ids: list[int], coded_only: bool = False) -> pd.DataFrame:
     """Who is published in these waves (the ``respondents`` measure): ``response, wave,
-    department`` (ids; department NaN for none) and ``personal_link``."""
+    department`` (ids; department NaN for none) and ``personal_link``; with
+    ``coded_only``, only those with a coded comment (a few thousand, not every one)."""
     from reports.models import PublishedScore
 
-    rows = PublishedScore.objects.filter(wave_id__in=wave_ids, measure=RESPONDENTS).values_list(
-        "response_id", "wave_id", "department_id", "personal_link"
-    )
-    array = _fetch_array(rows.order_by(), 4)  # one row a respondent: 120,000 at 20k × 6
+    rows = PublishedScore.objects.filter(wave_id__in=wave_ids, measure=RESPONDENTS)
+    if coded_only:
+        # Every coding's response, by primary key (not filtered on the survey: that
+        # turns SQLite's plan round to walk every answer of it).
+        rows = rows.filter(response_id__in=Answer.themes.through.objects.values("answer__response_id"))
+    values = rows.values_list("response_id", "wave_id", "department_id", "personal_link")
+    array = _fetch_array(values.order_by(), 4)  # one row a respondent: 120,000 at 20k × 6
     return pd.DataFrame(
         {
             "response": array[:, 0].astype(np.int64),
@@ -167,18 +171,35 @@ def published_shown(waves: list[Wave], names: dict[int, str]):
 _HIDDEN = ShownCells(False, frozenset(), frozenset())
 
 
+def departments_published(wave_ids: list[int]) -> dict[int, set[int | None]]:
+    """The departments (ids; None for no department) with published respondents in each
+    of these waves, from the published counts."""
+    from reports.models import PublishedCount
+
+    present: dict[int, set[int | None]] = {}
+    rows = PublishedCount.objects.filter(wave_id__in=wave_ids, measure=RESPONDENTS)
+    for wave, department in rows.values_list("wave_id", "department_id").distinct().order_by():
+        present.setdefault(wave, set()).add(department)
+    return present
+
+
 def commenting_respondents(
     people: pd.DataFrame,
     shown_cells: dict[tuple[str, str], ShownCells],
     label_of: dict[int, str],
     names: dict[int, str],
     department: Department | None,
+    present: dict[int, set[int | None]] | None = None,
 ) -> pd.DataFrame:
     """The published respondents whose comments may be shown (``response, wave,
     department`` ids): whole waves whose count is shown, and — once any department of a
     wave is shown, so lists per department exist — only respondents of shown cells, so no
     list minus others isolates a hidden group. Under a department filter, that
-    department's respondents if its cell is shown."""
+    department's respondents if its cell is shown.
+
+    ``people`` may be only some of the published respondents (those who commented) when
+    ``present`` (``departments_published``) says which departments each wave holds;
+    otherwise they are every published respondent and say it themselves."""
     keep = []
     for wave, group in people.groupby("wave"):
         cells = shown_cells.get((label_of[wave], RESPONDENTS), _HIDDEN)
@@ -186,9 +207,16 @@ def commenting_respondents(
             continue
         cell_names = group["department"].map(names).astype(object).fillna(NO_DEPARTMENT)
         visible = ~cell_names.isin(cells.hidden)
+        if present is None:
+            any_shown = visible.any()
+        else:
+            wave_names = {
+                NO_DEPARTMENT if d is None else names.get(d, NO_DEPARTMENT) for d in present.get(wave, ())
+            }
+            any_shown = bool(wave_names - cells.hidden)
         if department is not None:
             keep.append(group[visible & (group["department"] == department.pk)])
-        elif visible.any():
+        elif any_shown:
             keep.append(group[visible])
         else:
             keep.append(group)
@@ -756,15 +784,74 @@ def survey_data(
     if publish:
         disclosure.ensure_published(survey)
     with snapshot():
-        if connection.vendor == "postgresql":
-            # JIT compilation costs more than it saves on these sub-second aggregates; and
-            # these reads take a few thousand rows of large, cached tables by index, which
-            # the default random_page_cost (4, spinning disks) prices as a full scan
-            # (the coded comments: 0.1 s by index, 0.35 s scanning every answer).
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL jit = off")
-                cursor.execute("SET LOCAL random_page_cost = 1.1")
+        _plan_for_small_reads()
         return _survey_data(survey, department, since, until)
+
+
+def survey_themes(survey: Survey) -> tuple[pd.DataFrame, tuple[date, date] | None]:
+    """The theme mentions of the organisation-wide document (no filters) and their window,
+    read alone: what ``survey_data`` reads for them, without the figures. For a document
+    whose figures still stand when only codings, notes or themes changed. Reads only
+    what is published; inside the caller's snapshot, if any."""
+    with snapshot():
+        _plan_for_small_reads()
+        waves = list(survey.waves.of_users().order_by("opens", "pk"))
+        label_of = {w.pk: w.label for w in waves}
+        department_names = dict(Department.objects.values_list("pk", "name"))
+        shown_cells, _ = published_shown(waves, department_names)
+        return _theme_mentions(survey, waves, label_of, department_names, shown_cells, None)
+
+
+def _plan_for_small_reads() -> None:
+    if connection.vendor == "postgresql":
+        # JIT compilation costs more than it saves on these sub-second aggregates; and
+        # these reads take a few thousand rows of large, cached tables by index, which
+        # the default random_page_cost (4, spinning disks) prices as a full scan
+        # (the coded comments: 0.1 s by index, 0.35 s scanning every answer).
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL random_page_cost = 1.1")
+
+
+def _theme_mentions(
+    survey: Survey,
+    waves: list[Wave],
+    label_of: dict[int, str],
+    department_names: dict[int, str],
+    shown_cells: dict,
+    department: Department | None,
+) -> tuple[pd.DataFrame, tuple[date, date] | None]:
+    """Themes beside a survey: comments only where the disclosure rules allow them (whole
+    waves, shown cells), notes within those whole waves. Returns the mentions and that
+    window (first, last day; None when no wave is shown)."""
+    shown = [w for w in waves if (shown_cells.get((w.label, RESPONDENTS)) or _HIDDEN).total]
+    window = (shown[0].opens.date(), shown[-1].closes.date()) if shown else None
+    mentions = [_comment_mentions(survey, label_of, department_names, shown_cells, department)]
+    if window is not None:
+        mentions.append(note_mentions(department, window))
+    return pd.concat(mentions, ignore_index=True), window
+
+
+def _comment_mentions(
+    survey: Survey,
+    label_of: dict[int, str],
+    names: dict[int, str],
+    shown_cells: dict,
+    department: Department | None,
+) -> pd.DataFrame:
+    """The coded comments of these waves that the disclosure rules let count, as theme
+    mentions. Only the respondents whose comments are coded matter: just they are read
+    (a few thousand of 120,000 at 20k × 6), with which departments each wave holds."""
+    wave_ids = list(label_of)
+    commenters = commenting_respondents(
+        published_people(wave_ids, coded_only=True),
+        shown_cells,
+        label_of,
+        names,
+        department,
+        departments_published(wave_ids),
+    )
+    return theme_mentions(survey, commenters, set(commenters["wave"]))
 
 
 @contextmanager
@@ -822,16 +909,7 @@ def _survey_data(
     )
     scores = department_scores.groupby(["measure", "wave", "score"], as_index=False, sort=True)["count"].sum()
 
-    # Themes beside a survey: comments only where the disclosure rules allow them (whole
-    # waves, shown cells), notes within those whole waves.
-    commenters = commenting_respondents(
-        published_people(list(label_of)), shown_cells, label_of, department_names, department
-    )
-    shown = [w for w in waves if (shown_cells.get((w.label, RESPONDENTS)) or _HIDDEN).total]
-    window = (shown[0].opens.date(), shown[-1].closes.date()) if shown else None
-    mentions = [theme_mentions(survey, commenters, set(commenters["wave"]))]
-    if window is not None:
-        mentions.append(note_mentions(department, window))
+    mentions, window = _theme_mentions(survey, waves, label_of, department_names, shown_cells, department)
     return SurveyData(
         survey=survey,
         waves=waves,
@@ -840,7 +918,7 @@ def _survey_data(
         scores=scores,
         department_scores=department_scores,
         department_respondents=department_respondents,
-        mentions=pd.concat(mentions, ignore_index=True),
+        mentions=mentions,
         department=department,
         since=since,
         until=until,
@@ -1119,12 +1197,10 @@ def theme_mentions_within(survey: Survey, waves: list[Wave]) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     label_of = {w.pk: w.label for w in waves}
     names = dict(Department.objects.values_list("pk", "name"))
-    people = published_people(list(label_of))
     shown_cells, _ = published_shown(waves, names)
-    commenters = commenting_respondents(people, shown_cells, label_of, names, None)
     window = (min(w.opens for w in waves).date(), max(w.closes for w in waves).date())
     return pd.concat(
-        [theme_mentions(survey, commenters, set(commenters["wave"])), note_mentions(None, window)],
+        [_comment_mentions(survey, label_of, names, shown_cells, None), note_mentions(None, window)],
         ignore_index=True,
     )
 
@@ -1233,12 +1309,14 @@ def influencers_last_heard() -> list[tuple[str, date | None, int]]:
     return [(p.name, p.last, p.pk) for p in people]
 
 
-def document_inputs(survey: Survey) -> list:
-    """Counts and highest ids of everything a trends document depends on, cheap enough
-    for each dashboard and chart request (nothing over the answers table itself).
+def figure_inputs(survey: Survey) -> list:
+    """Counts and highest ids, or whole rows, of everything a trends document's figures
+    depend on (all of it but its themes), cheap enough for each dashboard and chart
+    request (nothing over the answers table itself).
 
     Figures come from publications, so a publication, not a response, changes them: a new
-    response leaves the document (and its cache) as it was until its batch is published."""
+    response leaves the document (and its cache) as it was until its batch is published.
+    Themes depend on these too (which respondents are shown) and on ``theme_inputs``."""
     from reports.models import Publication
 
     return [
@@ -1247,6 +1325,22 @@ def document_inputs(survey: Survey) -> list:
         Publication.objects.using("default")
         .filter(wave__survey=survey)
         .aggregate(n=Count("id"), last=Max("id")),
+        # Small tables, read whole: a renamed department, wave or question, or a survey's
+        # new title, shows at once (the document is kept until this changes).
+        list(Department.objects.order_by("pk").values_list()),
+        list(Survey.objects.filter(pk=survey.pk).values_list()),
+        list(survey.waves.order_by("pk").values_list()),
+        list(survey.questions.order_by("pk").values_list()),
+        list(Choice.objects.filter(question__survey=survey).order_by("pk").values_list()),
+        {"k": survey.group_threshold()},
+    ]
+
+
+def theme_inputs() -> list:
+    """What a document's themes depend on besides ``figure_inputs``: every coding, the
+    coded notes read whole, conversations, and the codebook. A coding or a note changes
+    these and leaves the figures as they were."""
+    return [
         Answer.themes.through.objects.aggregate(n=Count("id"), last=Max("id")),
         # The coded notes read whole (``note_mentions``' rows): a note's person or
         # sentiment, its conversation's kind or date, edited without a new coding.
@@ -1262,15 +1356,8 @@ def document_inputs(survey: Survey) -> list:
             )
         ),
         Conversation.objects.aggregate(n=Count("id"), last=Max("id")),
-        # Small tables, read whole: a renamed theme, department, wave or question, or a
-        # survey's new title, shows at once (the document is kept until this changes).
+        # A renamed theme shows at once.
         list(Theme.objects.order_by("pk").values_list()),
-        list(Department.objects.order_by("pk").values_list()),
-        list(Survey.objects.filter(pk=survey.pk).values_list()),
-        list(survey.waves.order_by("pk").values_list()),
-        list(survey.questions.order_by("pk").values_list()),
-        list(Choice.objects.filter(question__survey=survey).order_by("pk").values_list()),
-        {"k": survey.group_threshold()},
     ]
 
 

@@ -15,6 +15,7 @@ change carries the same q on the dashboard, under the filter, in exports and in 
 
 import math
 from dataclasses import dataclass
+from datetime import date
 
 import pandas as pd
 
@@ -336,8 +337,18 @@ def _departments(data: SurveyData) -> list[tuple[str, list[_Built], dict]]:
     return result
 
 
-def _themes(data: SurveyData) -> list[document.ThemeEntry]:
-    summary = analysis.theme_summary(data.mentions)
+def themes_part(mentions: pd.DataFrame, window: tuple[date, date] | None) -> dict:
+    """The document's ``themes`` and ``themes_window``, from the theme mentions and their
+    window (a ``SurveyData``'s, or ``queries.survey_themes``): built alone when only
+    codings, notes or themes changed."""
+    return {
+        "themes": _themes(mentions),
+        "themes_window": {"from": window[0].isoformat(), "to": window[1].isoformat()} if window else None,
+    }
+
+
+def _themes(mentions: pd.DataFrame) -> list[document.ThemeEntry]:
+    summary = analysis.theme_summary(mentions)
     return [
         {
             "theme": row.theme,
@@ -390,10 +401,7 @@ def build_trends(data: SurveyData) -> document.Document:
         "departments": [
             entry | {"measures": [_measure_entry(item) for item in built]} for _, built, entry in departments
         ],
-        "themes": _themes(data),
-        "themes_window": {"from": data.themes_window[0].isoformat(), "to": data.themes_window[1].isoformat()}
-        if data.themes_window
-        else None,
+        **themes_part(data.mentions, data.themes_window),
     }
     if data.department is not None:
         own = next(d for d in result["departments"] if d["department"] == data.department.name)

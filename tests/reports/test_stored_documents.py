@@ -16,7 +16,7 @@ from conversations.models import Note
 from perception.models import Department, Theme
 from reports import cache as documents
 from reports.models import StoredDocument
-from surveys.models import Question
+from surveys.models import Answer, Question
 from tests.factories import add_question, add_response, make_conversation, make_survey, make_wave
 
 pytestmark = pytest.mark.django_db
@@ -26,13 +26,18 @@ pytestmark = pytest.mark.django_db
 def survey():
     survey = make_survey(slug="kept", title="Kept")
     rating = add_question(survey, Question.RATING_5, text="IT is reliable")
+    comment = add_question(survey, Question.TEXT, text="What should IT change?")
     sales, finance = Department.objects.create(name="Sales"), Department.objects.create(name="Finance")
     for label in ("Spring", "Autumn"):
         wave = make_wave(survey, "closed", label=label)
         for number in range(14):
-            add_response(wave, {rating: 1 + number % 5}, department=sales if number < 7 else finance)
-    note = Note.objects.create(conversation=make_conversation(days_ago=40), text="Slow laptops")
+            answers = {rating: 1 + number % 5, comment: f"Laptops are slow ({number})"}
+            add_response(wave, answers, department=sales if number < 7 else finance)
+    note = Note.objects.create(conversation=make_conversation(days_ago=10), text="Slow laptops")
     note.themes.add(Theme.objects.named("Hardware"))
+    # Enough voices for the theme to be shown (at least the minimum group size).
+    for answer in Answer.objects.filter(text__startswith="Laptops").order_by("pk")[:9]:
+        answer.themes.add(Theme.objects.named("Hardware"))
     call_command("publish_figures", stdout=StringIO())
     return survey
 
@@ -70,6 +75,10 @@ def test_the_stored_document_is_what_computing_it_again_gives(survey):
     assert trends_json() == documents.dumps(documents.build(survey, None, None, None))
 
 
+# Changes to what only the themes depend on: the figures stand, the themes are built again.
+THEMES_ONLY = ("code a comment", "code a note", "edit a coded note", "rename a theme")
+
+
 @pytest.mark.parametrize(
     "change",
     [
@@ -79,14 +88,17 @@ def test_the_stored_document_is_what_computing_it_again_gives(survey):
         "reword a question",
         "raise the minimum group size",
         "a new publication",
-        "edit a coded note",
+        "a new publication and a coding",
         "new code",
         "a day later",
+        *THEMES_ONLY,
     ],
 )
 def test_any_change_to_what_it_depends_on_builds_it_afresh(survey, builds, change, monkeypatch):
     before = documents.trends_text(survey)
+    first_built = StoredDocument.objects.get(survey=survey).built
     assert builds == []
+    hardware = Theme.objects.named("Hardware")
     if change == "rename a wave":
         survey.waves.filter(label="Autumn").update(label="Fall")
     elif change == "rename a department":
@@ -94,17 +106,27 @@ def test_any_change_to_what_it_depends_on_builds_it_afresh(survey, builds, chang
     elif change == "retitle the survey":
         type(survey).objects.filter(pk=survey.pk).update(title="Kept, renamed")
     elif change == "reword a question":
-        survey.questions.update(text="IT is dependable")
+        survey.questions.filter(kind=Question.RATING_5).update(text="IT is dependable")
     elif change == "raise the minimum group size":
         type(survey).objects.filter(pk=survey.pk).update(min_group_size=10)
-    elif change == "a new publication":
+    elif change.startswith("a new publication"):
         wave = make_wave(survey, "closed", label="Winter")
-        rating = survey.questions.get()
+        rating = survey.questions.get(kind=Question.RATING_5)
         for number in range(7):
             add_response(wave, {rating: 5 - number % 5})
+        if change.endswith("and a coding"):
+            Answer.objects.filter(text__startswith="Laptops").last().themes.add(hardware)
         call_command("publish_figures", stdout=StringIO())
+    elif change == "code a comment":
+        for answer in Answer.objects.filter(text__startswith="Laptops").order_by("pk")[9:14]:
+            answer.themes.add(hardware)
+    elif change == "code a note":
+        note = Note.objects.create(conversation=make_conversation(days_ago=12), text="Old laptops")
+        note.themes.add(hardware)
     elif change == "edit a coded note":
         Note.objects.update(sentiment=Note.POSITIVE)
+    elif change == "rename a theme":
+        Theme.objects.filter(pk=hardware.pk).update(name="Laptops and desktops")
     elif change == "new code":
         monkeypatch.setattr(documents, "CODE_VERSION", "an upgrade")
     else:  # nothing it is known to depend on changed, but a stored document has an age limit
@@ -113,12 +135,30 @@ def test_any_change_to_what_it_depends_on_builds_it_afresh(survey, builds, chang
     cache.clear()
     built_before_reading = len(builds)  # publishing builds it for the next reader
     after = documents.trends_text(survey)
-    if change not in ("new code", "a day later", "edit a coded note"):  # (the same figures)
+    if change not in ("new code", "a day later"):  # (the same document)
         assert after != before
-    assert len(builds) == 1
-    assert built_before_reading == (1 if change == "a new publication" else 0)
+    # Only the themes changed, or only what the themes depend on: the rest is as before.
+    changed = {key for key, value in json.loads(after).items() if json.loads(before)[key] != value}
+    assert (changed == {"themes"}) == (change in THEMES_ONLY)
+    # A themes-only change builds the themes alone: the figures are not computed again.
+    assert len(builds) == (0 if change in THEMES_ONLY else 1)
+    assert built_before_reading == (1 if change.startswith("a new publication") else 0)
     assert after == documents.dumps(documents.build(survey, None, None, None))
     assert StoredDocument.objects.filter(survey=survey).count() == 1
+    # The age limit counts from when the figures were built.
+    assert (StoredDocument.objects.get(survey=survey).built == first_built) == (change in THEMES_ONLY)
+
+
+def test_the_age_limit_counts_from_the_figures_however_often_the_themes_are_built_again(survey, builds):
+    documents.trends_text(survey)
+    StoredDocument.objects.update(built=timezone.now() - documents.STORED_MAX_AGE + timedelta(minutes=1))
+    Note.objects.update(sentiment=Note.POSITIVE)
+    documents.trends_text(survey)
+    assert builds == []  # the themes alone, the figures still young enough
+    StoredDocument.objects.update(built=timezone.now() - documents.STORED_MAX_AGE - timedelta(minutes=1))
+    Note.objects.update(sentiment=Note.NEGATIVE)
+    documents.trends_text(survey)
+    assert len(builds) == 1  # the figures are too old: everything built again
 
 
 def test_a_raised_minimum_group_size_is_never_answered_from_the_document_built_under_the_old_one(survey):
