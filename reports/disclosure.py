@@ -40,6 +40,8 @@ what the property tests exercise; the bottom half reads and writes the database.
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 Cell = int | None  # a department id; None is "no department"
@@ -597,14 +599,35 @@ def publication_pending(survey) -> bool:
     ).exists()
 
 
+# A reader publishes waves of up to this many responses itself (a few seconds); larger
+# ones (a 100,000-response import takes about a minute and a gigabyte) are left to the
+# publishing task, so that a page request never does that work, nor several at once when
+# no worker has run for a while. Commands and the monthly report publish any size
+# (``publishing_any_size``).
+INLINE_PUBLISH_MAX = 5_000
+_ANY_SIZE: ContextVar[bool] = ContextVar("publish_any_size", default=False)
+
+
+@contextmanager
+def publishing_any_size():
+    """Within: readers publish what is due whatever its size (a command, a task)."""
+    token = _ANY_SIZE.set(True)
+    try:
+        yield
+    finally:
+        _ANY_SIZE.reset(token)
+
+
 def ensure_published(survey) -> None:
     """Called on the read path: a wave never published, or closed but not yet final, is
     published now (the first read shows it) unless the publishing task has been asked to
-    and not yet started (for ten minutes at most); newer live data asks the task to
-    publish."""
+    and not yet started (for ten minutes at most), or it holds more than
+    ``INLINE_PUBLISH_MAX`` responses outside a command (the task is asked instead; the
+    page shows what is published meanwhile); newer live data asks the task to publish."""
     from django.core.cache import cache
     from django.utils import timezone
 
+    from reports import queries
     from reports.models import Publication
 
     now = timezone.now()
@@ -612,10 +635,15 @@ def ensure_published(survey) -> None:
     if not waves:
         return
     latest = {p.wave_id: p for p in Publication.objects.filter(wave__in=waves).order_by("wave_id", "number")}
-    if any(w.pk not in latest or (w.closes <= now and not latest[w.pk].final) for w in waves):
+    due = [w for w in waves if w.pk not in latest or (w.closes <= now and not latest[w.pk].final)]
+    if due:
         # Unless the publishing task is already asked to (after an import, say): then it
         # publishes, and a page request is spared publishing a large wave meanwhile.
-        if not publication_pending(survey):
+        if publication_pending(survey):
+            pass
+        elif not _ANY_SIZE.get() and queries.responses_in(due) > INLINE_PUBLISH_MAX:
+            request_publication(survey)
+        else:
             publish_survey(survey, fingerprint=live_fingerprint(survey))
     elif any(not p.final for p in latest.values()) and cache.add(
         LIVE_CHECK_KEY.format(survey.pk), True, LIVE_CHECK_SECONDS
@@ -645,15 +673,16 @@ ALL_CHECK_SECONDS = 30
 def ensure_all_published(*, force: bool = False) -> None:
     """``ensure_published`` for every survey, for pages that read across surveys (home,
     coverage) and the monthly report. Pages check at most every 30 seconds, not on every
-    view; ``force`` (the monthly report) always checks."""
+    view; ``force`` (the monthly report) always checks, and publishes any size."""
     from django.core.cache import cache
 
     from reports import queries
 
     if not force and not cache.add(ALL_CHECKED_KEY, True, ALL_CHECK_SECONDS):
         return
-    for survey in queries.surveys():
-        ensure_published(survey)
+    with publishing_any_size() if force else nullcontext():
+        for survey in queries.surveys():
+            ensure_published(survey)
 
 
 def published_respondents(wave) -> int | None:

@@ -1377,6 +1377,11 @@ def scoring_rules(survey: Survey) -> list:
     )
 
 
+def responses_in(waves: list[Wave]) -> int:
+    """How many responses these waves hold (live, published or not)."""
+    return Response.objects.filter(wave__in=waves).count()
+
+
 def responses_seen(survey: Survey) -> dict:
     """How many responses a survey has and the highest id: they change with every response."""
     return Response.objects.filter(wave__survey=survey).aggregate(n=Count("id"), last=Max("id"))

@@ -580,3 +580,71 @@ def test_a_publication_queued_by_another_process_holds_readers_back_too(viewer, 
         DBTaskResult.objects.filter(pk=row.pk).update(enqueued_at=timezone.now() - timedelta(minutes=11))
     assert viewer.get(reverse("reports:dashboard") + "?survey=pulse").status_code == 200
     assert Publication.objects.filter(wave=wave).exists() is publishes
+
+
+@pytest.fixture
+def large_wave(db, monkeypatch):
+    """A closed wave never published, larger than a page request publishes itself (the
+    limit lowered to 10 for the test: 12 responses)."""
+    from django.core.cache import cache
+
+    from reports import disclosure
+
+    monkeypatch.setattr(disclosure, "INLINE_PUBLISH_MAX", 10)
+    cache.clear()
+    survey = make_survey(slug="pulse")
+    rating = add_question(survey, Question.RATING_5, text="IT is reliable")
+    wave = make_past_waves(survey, ["2026 Q1"])[0]
+    for number in range(12):
+        add_response(wave, {rating: 1 + number % 5})
+    return wave
+
+
+@pytest.fixture
+def queue(monkeypatch):
+    """The worker's queue, recording what is asked of it (the tests' task backend would
+    run the task at once, inside the request)."""
+    from reports import tasks
+
+    asked = []
+
+    class Queue:
+        module_path = tasks.publish_figures.module_path
+
+        def enqueue(self, *args):
+            asked.append(args)
+
+    monkeypatch.setattr(tasks, "publish_figures", Queue())
+    return asked
+
+
+def test_a_page_leaves_a_large_wave_to_the_publishing_task_instead_of_publishing_it_inside_the_request(
+    viewer, large_wave, queue
+):
+    """When no worker has taken the queued task for ten minutes, every reader would
+    otherwise publish a 100,000-response import inside its request (a minute and a
+    gigabyte each, several at once)."""
+    from reports.models import Publication
+
+    for _ in range(2):
+        page = viewer.get(reverse("reports:dashboard") + "?survey=pulse")
+        assert page.status_code == 200
+    assert not Publication.objects.filter(wave=large_wave).exists()
+    assert queue == [(large_wave.survey_id,)]  # asked once
+
+
+def test_commands_and_the_monthly_report_publish_a_large_wave_themselves(large_wave, queue):
+    from django.core.cache import cache
+
+    from reports import disclosure
+    from reports.models import Publication
+
+    out = StringIO()
+    call_command("trends", "--survey", "pulse", "--json", stdout=out)
+    assert Publication.objects.filter(wave=large_wave, final=True).exists()
+    assert json.loads(out.getvalue())["waves"][0]["respondents"] == 12
+    Publication.objects.all().delete()
+    cache.clear()
+    disclosure.ensure_all_published(force=True)  # as the monthly report does
+    assert Publication.objects.filter(wave=large_wave, final=True).exists()
+    assert queue == []

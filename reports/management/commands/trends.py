@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from perception.models import Department
 from reports import cache as documents
-from reports import queries, summary
+from reports import disclosure, queries, summary
 
 
 def _percent(value) -> str:
@@ -61,6 +61,16 @@ class Command(BaseCommand):
             if group is None:
                 raise CommandError(f"No department named '{department}'.")
         start, end = _date("--since", since), _date("--until", until)
+        # A command publishes what is due itself, whatever its size (a page leaves a large
+        # wave to the publishing task).
+        with disclosure.publishing_any_size():
+            text, document = self._document(chosen, group, start, end, json=json, fresh=fresh)
+        if json:
+            self.stdout.write(text)
+        else:
+            self._table(document)
+
+    def _document(self, chosen, group, start, end, *, json: bool, fresh: bool):
         if fresh:
             document = documents.build(chosen, group, start, end)
             text = documents.dumps(document) if json else None
@@ -70,10 +80,7 @@ class Command(BaseCommand):
         else:
             document = documents.trends_document(chosen, group, start, end)
             text = documents.dumps(document) if json else None
-        if json:
-            self.stdout.write(text)
-        else:
-            self._table(document)
+        return text, document
 
     def _table(self, document: dict) -> None:
         write = self.stdout.write
