@@ -4,11 +4,13 @@ right after a new response.
     DATABASE_URL=... python -m benchmarks.dashboard [--runs 3]
 
 Prints one JSON line: {"cold": [...], "cold_unstored": [...], "cached": [...],
-"after_response": [...], "chart": [...], "document": [...], "document_fresh": [...]} in
-seconds. The first five are full requests through Django's test client (view, queries,
-template), signed in as a viewer: "cold" with an empty cache and the document stored by
-the last publication (a restarted server, another machine), "cold_unstored" with nothing
-stored either (the document computed in the request). "document" is the trends document
+"after_response": [...], "after_coding": [...], "chart": [...], "document": [...],
+"document_fresh": [...]} in seconds. The first six are full requests through Django's
+test client (view, queries, template), signed in as a viewer: "cold" with an empty cache
+and the document stored by the last publication (a restarted server, another machine),
+"cold_unstored" with nothing stored either (the document computed in the request),
+"after_coding" the first request after a listener coded one more comment (the stored
+document's themes built again, its figures read back). "document" is the trends document
 alone in the running process with an empty cache (read back), "document_fresh" the same
 computed afresh. The new response goes to the latest wave through
 ``surveys.services.response_submit``, as the public page stores one.
@@ -46,8 +48,19 @@ def main() -> None:
     survey = Survey.objects.get(slug="bench")
     wave = survey.waves.order_by("-opens").first()
     question = survey.questions.filter(kind="rating_5").first()
+    from perception.models import Theme
     from reports import cache as documents
     from reports.models import StoredDocument
+    from surveys.models import Answer
+    from surveys.services import answer_code
+
+    theme = Theme.objects.named("Laptops")
+    uncoded = list(
+        Answer.objects.awaiting_coding()
+        .in_survey(survey)
+        .order_by("-pk")[: args.runs]
+        .select_related("response")
+    )
 
     results = {
         key: []
@@ -56,6 +69,7 @@ def main() -> None:
             "cold_unstored",
             "cached",
             "after_response",
+            "after_coding",
             "chart",
             "document",
             "document_fresh",
@@ -78,6 +92,13 @@ def main() -> None:
         began = time.perf_counter()
         assert client.get(url).status_code == 200
         results["after_response"].append(time.perf_counter() - began)
+        # A listener codes one more comment (through the coding service, as the coding
+        # page does); the next viewer's request builds the themes again.
+        answer = uncoded.pop()
+        answer_code(answer=answer, themes=[theme])
+        began = time.perf_counter()
+        assert client.get(url).status_code == 200
+        results["after_coding"].append(time.perf_counter() - began)
         began = time.perf_counter()
         assert client.get("/dashboard/chart.svg?survey=bench&measure=overall").status_code == 200
         results["chart"].append(time.perf_counter() - began)

@@ -219,27 +219,32 @@ def write(results: list[dict], respondents: int, waves: int, output: Path, load_
         "A signed-in viewer's request for `/dashboard/?survey=bench` through Django's test client "
         "(view, queries, template) in one process, after every wave was published: cold with an empty "
         "cache (the document stored by the publication: a restarted server, another machine), cold "
-        "with nothing stored either (the document computed in the request, as after a new coding), "
+        "with nothing stored either (the document computed in the request, as after a renamed wave), "
         "then cached, then again right after a new response to the latest wave (stored through "
-        "`response_submit`, as the public page does); one chart; and the trends document alone in the "
+        "`response_submit`, as the public page does), then right after a listener coded one more "
+        "comment (`answer_code`: the stored document's themes built again, its figures read back); "
+        "one chart; and the trends document alone in the "
         "running process with an empty cache, read back and computed afresh. Median of the runs.",
         "",
         "| database | cold (s) | cold, nothing stored (s) | cached (s) "
-        "| cached, right after a new response (s) "
+        "| cached, right after a new response (s) | right after a coding (s) "
         "| document alone, running process (s) | the same computed afresh (s) | chart, cached (s) "
         "| peak memory of the process (MB) | verdict |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
         f"| target | {DASHBOARD_TARGETS['cold']:g} | | {DASHBOARD_TARGETS['cached']:g} "
-        f"| {DASHBOARD_TARGETS['after_response']:g} | {DASHBOARD_TARGETS['document']:g} | | "
+        f"| {DASHBOARD_TARGETS['after_response']:g} | {DASHBOARD_TARGETS['cold']:g} "
+        f"| {DASHBOARD_TARGETS['document']:g} | | "
         f"| {REQUEST_MEMORY_MB} | |",
     ]
     for r in results:
         d = r["dashboard"]
         met = all(d[key] <= target for key, target in DASHBOARD_TARGETS.items())
+        met = met and d["after_coding"] <= DASHBOARD_TARGETS["cold"]  # a cold request, as after a publication
         met = met and d["peak_mb"] <= REQUEST_MEMORY_MB
         lines.append(
             f"| {r['database']} | {d['cold']:.2f} | {d['cold_unstored']:.2f} | {d['cached']:.3f} "
-            f"| {d['after_response']:.3f} | {d['document']:.2f} | {d['document_fresh']:.2f} "
+            f"| {d['after_response']:.3f} | {d['after_coding']:.2f} | {d['document']:.2f} "
+            f"| {d['document_fresh']:.2f} "
             f"| {d['chart']:.3f} "
             f"| {d['peak_mb']:.0f} | {'met' if met else 'missed'} |"
         )
