@@ -152,7 +152,7 @@ def published_shown(waves: list[Wave], names: dict[int, str]):
     for publication, measure, department, shown, self_reported in PublishedCell.objects.filter(
         publication__in=ids
     ).values_list("publication_id", "measure", "department_id", "shown", "self_reported"):
-        name = NO_DEPARTMENT if department is None else names.get(department, f"(department {department})")
+        name = cell_name(department, names)
         key = (wave_of[publication], measure)
         if not shown:
             hidden.setdefault(key, set()).add(name)
@@ -169,6 +169,24 @@ def published_shown(waves: list[Wave], names: dict[int, str]):
 
 
 _HIDDEN = ShownCells(False, frozenset(), frozenset())
+
+
+def cell_name(department: int | None, names: dict[int, str]) -> str:
+    """The cell a published department id stands for, as every reader names it: no
+    department (None) is its own cell, and a department deleted since keeps a cell of its
+    own ("(department 7)"), never merged into another one's figures or comments."""
+    if department is None:
+        return NO_DEPARTMENT
+    return names.get(department, f"(department {department})")
+
+
+def cell_names(departments: pd.Series, names: dict[int, str]) -> pd.Series:
+    """``cell_name`` for a column of department ids (NaN: no department)."""
+    named = departments.map(names).astype(object)
+    deleted = departments.notna() & named.isna()
+    if deleted.any():
+        named[deleted] = [f"(department {int(d)})" for d in departments[deleted]]
+    return named.fillna(NO_DEPARTMENT)
 
 
 def departments_published(wave_ids: list[int]) -> dict[int, set[int | None]]:
@@ -205,15 +223,11 @@ def commenting_respondents(
         cells = shown_cells.get((label_of[wave], RESPONDENTS), _HIDDEN)
         if not cells.total:
             continue
-        cell_names = group["department"].map(names).astype(object).fillna(NO_DEPARTMENT)
-        visible = ~cell_names.isin(cells.hidden)
+        visible = ~cell_names(group["department"], names).isin(cells.hidden)
         if present is None:
             any_shown = visible.any()
         else:
-            wave_names = {
-                NO_DEPARTMENT if d is None else names.get(d, NO_DEPARTMENT) for d in present.get(wave, ())
-            }
-            any_shown = bool(wave_names - cells.hidden)
+            any_shown = bool({cell_name(d, names) for d in present.get(wave, ())} - cells.hidden)
         if department is not None:
             keep.append(group[visible & (group["department"] == department.pk)])
         elif any_shown:
@@ -887,7 +901,7 @@ def _survey_data(
     shown_cells, publications = published_shown(waves, department_names)
     named = counts.assign(
         wave=counts["wave"].map(label_of),
-        department=counts["department"].map(department_names).astype(object).fillna(NO_DEPARTMENT),
+        department=cell_names(counts["department"], department_names),
     )
     people = named[named["measure"] == RESPONDENTS]
     department_respondents = (
@@ -943,7 +957,7 @@ def returning_scores(survey: Survey, label_of: dict[int, str], names: dict[int, 
         return pd.DataFrame(columns=columns)
     scored = scored.assign(
         wave=scored["wave"].map(label_of),
-        department=scored["department"].map(names).astype(object).fillna(NO_DEPARTMENT),
+        department=cell_names(scored["department"], names),
     )
     keys = dict(Response.objects.filter(wave__survey=survey).values_list("pk", "respondent_key").order_by())
     return scored.assign(respondent=scored["response"].map(keys))[columns]
@@ -1175,7 +1189,7 @@ def impact_data(survey: Survey) -> ImpactData:
     shown, _ = published_shown(waves, names)
     scores = published.assign(
         wave=published["wave"].map(label_of),
-        department=published["department"].map(names).astype(object).fillna(NO_DEPARTMENT),
+        department=cell_names(published["department"], names),
     )[["response", "wave", "department", "measure", "score"]]
     return ImpactData(
         survey=survey,
