@@ -40,7 +40,7 @@ what the property tests exercise; the bottom half reads and writes the database.
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
@@ -375,6 +375,8 @@ def publish_wave(
         rescoring = last is not None and last.final
         if rescoring and not rescore:
             return None
+        if rescoring and fingerprint and _rules_part(last.fingerprint) == _rules_part(fingerprint):
+            return None  # another reader rescored it while this one waited for the lock
         final = rescoring or wave.closes <= timezone.now()
         if live is None:
             live = live_states(wave.survey, [wave.pk], {wave.pk} if final else set())[wave.pk]
@@ -622,8 +624,10 @@ def ensure_published(survey) -> None:
     """Called on the read path: a wave never published, or closed but not yet final, is
     published now (the first read shows it) unless the publishing task has been asked to
     and not yet started (for ten minutes at most), or it holds more than
-    ``INLINE_PUBLISH_MAX`` responses outside a command (the task is asked instead; the
-    page shows what is published meanwhile); newer live data asks the task to publish."""
+    ``INLINE_PUBLISH_MAX`` responses (the task is asked instead; the page shows what is
+    published meanwhile), neither of which holds a command back (``publishing_any_size``);
+    newer live data asks the task to publish. The same for final waves scored by rules
+    changed since."""
     from django.core.cache import cache
     from django.utils import timezone
 
@@ -639,9 +643,11 @@ def ensure_published(survey) -> None:
     if due:
         # Unless the publishing task is already asked to (after an import, say): then it
         # publishes, and a page request is spared publishing a large wave meanwhile.
-        if publication_pending(survey):
+        # (A command publishes whatever its size, without waiting for the task.)
+        any_size = _ANY_SIZE.get()
+        if not any_size and publication_pending(survey):
             pass
-        elif not _ANY_SIZE.get() and queries.responses_in(due) > INLINE_PUBLISH_MAX:
+        elif not any_size and queries.responses_in(due) > INLINE_PUBLISH_MAX:
             request_publication(survey)
         else:
             publish_survey(survey, fingerprint=live_fingerprint(survey))
@@ -654,12 +660,56 @@ def ensure_published(survey) -> None:
         fingerprint = live_fingerprint(survey)
         if any(not p.final and p.fingerprint != fingerprint for p in latest.values()):
             request_publication(survey)
-    # A scoring rule changed since a final publication: the same people, scored anew.
+    # A scoring rule changed since a final publication: the same people, scored anew
+    # (large waves by the publishing task, as above).
+    stale = _rescoring_due(survey, waves, latest)
+    if not stale:
+        return
+    if _ANY_SIZE.get():
+        rescore_final_waves(survey, stale)
+    elif publication_pending(survey):
+        return
+    elif queries.responses_in(stale) > INLINE_PUBLISH_MAX:
+        request_publication(survey)
+    else:
+        rescore_final_waves(survey, stale)
+
+
+def _rescoring_due(survey, waves, latest) -> list:
+    """The waves whose final publication was scored by other rules than today's."""
     rules = _digest(_rules(survey))[:12]
+    return [
+        wave
+        for wave in waves
+        if (final := latest.get(wave.pk)) is not None
+        and final.final
+        and _rules_part(final.fingerprint) != rules
+    ]
+
+
+def rescore_final_waves(survey, waves=None) -> list:
+    """Publish again, scored by today's rules, every final wave (of ``waves``, or of the
+    survey) whose final publication was scored by other rules; returns the new
+    publications. Idempotent: a wave already rescored by another reader is checked again
+    under its lock and left alone."""
+    from django.utils import timezone
+
+    from reports.models import Publication
+
+    if waves is None:
+        waves = [w for w in survey.waves.all() if w.opens <= timezone.now()]
+        latest = {
+            p.wave_id: p for p in Publication.objects.filter(wave__in=waves).order_by("wave_id", "number")
+        }
+        waves = _rescoring_due(survey, waves, latest)
+    made = []
     for wave in waves:
-        final = latest.get(wave.pk)
-        if final is not None and final.final and _rules_part(final.fingerprint) != rules:
-            publish_wave(wave, timezone.localdate(), fingerprint=live_fingerprint(survey), rescore=True)
+        publication = publish_wave(
+            wave, timezone.localdate(), fingerprint=live_fingerprint(survey), rescore=True
+        )
+        if publication is not None:
+            made.append(publication)
+    return made
 
 
 LIVE_CHECK_KEY = "reports:live-data-checked:{}"
@@ -673,16 +723,15 @@ ALL_CHECK_SECONDS = 30
 def ensure_all_published(*, force: bool = False) -> None:
     """``ensure_published`` for every survey, for pages that read across surveys (home,
     coverage) and the monthly report. Pages check at most every 30 seconds, not on every
-    view; ``force`` (the monthly report) always checks, and publishes any size."""
+    view; ``force`` (the monthly report) always checks."""
     from django.core.cache import cache
 
     from reports import queries
 
     if not force and not cache.add(ALL_CHECKED_KEY, True, ALL_CHECK_SECONDS):
         return
-    with publishing_any_size() if force else nullcontext():
-        for survey in queries.surveys():
-            ensure_published(survey)
+    for survey in queries.surveys():
+        ensure_published(survey)
 
 
 def published_respondents(wave) -> int | None:

@@ -16,6 +16,8 @@ def publish_figures(survey_id: int) -> int:
     if survey is None:
         return 0
     made = disclosure.publish_survey(survey, fingerprint=disclosure.live_fingerprint(survey))
+    # Final waves scored by rules changed since (left here by readers when large).
+    made += disclosure.rescore_final_waves(survey)
     if made:
         # The organisation-wide document is built here, so the next reader finds it ready.
         documents.trends_document(survey)

@@ -25,6 +25,7 @@ from tests.factories import (
     make_departments,
     make_past_waves,
     make_survey,
+    make_user,
     make_wave,
 )
 from tests.properties import examples
@@ -610,11 +611,14 @@ def queue(monkeypatch):
 
     class Queue:
         module_path = tasks.publish_figures.module_path
+        task = None
 
         def enqueue(self, *args):
             asked.append(args)
 
-    monkeypatch.setattr(tasks, "publish_figures", Queue())
+    queue = Queue()
+    queue.task = tasks.publish_figures  # the real one, for a test to run as the worker would
+    monkeypatch.setattr(tasks, "publish_figures", queue)
     return asked
 
 
@@ -633,18 +637,48 @@ def test_a_page_leaves_a_large_wave_to_the_publishing_task_instead_of_publishing
     assert queue == [(large_wave.survey_id,)]  # asked once
 
 
-def test_commands_and_the_monthly_report_publish_a_large_wave_themselves(large_wave, queue):
-    from django.core.cache import cache
-
-    from reports import disclosure
+def test_the_trends_command_publishes_a_large_wave_itself(large_wave, queue):
     from reports.models import Publication
 
     out = StringIO()
     call_command("trends", "--survey", "pulse", "--json", stdout=out)
     assert Publication.objects.filter(wave=large_wave, final=True).exists()
     assert json.loads(out.getvalue())["waves"][0]["respondents"] == 12
-    Publication.objects.all().delete()
-    cache.clear()
-    disclosure.ensure_all_published(force=True)  # as the monthly report does
-    assert Publication.objects.filter(wave=large_wave, final=True).exists()
     assert queue == []
+
+
+def test_the_monthly_preview_page_leaves_a_large_wave_to_the_task_and_the_command_publishes_it(
+    client, large_wave, queue
+):
+    from reports.models import Publication, ReportSettings
+
+    settings = ReportSettings.load()
+    settings.metrics = ["people_heard", "actions_completed"]
+    settings.save()
+    client.force_login(make_user("manager", "Managers"))
+    assert client.get(reverse("reports:monthly")).status_code == 200  # a GET, any manager
+    assert not Publication.objects.filter(wave=large_wave).exists()
+    assert queue == [(large_wave.survey_id,)]
+    call_command("send_monthly_report", "--dry-run", "--month", "2026-10", stdout=StringIO())
+    assert Publication.objects.filter(wave=large_wave, final=True).exists()
+
+
+def test_a_scoring_rule_change_leaves_rescoring_a_large_final_wave_to_the_task(viewer, large_wave, queue):
+    """Changing a scale rescored a final wave inside the next viewer's request, whatever
+    its size, and again in each request that had read the old rules before the lock."""
+    from reports import tasks
+    from reports.models import Publication
+
+    call_command("publish_figures", stdout=StringIO())
+    large_wave.survey.questions.update(reverse_scored=True)  # a manager edits the scale
+    for _ in range(2):
+        assert viewer.get(reverse("reports:dashboard") + "?survey=pulse").status_code == 200
+    assert Publication.objects.filter(wave=large_wave).count() == 1
+    assert queue == [(large_wave.survey_id,)]
+    # The task, when the worker runs it, rescores it (once however often it runs).
+    for _ in range(2):
+        tasks.publish_figures.task.func(large_wave.survey_id)
+    assert list(Publication.objects.filter(wave=large_wave).values_list("number", "final")) == [
+        (1, True),
+        (2, True),
+    ]
