@@ -722,6 +722,10 @@ def theme_summary(mentions: pd.DataFrame) -> pd.DataFrame:
     where a pandas grouping per theme cost more than the counting.
     """
     rows = []
+    # A row without a theme, a voice or a source is no one's mention.
+    mentions = mentions.dropna(subset=["theme", "voice", "source"]) if len(mentions) else mentions
+    if mentions.empty:
+        return pd.DataFrame(rows, columns=THEME_COLUMNS)
     columns = [mentions[name].tolist() for name in ("theme", "voice", "source", "channel")]
     linked = mentions["linked"].tolist() if "linked" in mentions else [True] * len(mentions)
     sentiment = pd.to_numeric(mentions["sentiment"], errors="coerce").tolist()
@@ -736,14 +740,17 @@ def theme_summary(mentions: pd.DataFrame) -> pd.DataFrame:
         all_linked: dict = {}
         for i in own:
             voices_of_source.setdefault(source_of[i], set()).add(voice_of[i])
-            all_linked[voice_of[i]] = all_linked.get(voice_of[i], True) and bool(linked[i])
+            # (An unknown link, NaN or NA, does not make a voice unlinked.)
+            all_linked[voice_of[i]] = all_linked.get(voice_of[i], True) and (
+                pd.isna(linked[i]) or bool(linked[i])
+            )
         voices, total, sources = len(per_voice), len(own), len(voices_of_source)
         top_share = max(per_voice.values()) / total
         status = theme_status(voices, sources, top_share)
         robust = status != "single_voice" and all(
             other == status for other in _statuses_without_each_voice(per_voice, voices_of_source).values()
         )
-        rated = [sentiment[i] for i in own if sentiment[i] == sentiment[i]]  # NaN: not rated
+        rated = [sentiment[i] for i in own if not pd.isna(sentiment[i])]
         linked_voices = sum(all_linked.values())
         rows.append(
             {

@@ -486,3 +486,25 @@ def test_a_net_score_change_removes_the_weakest_single_voice():
     ]
     assert test.p_weakest == pytest.approx(max(everyone))
     assert test.p_weakest > 0.01
+
+
+def test_theme_counts_take_missing_values_as_unknown_not_as_someone():
+    """Nullable columns (pandas NA), unrated notes and rows without a voice: a row
+    without a voice or a source is no one's mention; an unknown link does not make a voice
+    unlinked; an unknown sentiment is not rated."""
+    frame = pd.DataFrame(
+        {
+            "theme": ["VPN"] * 5,
+            "voice": ["person:1", "person:2", "person:3", None, "person:1"],
+            "source": ["conversation:1", "conversation:2", "conversation:2", "conversation:3", None],
+            "channel": ["walkabout"] * 5,
+            "sentiment": pd.array([1, pd.NA, -1, 1, 1], dtype="Int64"),
+            "linked": pd.array([True, pd.NA, False, True, True], dtype="boolean"),
+        }
+    )
+    row = analysis.theme_summary(frame).iloc[0]
+    assert (row["voices"], row["mentions"], row["sources"]) == (3, 3, 2)
+    assert (row["linked_voices"], row["unlinked_voices"]) == (2, 1)
+    assert row["sentiment"] == 0.0
+    empty = analysis.theme_summary(pd.DataFrame(columns=["theme", "voice", "source"]))
+    assert list(empty.columns) == analysis.THEME_COLUMNS and empty.empty
