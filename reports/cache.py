@@ -80,14 +80,15 @@ def data_fingerprint(survey: Survey) -> str:
 
 def fingerprints(survey: Survey) -> tuple[str, str]:
     """(figures, whole): a hash of what the document's figures (all but its themes) depend
-    on, and one of everything it depends on; both with the code that builds it.
+    on, and the fingerprint of everything it depends on, which begins with the first;
+    both with the code that builds it. A stored document's own fingerprint thus says
+    which figures it holds: whoever wrote it, no other column can disagree.
 
     Every query here is cheap (small tables, or an indexed join): it runs on each
     dashboard and chart request, cached or not. Nothing over the answers table itself.
     """
-    figures = [code_version(), queries.figure_inputs(survey)]
-    whole = [*figures, queries.theme_inputs()]
-    return _hash(figures), _hash(whole)
+    figures = _hash([code_version(), queries.figure_inputs(survey)])
+    return figures, figures + _hash([code_version(), queries.theme_inputs()])
 
 
 def _hash(parts: list) -> str:
@@ -141,7 +142,7 @@ def _whole_text(survey: Survey, fingerprint: str) -> str:
 
     stored = (
         StoredDocument.objects.filter(survey_id=survey.pk, built__gte=timezone.now() - STORED_MAX_AGE)
-        .values("fingerprint", "figures_fingerprint", "text", "built")
+        .values("fingerprint", "text", "built")
         .first()
     )
     if stored is not None and stored["fingerprint"] == fingerprint:
@@ -154,7 +155,7 @@ def _whole_text(survey: Survey, fingerprint: str) -> str:
     with queries.snapshot():
         current = queries.survey_by_pk(survey.pk) or survey
         figures, fingerprint = fingerprints(current)
-        if stored is not None and stored["figures_fingerprint"] == figures:
+        if stored is not None and stored["fingerprint"].startswith(figures):
             # Only codings, notes or themes changed: the figures stand, and only the
             # themes are built again (a coding is an everyday act; the figures are most
             # of the work). Their age still counts from when they were built.
@@ -169,12 +170,7 @@ def _whole_text(survey: Survey, fingerprint: str) -> str:
         with transaction.atomic():
             StoredDocument.objects.update_or_create(
                 survey_id=survey.pk,
-                defaults={
-                    "fingerprint": fingerprint,
-                    "figures_fingerprint": figures,
-                    "text": text,
-                    "built": built,
-                },
+                defaults={"fingerprint": fingerprint, "text": text, "built": built},
             )
     except IntegrityError:
         pass  # the other one inserted it first: the same document

@@ -214,9 +214,9 @@ class StoredDocument(models.Model):
     survey."""
 
     survey = models.OneToOneField("surveys.Survey", on_delete=models.CASCADE, related_name="+")
+    # Its first half names what the figures (all but the themes) were built from
+    # (``reports.cache.fingerprints``).
     fingerprint = models.CharField(max_length=64)
-    # The fingerprint of what its figures (all but the themes) were built from.
-    figures_fingerprint = models.CharField(max_length=64, blank=True, default="")
     text = models.TextField()
     # When its figures were built (a themes-only rebuild leaves it): the age limit counts
     # from then.

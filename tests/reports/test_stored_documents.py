@@ -275,3 +275,17 @@ def test_what_is_due_is_published_before_a_build_never_inside_its_snapshot(surve
     department = Department.objects.get(name="Sales") if filtered else None
     documents.trends_document(survey, department=department)
     assert calls and not any(calls)
+
+
+def test_themes_are_spliced_only_onto_figures_the_stored_fingerprint_itself_names(survey, builds):
+    """During a rolling upgrade a process still on older code may write the row: its
+    figures must never be taken for the current ones because some other column says so."""
+    documents.trends_text(survey)
+    older = json.loads(StoredDocument.objects.get(survey=survey).text)
+    older["measures"][0]["label"] = "Figures built by older code"
+    StoredDocument.objects.update(text=documents.dumps(older), fingerprint="0" * 32)  # older code's key
+    Note.objects.update(sentiment=Note.POSITIVE)  # a themes-only change
+    cache.clear()
+    text = documents.trends_text(survey)
+    assert len(builds) == 1  # the figures built again, not read from the older row
+    assert "Figures built by older code" not in text
