@@ -111,27 +111,10 @@ class SurveySettingsForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        survey = self.instance
-        answered = survey.pk and Response.objects.filter(wave__survey=survey).exists()
-        invited = survey.pk and Invitation.objects.filter(wave__survey=survey, sent_at__isnull=False).exists()
-        if answered or invited:
-            # People answered, or were invited by an email that states the promise, under
-            # this mode and threshold: neither may get weaker.
-            who = "People have already answered" if answered else "Invitations have already gone out"
-            before = Survey.objects.get(pk=survey.pk)
-            if cleaned.get("anonymity") not in (None, before.anonymity):
-                self.add_error(
-                    "anonymity",
-                    f"{who} under the promise of this mode, so it cannot change. "
-                    "Start a new survey for a different promise.",
-                )
-            size = cleaned.get("min_group_size")
-            if size is not None and size < before.min_group_size:
-                self.add_error(
-                    "min_group_size",
-                    f"{who} under this minimum group size, so it can only be raised "
-                    f"(it is {before.min_group_size}).",
-                )
+        for field, message in promise_errors(
+            self.instance, cleaned.get("anonymity"), cleaned.get("min_group_size")
+        ).items():
+            self.add_error(field, message)
         return cleaned
 
     def anonymity_options(self) -> list[tuple[str, str, str, bool]]:
@@ -382,3 +365,34 @@ class ShareForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = managers_besides(survey)
         self.fields["user"].label_from_instance = lambda u: u.get_full_name() or u.username
+
+
+def promise_errors(survey: Survey, anonymity: str | None, size: int | None) -> dict[str, str]:
+    """What may not change in a survey's promise, by field: once people answered, or were
+    invited by an email that states it, neither the anonymity mode nor the minimum group
+    size may get weaker (the builder and the admin site both hold to it)."""
+    errors: dict[str, str] = {}
+    if size is not None and size < site_minimum():
+        errors["min_group_size"] = (
+            f"The site minimum is {site_minimum()}; a survey may raise it, never lower it."
+        )
+    if not survey.pk:
+        return errors
+    answered = Response.objects.filter(wave__survey=survey).exists()
+    invited = Invitation.objects.filter(wave__survey=survey, sent_at__isnull=False).exists()
+    if not (answered or invited):
+        return errors
+    # People answered, or were invited by an email that states the promise, under this
+    # mode and threshold: neither may get weaker.
+    who = "People have already answered" if answered else "Invitations have already gone out"
+    before = Survey.objects.get(pk=survey.pk)
+    if anonymity not in (None, before.anonymity):
+        errors["anonymity"] = (
+            f"{who} under the promise of this mode, so it cannot change. "
+            "Start a new survey for a different promise."
+        )
+    if size is not None and size < before.min_group_size:
+        errors["min_group_size"] = (
+            f"{who} under this minimum group size, so it can only be raised (it is {before.min_group_size})."
+        )
+    return errors

@@ -68,3 +68,28 @@ def test_staff_home_needs_sign_in(client, admin_client):
     page = admin_client.get("/")
     assert page.status_code == 200
     assert "/s/it-service/" in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [({"anonymity": Survey.IDENTIFIED}, "anonymity"), ({"min_group_size": 5}, "min_group_size")],
+)
+def test_the_admin_site_cannot_weaken_a_promise_people_answered_under(rf, admin_user, change, field):
+    """The builder refuses to change an answered survey's anonymity or to lower its
+    minimum group size; the admin site held no such rule and was a way round it."""
+    from django.contrib.admin.sites import site
+    from django.forms.models import model_to_dict
+
+    from tests.factories import add_response, make_survey, make_wave
+
+    survey = make_survey(slug="kept", anonymity=Survey.ANONYMOUS, min_group_size=7)
+    request = rf.get("/admin/")
+    request.user = admin_user
+    form_class = site._registry[Survey].get_form(request, obj=survey)
+    data = {key: value for key, value in model_to_dict(survey).items() if value is not None}
+    assert form_class(data | change, instance=survey).is_valid()  # nobody answered yet
+    add_response(make_wave(survey, "open"), {})
+    form = form_class(data | change, instance=survey)
+    assert not form.is_valid()
+    assert "cannot change" in str(form.errors[field]) or "only be raised" in str(form.errors[field])
+    assert form_class(data | {"min_group_size": 9}, instance=survey).is_valid()  # raising is fine
