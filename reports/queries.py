@@ -1355,7 +1355,10 @@ def theme_inputs() -> list:
     coded notes read whole, conversations, and the codebook. A coding or a note changes
     these and leaves the figures as they were."""
     return [
-        Answer.themes.through.objects.aggregate(n=Count("id"), last=Max("id")),
+        # With the sum of ids: a recoding deletes and inserts, and on PostgreSQL a row with
+        # a lower id may commit after a higher one, leaving the count and the highest id
+        # as they were.
+        Answer.themes.through.objects.aggregate(n=Count("id"), last=Max("id"), ids=Sum("id")),
         # The coded notes read whole (``note_mentions``' rows): a note's person or
         # sentiment, its conversation's kind or date, edited without a new coding.
         list(

@@ -289,3 +289,22 @@ def test_themes_are_spliced_only_onto_figures_the_stored_fingerprint_itself_name
     text = documents.trends_text(survey)
     assert len(builds) == 1  # the figures built again, not read from the older row
     assert "Figures built by older code" not in text
+
+
+def test_a_recoding_committed_out_of_id_order_still_changes_the_themes(survey):
+    """A recoding deletes a coding and inserts one; on PostgreSQL a row with a lower id can
+    commit after a higher one, so the count and the highest id may end as they were."""
+    coding = Answer.themes.through
+    highest = coding.objects.order_by("-pk").first().pk
+    spare = Answer.objects.filter(text__startswith="Laptops", themes__isnull=True).first()
+    coding.objects.create(pk=highest + 2, answer_id=spare.pk, theme=Theme.objects.named("Hardware"))
+    printing = Theme.objects.named("Printing")  # in the codebook already
+    before = json.loads(documents.trends_text(survey))
+    recoded = coding.objects.order_by("pk").first()
+    recoded.delete()
+    # Its new coding took the id before the one above, and committed after it.
+    coding.objects.create(pk=highest + 1, answer_id=recoded.answer_id, theme=printing)
+    cache.clear()
+    after = json.loads(documents.trends_text(survey))
+    assert after["themes"] != before["themes"]
+    assert after == json.loads(documents.dumps(documents.build(survey, None, None, None)))
