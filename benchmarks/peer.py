@@ -282,13 +282,20 @@ def main() -> None:
             "errors": sum(r["errors"] for r in runs),
             "accepted": accepted,
             "stored": counts[name],
+            # Weighted by what each run accepted (a run that accepted nothing has no figure).
             "cpu_ms": round(
-                sum(r["cpu_ms_per_accepted"] * r["accepted"] for r in runs)
+                sum(r["cpu_ms_per_accepted"] * r["accepted"] for r in runs if r["accepted"])
                 / sum(r["accepted"] for r in runs),
                 1,
-            ),
+            )
+            if any(r["accepted"] for r in runs)
+            else None,
         }
     print(json.dumps(summary, indent=2))
+    for name, runs in results.items():
+        print(f"  {name}, each half: {json.dumps(runs)}", flush=True)
+    if any(entry["cpu_ms"] is None for entry in summary.values()):
+        raise SystemExit("a side accepted no respondent in its runs: see each half above")
     if sqlite:
         write_sqlite(summary, args.duration, args.output)
         return
