@@ -371,11 +371,7 @@ def promise_errors(survey: Survey, anonymity: str | None, size: int | None) -> d
     """What may not change in a survey's promise, by field: once people answered, or were
     invited by an email that states it, neither the anonymity mode nor the minimum group
     size may get weaker (the builder and the admin site both hold to it)."""
-    errors: dict[str, str] = {}
-    if size is not None and size < site_minimum():
-        errors["min_group_size"] = (
-            f"The site minimum is {site_minimum()}; a survey may raise it, never lower it."
-        )
+    errors: dict[str, str] = {}  # (the site's minimum is the model's own rule)
     if not survey.pk:
         return errors
     answered = Response.objects.filter(wave__survey=survey).exists()
