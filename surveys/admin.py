@@ -1,8 +1,7 @@
-from django import forms
 from django.contrib import admin
 from django.utils import timezone
 
-from surveys.builder_forms import promise_errors
+from surveys.builder_forms import PromiseHeld
 from surveys.models import Choice, Invitation, Question, Response, Survey, Wave
 
 
@@ -32,22 +31,9 @@ class WaveInline(admin.TabularInline):
     show_change_link = True
 
 
-class SurveyAdminForm(forms.ModelForm):
-    """The builder's rules for a survey's promise hold here too: the admin site is no way
-    round them. (The admin site supplies the model and fields.)"""
-
-    def clean(self):
-        cleaned = super().clean()
-        for field, message in promise_errors(
-            self.instance, cleaned.get("anonymity"), cleaned.get("min_group_size")
-        ).items():
-            self.add_error(field, message)
-        return cleaned
-
-
 @admin.register(Survey)
 class SurveyAdmin(admin.ModelAdmin):
-    form = SurveyAdminForm
+    form = PromiseHeld  # the builder's rules for a survey's promise hold here too
     list_display = ["title", "slug", "anonymity", "min_group_size", "kiosk_mode"]
     prepopulated_fields = {"slug": ["title"]}
     inlines = [QuestionInline, WaveInline]

@@ -84,7 +84,47 @@ def site_minimum() -> int:
     return max(SiteSettings.load().min_group_size, MIN_GROUP_SIZE_FLOOR)
 
 
-class SurveySettingsForm(forms.ModelForm):
+def promise_errors(survey: Survey, anonymity: str | None, size: int | None) -> dict[str, str]:
+    """What may not change in a survey's promise, by field: once people answered, or were
+    invited by an email that states it, neither the anonymity mode nor the minimum group
+    size may get weaker (the builder and the admin site both hold to it)."""
+    errors: dict[str, str] = {}  # (the site's minimum is the model's own rule)
+    if not survey.pk:
+        return errors
+    answered = Response.objects.filter(wave__survey=survey).exists()
+    invited = Invitation.objects.filter(wave__survey=survey, sent_at__isnull=False).exists()
+    if not (answered or invited):
+        return errors
+    # People answered, or were invited by an email that states the promise, under this
+    # mode and threshold: neither may get weaker.
+    who = "People have already answered" if answered else "Invitations have already gone out"
+    before = Survey.objects.get(pk=survey.pk)
+    if anonymity not in (None, before.anonymity):
+        errors["anonymity"] = (
+            f"{who} under the promise of this mode, so it cannot change. "
+            "Start a new survey for a different promise."
+        )
+    if size is not None and size < before.min_group_size:
+        errors["min_group_size"] = (
+            f"{who} under this minimum group size, so it can only be raised (it is {before.min_group_size})."
+        )
+    return errors
+
+
+class PromiseHeld(forms.ModelForm):
+    """A survey's form that refuses to weaken a promise people answered under
+    (``promise_errors``): the builder's and the admin site's."""
+
+    def clean(self):
+        cleaned = super().clean()
+        for field, message in promise_errors(
+            self.instance, cleaned.get("anonymity"), cleaned.get("min_group_size")
+        ).items():
+            self.add_error(field, message)
+        return cleaned
+
+
+class SurveySettingsForm(PromiseHeld):
     class Meta:
         model = Survey
         fields = ["title", "intro", "anonymity", "min_group_size", "ask_department"]
@@ -108,14 +148,6 @@ class SurveySettingsForm(forms.ModelForm):
         )
         if not self.instance.pk:
             self.initial.setdefault("min_group_size", minimum)
-
-    def clean(self):
-        cleaned = super().clean()
-        for field, message in promise_errors(
-            self.instance, cleaned.get("anonymity"), cleaned.get("min_group_size")
-        ).items():
-            self.add_error(field, message)
-        return cleaned
 
     def anonymity_options(self) -> list[tuple[str, str, str, bool]]:
         """(value, label, promise, chosen) for each mode, drawn with its promise beside it."""
@@ -365,30 +397,3 @@ class ShareForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = managers_besides(survey)
         self.fields["user"].label_from_instance = lambda u: u.get_full_name() or u.username
-
-
-def promise_errors(survey: Survey, anonymity: str | None, size: int | None) -> dict[str, str]:
-    """What may not change in a survey's promise, by field: once people answered, or were
-    invited by an email that states it, neither the anonymity mode nor the minimum group
-    size may get weaker (the builder and the admin site both hold to it)."""
-    errors: dict[str, str] = {}  # (the site's minimum is the model's own rule)
-    if not survey.pk:
-        return errors
-    answered = Response.objects.filter(wave__survey=survey).exists()
-    invited = Invitation.objects.filter(wave__survey=survey, sent_at__isnull=False).exists()
-    if not (answered or invited):
-        return errors
-    # People answered, or were invited by an email that states the promise, under this
-    # mode and threshold: neither may get weaker.
-    who = "People have already answered" if answered else "Invitations have already gone out"
-    before = Survey.objects.get(pk=survey.pk)
-    if anonymity not in (None, before.anonymity):
-        errors["anonymity"] = (
-            f"{who} under the promise of this mode, so it cannot change. "
-            "Start a new survey for a different promise."
-        )
-    if size is not None and size < before.min_group_size:
-        errors["min_group_size"] = (
-            f"{who} under this minimum group size, so it can only be raised (it is {before.min_group_size})."
-        )
-    return errors
