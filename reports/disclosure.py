@@ -631,25 +631,13 @@ def ensure_published(survey) -> None:
     from django.core.cache import cache
     from django.utils import timezone
 
-    from reports import queries
-    from reports.models import Publication
-
     now = timezone.now()
-    waves = [w for w in survey.waves.all() if w.opens <= now]
+    waves, latest = _started(survey)
     if not waves:
         return
-    latest = {p.wave_id: p for p in Publication.objects.filter(wave__in=waves).order_by("wave_id", "number")}
     due = [w for w in waves if w.pk not in latest or (w.closes <= now and not latest[w.pk].final)]
     if due:
-        # Unless the publishing task is already asked to (after an import, say): then it
-        # publishes, and a page request is spared publishing a large wave meanwhile.
-        # (A command publishes whatever its size, without waiting for the task.)
-        any_size = _ANY_SIZE.get()
-        if not any_size and publication_pending(survey):
-            pass
-        elif not any_size and queries.responses_in(due) > INLINE_PUBLISH_MAX:
-            request_publication(survey)
-        else:
+        if _reader_publishes(survey, due):
             publish_survey(survey, fingerprint=live_fingerprint(survey))
     elif any(not p.final for p in latest.values()) and cache.add(
         LIVE_CHECK_KEY.format(survey.pk), True, LIVE_CHECK_SECONDS
@@ -663,16 +651,37 @@ def ensure_published(survey) -> None:
     # A scoring rule changed since a final publication: the same people, scored anew
     # (large waves by the publishing task, as above).
     stale = _rescoring_due(survey, waves, latest)
-    if not stale:
-        return
+    if stale and _reader_publishes(survey, stale):
+        rescore_final_waves(survey, stale)
+
+
+def _started(survey) -> tuple[list, dict]:
+    """The survey's waves that have opened, and the latest publication of each by wave id."""
+    from django.utils import timezone
+
+    from reports.models import Publication
+
+    waves = [w for w in survey.waves.all() if w.opens <= timezone.now()]
+    latest = {p.wave_id: p for p in Publication.objects.filter(wave__in=waves).order_by("wave_id", "number")}
+    return waves, latest
+
+
+def _reader_publishes(survey, waves) -> bool:
+    """Whether this reader publishes these waves itself. Not while the publishing task has
+    been asked to and not yet started (after an import, say: it publishes, and the page
+    is spared a large wave meanwhile), nor when they hold more than
+    ``INLINE_PUBLISH_MAX`` responses (the task is asked instead). A command publishes
+    whatever the size, without waiting for the task."""
+    from reports import queries
+
     if _ANY_SIZE.get():
-        rescore_final_waves(survey, stale)
-    elif publication_pending(survey):
-        return
-    elif queries.responses_in(stale) > INLINE_PUBLISH_MAX:
+        return True
+    if publication_pending(survey):
+        return False
+    if queries.responses_in(waves) > INLINE_PUBLISH_MAX:
         request_publication(survey)
-    else:
-        rescore_final_waves(survey, stale)
+        return False
+    return True
 
 
 def _rescoring_due(survey, waves, latest) -> list:
@@ -694,19 +703,14 @@ def rescore_final_waves(survey, waves=None) -> list:
     under its lock and left alone."""
     from django.utils import timezone
 
-    from reports.models import Publication
-
     if waves is None:
-        waves = [w for w in survey.waves.all() if w.opens <= timezone.now()]
-        latest = {
-            p.wave_id: p for p in Publication.objects.filter(wave__in=waves).order_by("wave_id", "number")
-        }
-        waves = _rescoring_due(survey, waves, latest)
+        waves = _rescoring_due(survey, *_started(survey))
+    if not waves:
+        return []
+    fingerprint = live_fingerprint(survey)  # (it counts the survey's responses: once)
     made = []
     for wave in waves:
-        publication = publish_wave(
-            wave, timezone.localdate(), fingerprint=live_fingerprint(survey), rescore=True
-        )
+        publication = publish_wave(wave, timezone.localdate(), fingerprint=fingerprint, rescore=True)
         if publication is not None:
             made.append(publication)
     return made
