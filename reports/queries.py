@@ -104,19 +104,18 @@ def published_scores(wave_ids: list[int]) -> pd.DataFrame:
     )
 
 
-def published_people(wave_ids: list[int], coded_only: bool = False) -> pd.DataFrame:
-    """Who is published in these waves (the ``respondents`` measure): ``response, wave,
-    department`` (ids; department NaN for none) and ``personal_link``; with
-    ``coded_only``, only those with a coded comment (a few thousand, not every one)."""
+def published_people_with_codings(wave_ids: list[int]) -> pd.DataFrame:
+    """The published respondents (the ``respondents`` measure) of these waves with a coded
+    comment: ``response, wave, department`` (ids; department NaN for none) and
+    ``personal_link``."""
     from reports.models import PublishedScore
 
-    rows = PublishedScore.objects.filter(wave_id__in=wave_ids, measure=RESPONDENTS)
-    if coded_only:
-        # Every coding's response, by primary key (not filtered on the survey: that
-        # turns SQLite's plan round to walk every answer of it).
-        rows = rows.filter(response_id__in=Answer.themes.through.objects.values("answer__response_id"))
+    # Every coding's response, by primary key (not filtered on the survey: that turns
+    # SQLite's plan round to walk every answer of it).
+    coded = Answer.themes.through.objects.values("answer__response_id")
+    rows = PublishedScore.objects.filter(wave_id__in=wave_ids, measure=RESPONDENTS, response_id__in=coded)
     values = rows.values_list("response_id", "wave_id", "department_id", "personal_link")
-    array = _fetch_array(values.order_by(), 4)  # one row a respondent: 120,000 at 20k × 6
+    array = _fetch_array(values.order_by(), 4)
     return pd.DataFrame(
         {
             "response": array[:, 0].astype(np.int64),
@@ -202,41 +201,37 @@ def departments_published(wave_ids: list[int]) -> dict[int, set[int | None]]:
 
 
 def commenting_respondents(
-    people: pd.DataFrame,
     shown_cells: dict[tuple[str, str], ShownCells],
     label_of: dict[int, str],
     names: dict[int, str],
     department: Department | None,
-    present: dict[int, set[int | None]] | None = None,
-) -> pd.DataFrame:
-    """The published respondents whose comments may be shown (``response, wave,
-    department`` ids): whole waves whose count is shown, and — once any department of a
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The published respondents of these waves with a coded comment, and those of them
+    whose comments may be shown (both ``response, wave, department`` ids, the first with
+    ``personal_link``): whole waves whose count is shown, and — once any department of a
     wave is shown, so lists per department exist — only respondents of shown cells, so no
     list minus others isolates a hidden group. Under a department filter, that
     department's respondents if its cell is shown.
 
-    ``people`` may be only some of the published respondents (those who commented) when
-    ``present`` (``departments_published``) says which departments each wave holds;
-    otherwise they are every published respondent and say it themselves."""
+    Only the respondents with a coded comment are read (a few thousand of 120,000 at 20k
+    × 6); which departments each wave holds comes from the published counts."""
+    wave_ids = list(label_of)
+    people = published_people_with_codings(wave_ids)
+    present = departments_published(wave_ids)
     keep = []
     for wave, group in people.groupby("wave"):
         cells = shown_cells.get((label_of[wave], RESPONDENTS), _HIDDEN)
         if not cells.total:
             continue
         visible = ~cell_names(group["department"], names).isin(cells.hidden)
-        if present is None:
-            any_shown = visible.any()
-        else:
-            any_shown = bool({cell_name(d, names) for d in present.get(wave, ())} - cells.hidden)
         if department is not None:
             keep.append(group[visible & (group["department"] == department.pk)])
-        elif any_shown:
+        elif {cell_name(d, names) for d in present.get(wave, ())} - cells.hidden:
             keep.append(group[visible])
         else:
             keep.append(group)
-    if not keep:
-        return pd.DataFrame(columns=["response", "wave", "department"])
-    return pd.concat(keep)[["response", "wave", "department"]]
+    columns = ["response", "wave", "department"]
+    return people, (pd.concat(keep)[columns] if keep else pd.DataFrame(columns=columns))
 
 
 def kept_responses(
@@ -854,17 +849,8 @@ def _comment_mentions(
     department: Department | None,
 ) -> pd.DataFrame:
     """The coded comments of these waves that the disclosure rules let count, as theme
-    mentions. Only the respondents whose comments are coded matter: just they are read
-    (a few thousand of 120,000 at 20k × 6), with which departments each wave holds."""
-    wave_ids = list(label_of)
-    commenters = commenting_respondents(
-        published_people(wave_ids, coded_only=True),
-        shown_cells,
-        label_of,
-        names,
-        department,
-        departments_published(wave_ids),
-    )
+    mentions."""
+    _, commenters = commenting_respondents(shown_cells, label_of, names, department)
     return theme_mentions(survey, commenters, set(commenters["wave"]))
 
 
@@ -1227,15 +1213,9 @@ def theme_comments(theme: Theme, survey: Survey, shown_waves: list[str], departm
     waves = list(survey.waves.of_users().filter(label__in=shown_waves))
     label_of = {w.pk: w.label for w in waves}
     names = dict(Department.objects.values_list("pk", "name"))
-    wave_ids = list(label_of)
-    # Only the published respondents with a coded comment (not all 120,000 at 20k × 6,
-    # whose ids made two queries of 120,000 values: 5 s on SQLite).
-    people = published_people(wave_ids, coded_only=True)
     shown_cells, _ = published_shown(waves, names)
-    allowed = commenting_respondents(
-        people, shown_cells, label_of, names, department, departments_published(wave_ids)
-    )
-    coded = Answer.objects.filter(themes=theme, response__wave__in=wave_ids)
+    people, allowed = commenting_respondents(shown_cells, label_of, names, department)
+    coded = Answer.objects.filter(themes=theme, response__wave__in=list(label_of))
     if department is not None:
         coded = coded.filter(response__department=department)
     published, may_list = set(people["response"].tolist()), set(allowed["response"].tolist())
