@@ -13,10 +13,16 @@ def _score_responses(survey, response_ids):
     return queries.score_responses(survey, response_ids)
 
 
-def _score_answered(questions, response_ids, numbers, ticked):
+def _score_answered(questions, response_ids, numbers, chosen):
     from reports import queries
 
-    return queries.score_answered(questions, response_ids, numbers, ticked)
+    return queries.score_answered(questions, response_ids, numbers, chosen)
+
+
+def _encode_answered(questions, response_ids, numbers, chosen):
+    from reports import queries
+
+    return queries.encode_answered(questions, response_ids, numbers, chosen)
 
 
 class ReportsConfig(AppConfig):
@@ -38,4 +44,8 @@ class ReportsConfig(AppConfig):
 
         from perception.lib import respondent_scoring
 
-        respondent_scoring.register(from_database=_score_responses, from_answers=_score_answered)
+        respondent_scoring.register(
+            from_database=_score_responses,
+            from_answers=_score_answered,
+            encoded_from_answers=_encode_answered,
+        )

@@ -25,7 +25,6 @@ from surveys.bulk import (
     CHOICES,
     NUMBER,
     TEXT,
-    encode_scores,
     insert_answer_columns,
     insert_respondent_scores,
     insert_response,
@@ -248,7 +247,7 @@ def response_submit(
         # (response, question, number, choice, text) rows, inserted in one statement.
         rows: list[tuple] = []
         numbers: dict[int, float] = {}
-        ticked: set[tuple[int, int, int]] = set()
+        ticked: dict[int, tuple[int, ...]] = {}
         for question, value in answers.items():
             if value in (None, "", []):
                 continue
@@ -263,7 +262,7 @@ def response_submit(
                 rows.extend(
                     (response.pk, question.pk, None, c.pk, words if c.is_other else "") for c in chosen
                 )
-                ticked.update((response.pk, question.pk, c.pk) for c in chosen)
+                ticked[question.pk] = tuple(c.pk for c in chosen)
             else:
                 rows.append((response.pk, question.pk, None, None, value))
         insert_response_answers(rows)
@@ -272,7 +271,8 @@ def response_submit(
         # computed again from the stored answers before anyone reads them.
         questions = list(answers)
         columns = {question: [number] for question, number in numbers.items()}
-        scores = respondent_scoring.score_answers(questions, [response.pk], columns, ticked)
+        options = {question: [choices] for question, choices in ticked.items()}
+        scores = respondent_scoring.score_answers(questions, [response.pk], columns, options)
         insert_respondent_scores(scoring_digest(questions), {response.pk: scores[response.pk]})
     return response
 
@@ -658,7 +658,6 @@ def _import_answers(
         return choice
 
     columns: list[tuple[str, int, list]] = []
-    ticked: set[tuple[int, int, int]] = set()
     for header, question in questions.items():
         values = converted.answers.get(header)
         if values is None:
@@ -677,16 +676,11 @@ def _import_answers(
                 if ids is None:
                     ids = ids_of[labels] = tuple(choice_for(question, label) for label in labels)
                 chosen.append(ids)
-            question_id = question.pk
-            ticked.update(
-                (response, question_id, choice)
-                for response, ids in zip(responses, chosen, strict=True)
-                for choice in ids
-            )
             columns.append((CHOICES, question.pk, chosen))
         else:
             columns.append((TEXT, question.pk, values))
     numbers = {question_id: values for kind, question_id, values in columns if kind == NUMBER}
+    ticked = {question_id: values for kind, question_id, values in columns if kind == CHOICES}
     every = list(survey.questions.prefetch_related("choices"))
     # Scored, and the scores encoded, from the values in hand while the database stores
     # the answers.
@@ -694,7 +688,7 @@ def _import_answers(
         responses,
         columns,
         progress=progress,
-        meanwhile=lambda: encode_scores(respondent_scoring.score_answers(every, responses, numbers, ticked)),
+        meanwhile=lambda: respondent_scoring.encoded_scores(every, responses, numbers, ticked),
     )
     insert_respondent_scores(scoring_digest(every), scores)
 

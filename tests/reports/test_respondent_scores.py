@@ -276,6 +276,10 @@ def test_scoring_column_by_column_gives_what_scoring_the_stored_answers_gives():
     other = add_question(survey, Question.RATING_7, dimension="Care", reverse_scored=True)
     score = add_question(survey, Question.SCALE_10, likelihood_to_recommend=True)
     pick = add_question(survey, Question.SINGLE, choices=["Yes", "No"])
+    channels = add_question(survey, Question.MULTIPLE, choices=["Email", "Chat"], retired=True)
+    channels_now = add_question(
+        survey, Question.MULTIPLE, choices=["Chat", "Portal"], text="Now", lineage=channels
+    )
     wave = make_wave(survey, "open")
     chance = random.Random(7)
     for index in range(80):
@@ -289,6 +293,11 @@ def test_scoring_column_by_column_gives_what_scoring_the_stored_answers_gives():
     ids = list(Response.objects.filter(wave=wave).order_by("pk").values_list("pk", flat=True))
     for response in ids[::3]:
         Answer.objects.create(response_id=response, question=pick, choice=pick.choices.first())
+    # A multiple choice in two wording versions: the options ticked under either count.
+    for response in ids[::2]:
+        for version in (channels, channels_now) if response % 3 else (channels,):
+            for choice in version.choices.all()[: 1 + response % 2]:
+                Answer.objects.create(response_id=response, question=version, choice=choice)
     stored = {
         (response, question): number
         for response, question, number in Answer.objects.filter(number__isnull=False).values_list(
@@ -296,9 +305,62 @@ def test_scoring_column_by_column_gives_what_scoring_the_stored_answers_gives():
         )
     }
     columns = {q.pk: [stored.get((r, q.pk)) for r in ids] for q in (old, new, other, score)}
-    ticked = set(Answer.objects.filter(question=pick).values_list("response_id", "question_id", "choice_id"))
+    chosen = {}
+    for question in (pick, channels, channels_now):
+        ticked = {}
+        for response, choice in Answer.objects.filter(question=question).values_list(
+            "response_id", "choice_id"
+        ):
+            ticked.setdefault(response, []).append(choice)
+        chosen[question.pk] = [tuple(ticked.get(r, ())) for r in ids]
     questions = list(survey.questions.prefetch_related("choices"))
-    by_columns = score_answered(questions, ids, columns, ticked)
+    by_columns = score_answered(questions, ids, columns, chosen)
     assert by_columns == score_responses(survey, ids)
     reworded = [r for r in ids if (r, new.pk) in stored]
     assert reworded and all(by_columns[r][f"question:{old.pk}"] == stored[(r, new.pk)] for r in reworded)
+
+
+def test_an_imports_scores_are_encoded_as_the_text_of_each_responses_scores():
+    """``encode_answered`` builds the kept scores' JSON a measure at a time, for imports:
+    each response's text is exactly ``json.dumps`` of what ``score_answered`` gives it,
+    whatever was skipped: no number, no option, a dimension named with quotes and
+    accents, wording versions of a rating and of a multiple choice, an option of a later
+    version only."""
+    import random
+
+    from reports.queries import encode_answered, score_answered
+
+    survey = make_survey(slug="encoded")
+    old = add_question(survey, Question.RATING_5, dimension='Ça "marche"', retired=True)
+    new = add_question(survey, Question.RATING_5, dimension='Ça "marche"', text="Reworded", lineage=old)
+    other = add_question(survey, Question.RATING_7, dimension="Care", reverse_scored=True)
+    score = add_question(survey, Question.SCALE_10, likelihood_to_recommend=True)
+    channels = add_question(survey, Question.MULTIPLE, choices=["Email", "Chat", "Phone"], retired=True)
+    later = add_question(
+        survey, Question.MULTIPLE, choices=["Email", "Portal"], text="Channels now", lineage=channels
+    )
+    device = add_question(survey, Question.SINGLE, choices=["Laptop", "Desktop"])
+    questions = list(survey.questions.prefetch_related("choices"))
+    options = {q.pk: [c.pk for c in q.choices.all()] for q in (channels, later, device)}
+    chance = random.Random(11)
+    ids = list(range(1000, 1400))
+
+    def column(low, high, share):
+        return [chance.randint(low, high) if chance.random() < share else None for _ in ids]
+
+    numbers = {old.pk: column(1, 5, 0.3), new.pk: column(1, 5, 0.4), other.pk: column(1, 7, 0.5)}
+    numbers[score.pk] = column(0, 10, 0.5)
+    chosen = {
+        q: [tuple(chance.sample(picks, chance.randint(0, len(picks)))) for _ in ids]
+        for q, picks in options.items()
+    }
+    dicts = score_answered(questions, ids, numbers, chosen)
+    encoded = encode_answered(questions, ids, numbers, chosen)
+    assert encoded == [(r, json.dumps(dicts[r])) for r in ids]
+    # Every kind of row was met: none scored at all, choices only, numbers only.
+    assert {"{}"} < {text for _, text in encoded}
+    assert any(scores and all(key.startswith("choice:") for key in scores) for scores in dicts.values())
+    assert any(scores and not any(key.startswith("choice:") for key in scores) for scores in dicts.values())
+    assert all(json.loads(text) == dicts[r] for r, text in encoded)
+    # No answers at all: an empty entry each.
+    assert encode_answered(questions, ids[:3], {}, {}) == [(r, "{}") for r in ids[:3]]

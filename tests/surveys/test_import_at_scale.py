@@ -263,7 +263,7 @@ def test_an_import_failing_after_its_answers_leaves_keys_and_data_as_they_were(t
         raise RuntimeError("scoring failed")
 
     monkeypatch.setattr(bulk, "CHECK_KEYS_ONCE_FROM", 10)
-    monkeypatch.setattr(respondent_scoring, "score_answers", broken)
+    monkeypatch.setattr(respondent_scoring, "encoded_scores", broken)
     with pytest.raises(RuntimeError, match="scoring failed"):
         import_file(tmp_path, "second")
     assert answer_keys() == before
