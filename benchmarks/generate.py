@@ -30,7 +30,7 @@ def generate(respondents: int, waves: int, seed: int = 1) -> int:
     from django.db import connection, transaction
 
     from perception.models import Department, Theme
-    from surveys.bulk import insert_numeric_answers
+    from surveys.bulk import insert_numeric_answers, mark_answered
     from surveys.models import Answer, Question, Response, Survey, Wave
 
     rng = np.random.default_rng(seed)
@@ -98,6 +98,7 @@ def generate(respondents: int, waves: int, seed: int = 1) -> int:
                 [Answer(response_id=int(r), question=comment, text="Please fix it") for r in commented],
                 batch_size=5000,
             )
+            mark_answered([comment.pk] if texts else [])
             Answer.themes.through.objects.bulk_create(
                 [
                     Answer.themes.through(

@@ -397,6 +397,7 @@ def ticked_choices(kept: pd.DataFrame, questions: list[Question]) -> set[tuple[i
         response__lte=int(kept["response"].max()),
         question__in=versions,
         choice__isnull=False,
+        number__isnull=True,  # always so for a ticked option: lets the index by question serve
     ).values_list("response_id", "question_id", "choice_id")
     wanted = set(kept["response"].astype(int))
     return _as_series(questions, [row for row in ticked.order_by() if row[0] in wanted])
@@ -1403,6 +1404,11 @@ def influencers_last_heard() -> list[tuple[str, date | None, int]]:
     return [(p.name, p.last, p.pk) for p in people]
 
 
+# Every stored field of a question but whether it has answers, which changes no figure
+# (it flips with a question's first answer).
+QUESTION_FIGURE_FIELDS = [f.attname for f in Question._meta.concrete_fields if f.name != "answered"]
+
+
 def figure_inputs(survey: Survey) -> list:
     """Counts and highest ids, or whole rows, of everything a trends document's figures
     depend on (all of it but its themes), cheap enough for each dashboard and chart
@@ -1424,7 +1430,7 @@ def figure_inputs(survey: Survey) -> list:
         list(Department.objects.order_by("pk").values_list()),
         list(Survey.objects.filter(pk=survey.pk).values_list()),
         list(survey.waves.order_by("pk").values_list()),
-        list(survey.questions.order_by("pk").values_list()),
+        list(survey.questions.order_by("pk").values_list(*QUESTION_FIGURE_FIELDS)),
         list(Choice.objects.filter(question__survey=survey).order_by("pk").values_list()),
         {"k": survey.group_threshold()},
     ]

@@ -8,7 +8,6 @@ import segno
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,7 +19,7 @@ from perception.roles import MANAGE_SURVEYS, permission_required
 from surveys import services
 from surveys.builder_forms import ANONYMITY_PROMISES, QuestionForm, ShareForm, SurveySettingsForm, WaveForm
 from surveys.forms import SurveyForm
-from surveys.models import Answer, Question, Survey, Wave
+from surveys.models import Question, Survey, Wave
 from surveys.views import _switcher, in_language
 
 
@@ -83,11 +82,7 @@ def survey_new(request: HttpRequest) -> HttpResponse:
 
 
 def _builder_page(request: HttpRequest, survey: Survey, problems=None, status: int = 200) -> HttpResponse:
-    questions = list(
-        survey.questions.filter(retired=False)
-        .annotate(answered=Exists(Answer.objects.filter(question=OuterRef("pk"))))
-        .prefetch_related("choices")
-    )
+    questions = list(survey.questions.filter(retired=False).prefetch_related("choices"))
     if problems is None and not survey.draft:
         # A published form is live: anything missing from it is shown at once.
         problems = services.survey_problems(survey)
@@ -153,7 +148,7 @@ def question_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     survey = _survey(request, slug)
     question = _question(survey, pk)
     form = QuestionForm(request.POST or None, user=request.user, question=question)
-    answered = question.answers.exists()
+    answered = question.answered
     context = {"form": form, "survey": survey, "question": question, "answered": answered}
     if request.method == "POST" and form.is_valid():
         spec = form.spec()
@@ -197,7 +192,7 @@ def question_move(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 def question_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     survey = _survey(request, slug)
     question = _question(survey, pk)
-    answered = question.answers.exists()
+    answered = question.answered
     if request.method == "POST":
         retired = services.question_retire(question=question)
         messages.success(

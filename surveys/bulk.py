@@ -24,9 +24,24 @@ COLUMNS = "(response_id, question_id, number, choice_id, text)"
 T = TypeVar("T")
 
 
+def mark_answered(question_ids) -> None:
+    """Say of these questions that they have answers (``Question.answered``): whatever
+    stores answers calls it, in the same transaction."""
+    ids = sorted(set(question_ids))
+    if ids:
+        with connection.cursor() as cursor:
+            listed = ", ".join(["%s"] * len(ids))
+            cursor.execute(
+                f'UPDATE "surveys_question" SET "answered" = %s WHERE "id" IN ({listed}) AND NOT "answered"',  # noqa: S608
+                [True, *ids],
+            )
+
+
 def insert_numeric_answers(response_ids, question_ids, values) -> None:
     """Insert answers given as three aligned sequences: response id, question id, number."""
-    rows = zip(list(response_ids), list(question_ids), list(values), strict=True)
+    question_ids = list(question_ids)
+    mark_answered(question_ids)
+    rows = zip(list(response_ids), question_ids, list(values), strict=True)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             copy_sql = "COPY surveys_answer (response_id, question_id, number, text) FROM STDIN"
@@ -149,6 +164,7 @@ def insert_answer_columns(
     transaction, which an error leaves to roll back; PostgreSQL uses COPY, SQLite
     multi-row INSERTs."""
     total = sum(_answer_count(kind, values) for kind, _, values in columns)
+    mark_answered(question for kind, question, values in columns if _answer_count(kind, values))
     with connection.cursor() as cursor, connection.wrap_database_errors:  # as in insert_responses
         if total and connection.vendor == "postgresql":
             references = _references(response_ids, columns)
@@ -455,12 +471,14 @@ def insert_response(
         return cursor.fetchone()[0]
 
 
-def insert_response_answers(rows: list[tuple]) -> None:
+def insert_response_answers(rows: list[tuple], *, marked: set[int] | frozenset = frozenset()) -> None:
     """Insert one response's answers, (response id, question id, number or None, choice id
     or None, text) rows, as one multi-row INSERT: a submission's few dozen rows without
-    building a model object, or compiling an ORM query, for each."""
+    building a model object, or compiling an ORM query, for each. ``marked``: questions
+    known to be ``answered`` already (most submissions: no statement to say so)."""
     if not rows:
         return
+    mark_answered({row[1] for row in rows} - set(marked))
     if connection.vendor == "postgresql":
         # Five arrays, one statement whatever the number of rows: psycopg keeps the
         # statement's parsed form, where a VALUES list of 125 placeholders was parsed anew

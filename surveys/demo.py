@@ -23,6 +23,7 @@ from django.db import transaction
 
 from perception.models import Department, SiteSettings, Theme
 from surveys import instrument
+from surveys.bulk import mark_answered
 from surveys.models import Answer, Question, Response, Survey, Wave
 
 SEED = 20261123
@@ -159,9 +160,16 @@ def _self_view(wave: Wave, index: int, ratings: list[Question], rng: random.Rand
                 value = 6 - value
             answers.append(Answer(response=response, question=question, number=value))
     Response.objects.bulk_create(responses)
+    _store_answers(answers)
+
+
+def _store_answers(answers: list[Answer]) -> None:
+    """Store answers built beside their (now stored) responses; their questions then say
+    they have answers, as every writer of answers does."""
     for answer in answers:
         answer.response_id = answer.response.pk
     Answer.objects.bulk_create(answers)
+    mark_answered(answer.question_id for answer in answers)
 
 
 def _quarter_label(moment: datetime) -> str:
@@ -283,9 +291,7 @@ def build(now: datetime) -> DemoSummary:
                     if coded:
                         codings.append((answer, themes[theme]))
         Response.objects.bulk_create(responses)
-        for answer in answers:
-            answer.response_id = answer.response.pk
-        Answer.objects.bulk_create(answers)
+        _store_answers(answers)
         Answer.themes.through.objects.bulk_create(
             Answer.themes.through(answer_id=answer.pk, theme_id=theme.pk) for answer, theme in codings
         )

@@ -265,7 +265,7 @@ def response_submit(
                 ticked[question.pk] = tuple(c.pk for c in chosen)
             else:
                 rows.append((response.pk, question.pk, None, None, value))
-        insert_response_answers(rows)
+        insert_response_answers(rows, marked={question.pk for question in answers if question.answered})
         # Scored from the answers in hand, with no query. Were ``answers`` not every
         # question of the survey, the digest differs from the survey's and the scores are
         # computed again from the stored answers before anyone reads them.
@@ -888,7 +888,7 @@ def question_save(*, survey: Survey, spec: QuestionSpec, question: Question | No
     change = question_change(question=question, spec=spec)
     if change == NO_CHANGE:
         return QuestionSaved(question, versioned=False, new_measure=False)
-    if not question.answers.exists():
+    if not question.answered:
         for name, value in spec.fields().items():
             setattr(question, name, value)
         question.save()
@@ -930,7 +930,9 @@ def question_move(*, question: Question, up: bool) -> None:
 def question_retire(*, question: Question) -> bool:
     """Take a question off the form. One with answers is retired (its answers stay in
     the analysis); one without is deleted. True when it was retired."""
-    if question.answers.exists():
+    # Read again under a lock: an answer stored since the caller read it makes it answered.
+    question = Question.objects.select_for_update().get(pk=question.pk)
+    if question.answered:
         question.retired = True
         question.save(update_fields=["retired"])
         return True

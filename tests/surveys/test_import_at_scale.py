@@ -116,6 +116,8 @@ def test_every_cell_is_stored_as_the_file_says_across_batches(tmp_path, monkeypa
     survey = Survey.objects.get(slug="scale")
     responses = Response.objects.filter(wave__survey=survey)
     assert RespondentScore.objects.filter(response__in=responses).count() == ROWS
+    # Every column had answers: each question says so (the builder asks it, not the answers).
+    assert set(survey.questions.values_list("answered", flat=True)) == {True}
     # Answers are stored response by response, so reading them back in id order keeps
     # each response's answers together.
     owners = list(
