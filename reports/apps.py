@@ -25,6 +25,14 @@ def _encode_answered(questions, response_ids, numbers, chosen):
     return queries.encode_answered(questions, response_ids, numbers, chosen)
 
 
+def _published_responses(wave_ids):
+    from reports.disclosure import RESPONDENTS, ensure_all_published
+    from reports.models import PublishedScore
+
+    ensure_all_published()  # at most every 30 seconds
+    return PublishedScore.objects.filter(wave_id__in=wave_ids, measure=RESPONDENTS).values("response_id")
+
+
 class ReportsConfig(AppConfig):
     name = "reports"
     verbose_name = "Reports"
@@ -41,6 +49,8 @@ class ReportsConfig(AppConfig):
         hooks.register_published_respondents(published_respondents)
         # After an import, the publishing task rather than the first reader publishes it.
         hooks.register_publication_request(request_publication)
+        # The coding queue offers only comments whose authors the figures count.
+        hooks.register_published_responses(_published_responses)
 
         from perception.lib import respondent_scoring
 

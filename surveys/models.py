@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from perception.lib import hooks
 from perception.models import MIN_GROUP_SIZE_FLOOR, Department, SiteSettings, Theme
 
 AGREEMENT_LABELS = {
@@ -793,7 +794,8 @@ class RespondentScore(models.Model):
 
 class AnswerQuerySet(models.QuerySet):
     def _comments_of_shown_waves(self) -> "AnswerQuerySet":
-        """Non-empty comments from waves with enough respondents to keep them anonymous."""
+        """Non-empty comments from waves with enough respondents to keep them anonymous,
+        by people the published figures count (``hooks.published_responses``)."""
         thresholds: dict[int, int] = {}
         big_enough, surveys = [], set()
         # IT's self-view answers are not users' comments: they never enter the queue.
@@ -810,11 +812,11 @@ class AnswerQuerySet(models.QuerySet):
         comments = list(
             Question.objects.filter(kind=Question.TEXT, survey__in=surveys).values_list("pk", flat=True)
         )
-        return (
-            self.filter(question__in=comments, number__isnull=True, response__wave__in=big_enough)
-            .exclude(text="")
-            .select_related("question", "response__wave__survey")
-        )
+        comments_of = self.filter(question__in=comments, number__isnull=True, response__wave__in=big_enough)
+        published = hooks.published_responses(big_enough)
+        if published is not None:
+            comments_of = comments_of.filter(response__in=published)
+        return comments_of.exclude(text="").select_related("question", "response__wave__survey")
 
     def awaiting_coding(self) -> "AnswerQuerySet":
         """Comments waiting to be coded (never reviewed, no theme yet), oldest first, only

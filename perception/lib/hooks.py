@@ -32,6 +32,7 @@ class PeopleDirectory:
 _people: PeopleDirectory | None = None
 _published_respondents: Callable[[object], int | None] | None = None
 _request_publication: Callable[[object], object] | None = None
+_published_responses: Callable[[list[int]], object] | None = None
 
 
 def register_people(directory: PeopleDirectory) -> None:
@@ -69,3 +70,19 @@ def request_publication(survey) -> None:
     takes most of a minute to publish). Nothing happens when nobody registered."""
     if _request_publication is not None:
         _request_publication(survey)
+
+
+def register_published_responses(responses: Callable[[list[int]], object]) -> None:
+    global _published_responses
+    _published_responses = responses
+
+
+def published_responses(wave_ids: list[int]):
+    """The ids of the responses of these waves that published figures count (a query of
+    ``response_id`` values, to filter with), publications first brought up to date; None
+    when nobody registered. A comment is coded only once its author is counted: coding a
+    comment whose author never is (the remainder a closed wave leaves out) and watching a
+    theme's count stay put would tell that its author is one of those few people."""
+    if _published_responses is None:
+        return None
+    return _published_responses(wave_ids)

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from perception.models import Theme
+from reports import disclosure
 from surveys import services
 from surveys.models import Answer, Question, Response
 from tests.factories import add_question, add_response, make_departments, make_survey, make_user, make_wave
@@ -65,6 +66,7 @@ def test_filter_by_survey_and_wave_with_a_plain_get_form(client, listener, live_
     assert "Imported comment 0" in body and "Live comment" not in body and "30 comments waiting" in body
     extra = make_wave(old, "closed", label="2020")
     comments(old, extra, 5, "Later comment")
+    disclosure.ensure_published(old)  # pages check for new waves at most every 30 seconds
     body = page_text(client, reverse("surveys:coding"), survey="old-export", wave=extra.pk)
     assert "Later comment 0" in body and "5 comments waiting in 2020" in body
     assert 'method="get"' in body
@@ -195,3 +197,65 @@ def test_an_unknown_survey_or_wave_in_the_filter_is_a_400(client, listener, live
         message = page.content.decode()
         assert page.status_code == 400
         assert "choose one from the list" in message or "reload the page" in message
+
+
+# -- Only comments whose authors the published figures count ---------------------------------
+
+
+def queued_texts() -> set[str]:
+    return set(Answer.objects.awaiting_coding().values_list("text", flat=True))
+
+
+def test_a_comment_waits_for_its_author_to_be_published_and_the_left_out_never_come(client, listener):
+    """Coding a comment whose author the figures never count, and watching the theme's count
+    stay put, would tell that the author is one of the few a closed wave left out: such
+    comments are never offered, not even by naming them in a request."""
+
+    survey = make_survey(slug="remainder")
+    wave = make_wave(survey)
+    first = comments(survey, wave, 5, "First")
+    disclosure.ensure_published(survey)
+    late = [a for a in comments(survey, wave, 2, "Late") if a.text.startswith("Late")]  # fewer than a batch
+    assert queued_texts() == {a.text for a in first}
+    wave.closes = wave.opens + timedelta(hours=2)
+    wave.save()
+    disclosure.ensure_published(survey)  # final: the two are left out for good
+    assert disclosure.published_respondents(wave) == 5
+    assert queued_texts() == {a.text for a in first}
+    body = page_text(client, reverse("surveys:coding"), survey="remainder")
+    assert "5 comments waiting" in body and "Late" not in body
+    theme = Theme.objects.create(name="Printers")
+    refused = client.post(
+        reverse("surveys:coding"), {"survey": "remainder", "answer": late[0].pk, "themes": [theme.pk]}
+    )
+    assert refused.status_code == 400
+    assert not late[0].themes.exists()
+
+
+def test_open_link_comments_wait_for_the_wave_to_close(client, listener):
+    survey = make_survey(slug="open-link")
+    wave = make_wave(survey)
+    question = add_question(survey, Question.TEXT)
+    for i in range(6):
+        add_response(wave, {question: f"Open {i}"}, source=Response.WEB)
+    disclosure.ensure_published(survey)
+    assert queued_texts() == set()
+    body = page_text(client, reverse("surveys:coding"))
+    assert "All caught up" in body and "once its author is counted in the published figures" in body
+    wave.closes = wave.opens + timedelta(hours=2)
+    wave.save()
+    disclosure.ensure_published(survey)
+    assert queued_texts() == {f"Open {i}" for i in range(6)}
+
+
+def test_a_batch_under_way_joins_the_queue_when_it_is_published(client, listener):
+    survey = make_survey(slug="batches")
+    wave = make_wave(survey)
+    comments(survey, wave, 5, "One")
+    disclosure.publish_survey(survey)
+    comments(survey, wave, 3, "Two")
+    disclosure.publish_survey(survey)  # three new: not yet a batch
+    assert len(queued_texts()) == 5
+    comments(survey, wave, 2, "Three")
+    disclosure.publish_survey(survey)  # five new: published together
+    assert len(queued_texts()) == 10
