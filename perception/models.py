@@ -1,5 +1,7 @@
 """The vocabulary every app shares: departments, the theme codebook, site settings."""
 
+import time
+
 from django.core.validators import MinValueValidator
 from django.db import connection, models
 from django.db.models.functions import Lower
@@ -114,6 +116,7 @@ class SingleRow(models.Model):
     def save(self, *args, **kwargs) -> None:
         self.pk = 1
         super().save(*args, **kwargs)
+        forget_recent_rows()
 
     @classmethod
     def load(cls):
@@ -125,11 +128,35 @@ class SingleRow(models.Model):
 
     @classmethod
     def for_request(cls, request):
-        """The row, read once per request however many parts of the page need it."""
+        """The row for showing on a page, read once per request however many parts of the
+        page need it, and by a process at most every ``RECENT_ROW_SECONDS``: every page
+        shows the site settings (one query of the few a survey page makes). Another
+        process's change shows within those seconds; this process's at once. Whatever
+        decides (a threshold kept, a form's check) reads ``load()``."""
         cache_name = f"_{cls.__name__.lower()}_row"
         if not hasattr(request, cache_name):
-            setattr(request, cache_name, cls.load())
+            setattr(request, cache_name, cls._recent())
         return getattr(request, cache_name)
+
+    @classmethod
+    def _recent(cls):
+        now = time.monotonic()
+        held = _recent_rows.get(cls)
+        if held is not None and now - held[0] < RECENT_ROW_SECONDS:
+            return held[1]
+        row = cls.load()
+        _recent_rows[cls] = (now, row)
+        return row
+
+
+# Each single-row table's row as this process last read it for a page, and when.
+_recent_rows: dict[type, tuple[float, SingleRow]] = {}
+RECENT_ROW_SECONDS = 5
+
+
+def forget_recent_rows() -> None:
+    """Read the single rows afresh on the next page (after a change; between tests)."""
+    _recent_rows.clear()
 
 
 class SiteSettings(SingleRow):

@@ -222,7 +222,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        "BACKEND": "perception.storage.ManifestStaticFilesStorage"
         if not DEBUG and envbool("STATIC_MANIFEST", "True")
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },

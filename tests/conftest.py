@@ -5,6 +5,7 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 
+from perception.models import forget_recent_rows
 from surveys.models import Question
 from tests.factories import add_question, make_departments, make_survey, make_wave
 
@@ -37,8 +38,10 @@ def pytest_configure(config):
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """Each test starts with an empty cache, so open-link burst counts never carry over."""
+    """Each test starts with an empty cache, so open-link burst counts never carry over,
+    and reads the site settings afresh."""
     cache.clear()
+    forget_recent_rows()
 
 
 LOCALE = Path(__file__).resolve().parents[1] / "locale"

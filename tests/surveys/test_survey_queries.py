@@ -5,7 +5,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from perception.models import Department
+from perception.models import Department, SiteSettings, forget_recent_rows
 from surveys import services
 from surveys.models import Answer, Question, Response
 from tests.factories import add_question, make_departments, make_survey, make_wave
@@ -17,7 +17,8 @@ KINDS = [Question.RATING_5, Question.RATING_7, Question.SCALE_10, Question.SINGL
 # A page: the survey with its waves (one query), the questions with their options (one
 # query of plain values, also the key of their kept drawing), the departments on offer (one
 # query: the audience, or all) and the site settings (once, for the page layout and the
-# group threshold); the first visitor and later ones alike. A submission: the same reads
+# group threshold; a process reads them at most every few seconds); the first visitor and
+# later ones alike. A submission: the same reads
 # but the site settings, then the response, its answers and its scores (three inserts,
 # scored in memory with no read) inside one transaction. A personal link reads its
 # invitation instead of the survey, and claims it. The first answers to a question also
@@ -105,6 +106,7 @@ def test_queries_do_not_grow_with_the_number_of_questions(link):
     """Five questions or twenty-five: the same queries on the page and on submission."""
     counts = []
     for size, slug in [(5, "short"), (25, "long")]:
+        forget_recent_rows()  # each page reads the site settings, as the first in a while does
         _, wave, questions = survey_of(size, slug=slug)
         address = (
             f"/s/{slug}/"
@@ -194,3 +196,33 @@ def test_the_first_answers_to_a_question_mark_it_answered_and_later_ones_cost_no
     assert first.index(updates[0]) < first.index(next(q for q in first if q.startswith("RELEASE")))
     later = queries_of(lambda: Client().post(f"/s/{survey.slug}/", data))
     assert not [sql for sql in later if "surveys_question" in sql and not sql.startswith("SELECT")]
+
+
+def test_a_process_reads_the_site_settings_for_pages_at_most_every_few_seconds(monkeypatch):
+    """Every page shows the site settings: a process reads them once in a while, not for
+    each page, and its own change shows at once."""
+    from django.http import HttpRequest
+
+    from perception import models
+
+    survey, _, _ = survey_of(5)
+    SiteSettings(organisation_name="Ours").save()
+    clock = [1000.0]
+    monkeypatch.setattr(models.time, "monotonic", lambda: clock[0])
+
+    def reads() -> int:
+        page = queries_of(lambda: Client().get(f"/s/{survey.slug}/"))
+        return len([sql for sql in page if "sitesettings" in sql])
+
+    def shown() -> str:
+        return SiteSettings.for_request(HttpRequest()).organisation_name
+
+    assert (reads(), reads()) == (1, 0)
+    SiteSettings.objects.update(organisation_name="Renamed elsewhere")  # another process's change
+    assert shown() != "Renamed elsewhere"
+    clock[0] += models.RECENT_ROW_SECONDS
+    assert reads() == 1 and shown() == "Renamed elsewhere"
+    site = SiteSettings.load()
+    site.organisation_name = "Renamed here"
+    site.save()
+    assert shown() == "Renamed here"
