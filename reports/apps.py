@@ -26,11 +26,11 @@ def _encode_answered(questions, response_ids, numbers, chosen):
 
 
 def _published_responses(wave_ids):
-    from reports.disclosure import RESPONDENTS, ensure_all_published
-    from reports.models import PublishedScore
+    from reports import queries
+    from reports.disclosure import ensure_all_published
 
     ensure_all_published()  # at most every 30 seconds
-    return PublishedScore.objects.filter(wave_id__in=wave_ids, measure=RESPONDENTS).values("response_id")
+    return queries.counted_responses(wave_ids)
 
 
 class ReportsConfig(AppConfig):

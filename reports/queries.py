@@ -20,7 +20,7 @@ import numpy as np
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections, transaction
-from django.db.models import Count, Exists, Max, OuterRef, Q, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery, Sum
 
 from conversations.models import Action, Conversation, Note, Person
 from perception.lib.lazy import lazy_module
@@ -125,6 +125,23 @@ def published_people_with_codings(wave_ids: list[int]) -> pd.DataFrame:
             "personal_link": array[:, 3].astype(bool),
         }
     )
+
+
+def counted_responses(wave_ids: list[int]):
+    """The responses (a query of ``response_id`` values) the published figures count, of
+    those of these waves whose latest publication shows how many people answered: while a
+    wave's total is hidden (fewer than k people) its respondents are published one by one,
+    so a list or count of their comments would follow single people."""
+    from reports.models import Publication, PublishedScore, PublishedTotal
+
+    latest = Publication.objects.filter(wave_id=OuterRef("publication__wave_id")).order_by("-number")
+    shown = PublishedTotal.objects.filter(
+        measure=RESPONDENTS,
+        shown=True,
+        publication__wave_id__in=wave_ids,
+        publication=Subquery(latest.values("pk")[:1]),
+    ).values("publication__wave_id")
+    return PublishedScore.objects.filter(wave_id__in=shown, measure=RESPONDENTS).values("response_id")
 
 
 def published_counts(wave_ids: list[int]) -> pd.DataFrame:
@@ -705,13 +722,14 @@ def _answered_measures(
     series_columns = {}
     for series in scoring.numeric:
         column = None
-        # The first wording version answered counts: later ones fill only what is missing.
+        # A response's answers to several wording versions count as their largest, as
+        # the pivot from the stored answers counts them (``respondent_table``: MAX).
         for version in scoring.versions[series]:
             values = numbers.get(version)
             if values is None:
                 continue
             given = np.array(values, dtype=float)  # None is NaN
-            column = given if column is None else np.where(np.isnan(column), given, column)
+            column = given if column is None else np.fmax(column, given)
         series_columns[f"question:{series}"] = np.full(len(ids), np.nan) if column is None else column
     # Only responses with a number are scored (as the frame from the database holds only them).
     answered = np.zeros(len(ids), dtype=bool)
@@ -1300,9 +1318,12 @@ def theme_comments(theme: Theme, survey: Survey, shown_waves: list[str], departm
     shown_cells, _ = published_shown(waves, names)
     people, allowed = commenting_respondents(shown_cells, label_of, names, department)
     coded = Answer.objects.filter(themes=theme, response__wave__in=list(label_of))
-    if department is not None:
-        coded = coded.filter(response__department=department)
     published, may_list = set(people["response"].tolist()), set(allowed["response"].tolist())
+    if department is not None:
+        # Only the department's published cell, where it is shown. Counting what is
+        # withheld under a department filter would give a hidden cell's own number of
+        # comments (and the theme's count for a group of fewer than k people).
+        published = may_list
     rows = [
         (pk, response)
         for pk, response in coded.values_list("pk", "response_id").order_by()

@@ -8,6 +8,8 @@ from surveys.models import Choice, Invitation, Question, Response, Survey, Wave
 class QuestionInline(admin.TabularInline):
     model = Question
     extra = 0
+    # Questions are deleted from their own page, which refuses answered ones.
+    can_delete = False
     fields = [
         "order",
         "text",
@@ -52,6 +54,16 @@ class QuestionAdmin(admin.ModelAdmin):
     list_editable = ["order"]
     search_fields = ["text"]
     inlines = [ChoiceInline]
+
+    # A question with answers is never deleted (their analysis needs it): the builder
+    # retires it instead, and the answers keep pointing at it.
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and not (obj is not None and obj.answered)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # would delete answered questions with the rest
+        return actions
 
 
 @admin.register(Wave)

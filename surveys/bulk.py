@@ -164,17 +164,22 @@ def insert_answer_columns(
     transaction, which an error leaves to roll back; PostgreSQL uses COPY, SQLite
     multi-row INSERTs."""
     total = sum(_answer_count(kind, values) for kind, _, values in columns)
-    mark_answered(question for kind, question, values in columns if _answer_count(kind, values))
     with connection.cursor() as cursor, connection.wrap_database_errors:  # as in insert_responses
         if total and connection.vendor == "postgresql":
             references = _references(response_ids, columns)
             with _foreign_keys_checked_once(cursor, total >= CHECK_KEYS_ONCE_FROM, references):
-                return _copy_answers(cursor, response_ids, columns, progress, meanwhile)
-        if total and meanwhile is not None:
-            return _insert_answers_meanwhile(response_ids, columns, progress, meanwhile)
-        if total:
-            _insert_answers(response_ids, columns, progress)
-    return meanwhile() if meanwhile else None
+                result = _copy_answers(cursor, response_ids, columns, progress, meanwhile)
+        elif total and meanwhile is not None:
+            result = _insert_answers_meanwhile(response_ids, columns, progress, meanwhile)
+        else:
+            if total:
+                _insert_answers(response_ids, columns, progress)
+            result = meanwhile() if meanwhile else None
+    # Last: a large import holds its table locks by now, taken in the order submissions
+    # take them; marking the questions first would hold their rows while it waited for
+    # those locks, behind a submission waiting for the same rows (a deadlock).
+    mark_answered(question for kind, question, values in columns if _answer_count(kind, values))
+    return result
 
 
 def _insert_answers_meanwhile(response_ids, columns, progress, meanwhile):

@@ -291,6 +291,12 @@ class Question(models.Model):
     def save(self, *args, **kwargs):
         if self.kind in self.SCALES and self.scale_low is None:
             self.scale_low, self.scale_high = self.SCALES[self.kind]
+        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            # Never write ``answered`` back as it was read: a first answer stored since
+            # would be forgotten (only its writers set it).
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "answered"
+            ]
         super().save(*args, **kwargs)
 
     def clean(self) -> None:

@@ -250,6 +250,10 @@ def test_theme_drill_down_lists_comments_only_from_shown_groups(viewer, org):
     legal_only = viewer.get(reverse("reports:theme", args=[theme.pk]) + "?survey=pulse&department=Legal")
     assert legal_only.context["comments"].paginator.count == 0
     assert "No survey comments carry this theme here." in legal_only.content.decode()
+    # Nor how many: under the hidden cell's own filter that would be Legal's own count.
+    assert legal_only.context["withheld"] == 0 and "withheld" not in legal_only.content.decode()
+    finance_only = viewer.get(reverse("reports:theme", args=[theme.pk]) + "?survey=pulse&department=Finance")
+    assert finance_only.context["withheld"] == 0
 
 
 def test_unknown_filters_are_named_not_fatal(viewer, org):

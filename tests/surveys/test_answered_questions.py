@@ -161,3 +161,52 @@ def test_the_migration_marks_the_questions_that_already_have_answers():
         executor.loader.build_graph()
         executor.migrate(executor.loader.graph.leaf_nodes())
         call_command("flush", interactive=False, stdout=StringIO())
+
+
+@pytest.mark.django_db
+def test_the_admin_site_deletes_no_answered_question(admin_client):
+    """Answers keep pointing at their question (nothing cascades from it): the admin site
+    offers to delete only unanswered questions, one at a time, not from a survey's page."""
+    from surveys.admin import QuestionInline
+
+    survey = make_survey()
+    kept, spare = add_question(survey, Question.RATING_5), add_question(survey, Question.RATING_5)
+    add_response(make_wave(survey), {kept: 3})
+    assert admin_client.get(f"/admin/surveys/question/{kept.pk}/delete/").status_code == 403
+    assert admin_client.post(f"/admin/surveys/question/{kept.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert (
+        admin_client.post(f"/admin/surveys/question/{spare.pk}/delete/", {"post": "yes"}).status_code == 302
+    )
+    assert list(survey.questions.values_list("pk", flat=True)) == [kept.pk]
+    listing = admin_client.get("/admin/surveys/question/")
+    assert "delete_selected" not in listing.content.decode()
+    assert QuestionInline.can_delete is False
+
+
+@pytest.mark.django_db
+def test_saving_a_question_never_writes_back_that_it_had_no_answers():
+    survey = make_survey()
+    question = add_question(survey, Question.RATING_5, text="Before")
+    Question.objects.filter(pk=question.pk).update(answered=True)  # a first answer meanwhile
+    question.text = "After"
+    question.save()
+    assert Question.objects.filter(pk=question.pk).values_list("text", "answered").get() == ("After", True)
+
+
+@pytest.mark.django_db
+def test_an_import_marks_its_questions_only_once_its_answers_are_stored(monkeypatch):
+    """A large import takes its table locks as it stores the answers (PostgreSQL), in the
+    order submissions take them; were it to mark the questions before, it would hold their
+    rows while waiting for those locks, behind a submission waiting for the same rows."""
+    from surveys import bulk
+
+    survey = make_survey()
+    rating = add_question(survey, Question.RATING_5)
+    response = add_response(make_wave(survey), {})
+    steps = []
+    for name in ("_copy_answers", "_insert_answers", "mark_answered"):
+        original = getattr(bulk, name)
+        monkeypatch.setattr(bulk, name, lambda *a, _f=original, _n=name, **k: steps.append(_n) or _f(*a, **k))
+    bulk.insert_answer_columns([response.pk], [(NUMBER, rating.pk, [4.0])], meanwhile=lambda: None)
+    assert steps[-1] == "mark_answered" and len(steps) == 2
+    assert answered(rating) == [True]

@@ -259,3 +259,25 @@ def test_a_batch_under_way_joins_the_queue_when_it_is_published(client, listener
     comments(survey, wave, 2, "Three")
     disclosure.publish_survey(survey)  # five new: published together
     assert len(queued_texts()) == 10
+
+
+def test_no_comment_is_offered_while_its_waves_total_is_hidden(client, listener):
+    """Fewer than k people counted: the wave's figures are hidden and its respondents are
+    published one at a time, so offering their comments as each is published would follow
+    single people (here three personal-link answers beside two open-link ones, which
+    wait for the wave to close)."""
+    survey = make_survey(slug="few")
+    wave = make_wave(survey)
+    question = add_question(survey, Question.TEXT)
+    for i in range(3):
+        add_response(wave, {question: f"Personal {i}"})
+    for i in range(2):
+        add_response(wave, {question: f"Open {i}"}, source=Response.WEB)
+    disclosure.publish_survey(survey)
+    assert disclosure.published_respondents(wave) is None
+    assert queued_texts() == set()
+    for i in range(2):
+        add_response(wave, {question: f"More {i}"})
+    disclosure.publish_survey(survey)  # five counted: the total is shown
+    assert disclosure.published_respondents(wave) == 5
+    assert queued_texts() == {"Personal 0", "Personal 1", "Personal 2", "More 0", "More 1"}
