@@ -15,6 +15,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from perception.models import Theme
+from reports import queries
 from surveys.models import Question, Survey
 from tests.factories import (
     add_question,
@@ -251,9 +252,11 @@ def test_theme_drill_down_lists_comments_only_from_shown_groups(viewer, org):
     assert legal_only.context["comments"].paginator.count == 0
     assert "No survey comments carry this theme here." in legal_only.content.decode()
     # Nor how many: under the hidden cell's own filter that would be Legal's own count.
+    # (Legal's document hides these waves already; the query holds it by itself too,
+    # whatever waves it is given.)
     assert legal_only.context["withheld"] == 0 and "withheld" not in legal_only.content.decode()
-    finance_only = viewer.get(reverse("reports:theme", args=[theme.pk]) + "?survey=pulse&department=Finance")
-    assert finance_only.context["withheld"] == 0
+    labels = [wave.label for wave in org["waves"]]
+    assert queries.theme_comments(theme, org["survey"], labels, org["legal"]) == ([], 0)
 
 
 def test_unknown_filters_are_named_not_fatal(viewer, org):
