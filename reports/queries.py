@@ -519,15 +519,12 @@ def _choice_scores_of(
     for response, question, option in ticked:
         picked.setdefault((response, question), set()).add(option)
     # Each question's 0/1 entries for each set of options ticked, worked out once.
-    entries: dict[tuple[int, frozenset], dict[str, float]] = {}
+    entries: dict[tuple[int, frozenset], list[tuple[str, float]]] = {}
     for response, question in sorted(picked):
         chosen = frozenset(picked[(response, question)])
         entry = entries.get((question, chosen))
         if entry is None:
-            entry = entries[(question, chosen)] = {
-                choice_key(question, option): 1.0 if option in chosen else 0.0
-                for option in options.get(question, ())
-            }
+            entry = entries[(question, chosen)] = _choice_entry(question, options.get(question, []), chosen)
         result[response].update(entry)
     return result
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from perception.lib import hooks
 from perception.models import MIN_GROUP_SIZE_FLOOR, Department, SiteSettings, Theme
+from surveys.bulk import mark_answered
 
 AGREEMENT_LABELS = {
     1: gettext_lazy("Strongly disagree"),
@@ -800,33 +801,27 @@ class RespondentScore(models.Model):
 
 class AnswerQuerySet(models.QuerySet):
     def _comments_of_shown_waves(self) -> "AnswerQuerySet":
-        """Non-empty comments from waves with enough respondents to keep them anonymous,
-        by people the published figures count (``hooks.published_responses``)."""
-        thresholds: dict[int, int] = {}
-        big_enough, surveys = [], set()
+        """Non-empty comments by people the published figures count, of waves whose
+        figures show how many answered (``hooks.published_responses``: at least k people);
+        none at all when nothing publishes them (no reports app)."""
         # IT's self-view answers are not users' comments: they never enter the queue.
-        waves = Wave.objects.of_users().select_related("survey").annotate(n=models.Count("responses"))
-        for wave in waves:
-            if wave.survey_id not in thresholds:
-                thresholds[wave.survey_id] = wave.survey.group_threshold()
-            if wave.n >= thresholds[wave.survey_id]:
-                big_enough.append(wave.pk)
-                surveys.add(wave.survey_id)
+        waves = list(Wave.objects.of_users().values_list("pk", flat=True))
+        published = hooks.published_responses(waves)
+        if published is None:
+            return self.none()
         # The free-text questions by id, and ``number__isnull`` (comments have none): so the
         # database reads the comments by question (``answer_unscored_by_question``) rather
         # than every answer of every wave (3 s, against 0.03 s, at 9 million answers).
-        comments = list(
-            Question.objects.filter(kind=Question.TEXT, survey__in=surveys).values_list("pk", flat=True)
+        comments = list(Question.objects.filter(kind=Question.TEXT).values_list("pk", flat=True))
+        return (
+            self.filter(question__in=comments, number__isnull=True, response__in=published)
+            .exclude(text="")
+            .select_related("question", "response__wave__survey")
         )
-        comments_of = self.filter(question__in=comments, number__isnull=True, response__wave__in=big_enough)
-        published = hooks.published_responses(big_enough)
-        if published is not None:
-            comments_of = comments_of.filter(response__in=published)
-        return comments_of.exclude(text="").select_related("question", "response__wave__survey")
 
     def awaiting_coding(self) -> "AnswerQuerySet":
         """Comments waiting to be coded (never reviewed, no theme yet), oldest first, only
-        from waves with enough respondents to keep them anonymous."""
+        by people the published figures count."""
         return (
             self._comments_of_shown_waves()
             .filter(reviewed_at__isnull=True, themes__isnull=True)
@@ -896,7 +891,7 @@ class Answer(models.Model):
         adding = self._state.adding
         super().save(*args, **kwargs)
         if adding:
-            Question.objects.filter(pk=self.question_id, answered=False).update(answered=True)
+            mark_answered([self.question_id])
 
 
 class ImportRecord(models.Model):

@@ -247,7 +247,7 @@ def response_submit(
         # (response, question, number, choice, text) rows, inserted in one statement.
         rows: list[tuple] = []
         numbers: dict[int, float] = {}
-        ticked: dict[int, tuple[int, ...]] = {}
+        ticked: dict[int, list[tuple[int, ...]]] = {}  # a column of one, as scoring takes it
         for question, value in answers.items():
             if value in (None, "", []):
                 continue
@@ -262,7 +262,7 @@ def response_submit(
                 rows.extend(
                     (response.pk, question.pk, None, c.pk, words if c.is_other else "") for c in chosen
                 )
-                ticked[question.pk] = tuple(c.pk for c in chosen)
+                ticked[question.pk] = [tuple(c.pk for c in chosen)]
             else:
                 rows.append((response.pk, question.pk, None, None, value))
         insert_response_answers(rows, marked={question.pk for question in answers if question.answered})
@@ -271,8 +271,7 @@ def response_submit(
         # computed again from the stored answers before anyone reads them.
         questions = list(answers)
         columns = {question: [number] for question, number in numbers.items()}
-        options = {question: [choices] for question, choices in ticked.items()}
-        scores = respondent_scoring.score_answers(questions, [response.pk], columns, options)
+        scores = respondent_scoring.score_answers(questions, [response.pk], columns, ticked)
         insert_respondent_scores(scoring_digest(questions), {response.pk: scores[response.pk]})
     return response
 
